@@ -1,0 +1,148 @@
+/* acct.h - the accounting core: one poll's decisions from plain structs.
+ *
+ * Pure: no I/O, no clock, no globals.  The loop gathers the inputs (config,
+ * local time, database snapshot, scan totals, firewall state) and carries
+ * out the decisions (firewall, database, messages).  Unit tests drive it
+ * with hand-made inputs.
+ */
+#ifndef TQ_ACCT_H
+#define TQ_ACCT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "addr.h"
+#include "conf.h"
+
+/* masq.open: tools write the requests, the daemon the answers. */
+enum {
+	MASQ_CLOSED = 0,
+	MASQ_OPENED = 1,
+	MASQ_REQ_OPEN = 2,
+	MASQ_REQ_CLOSE = 3,
+};
+
+/* masq.free */
+enum {
+	MASQ_PAID = 0,		/* openhost: the user pays */
+	MASQ_FREE = 1,		/* openfw group: free, only in free hours */
+	MASQ_ADMIN = 2,		/* openfw adm: free, any time */
+};
+
+/* A user: tcptab joined with allowed (quota 0 if only in allowed). */
+struct acct_user {
+	const char *name;
+	long long quota;
+	bool allowed;
+	bool in_tcptab;
+};
+
+/* One of this gateway's masq rows, plus what the caller knows of it. */
+struct acct_masq {
+	const char *host;	/* as stored; the core validates it */
+	const char *name;
+	int open;		/* as stored: any value */
+	long long tic;
+	int free;
+	long long counter;
+	bool in_firewall;	/* host is in the nft set now */
+	uint32_t conns;		/* from the scan */
+	uint64_t packets;	/* from the scan: packet total now */
+	uint64_t prev_packets;	/* at the previous poll (0 if newly opened) */
+};
+
+/* A local user with ESTABLISHED sockets to outside. */
+struct acct_local {
+	unsigned uid;
+	const char *name;	/* NULL if the uid has no passwd entry */
+	uint32_t socks;
+};
+
+/* A uid now in the firewall's blocked set. */
+struct acct_blocked {
+	unsigned uid;
+	const char *name;	/* NULL if unknown */
+};
+
+struct acct_in {
+	const struct tq_conf *conf;
+	struct tm now;		/* local time of this poll */
+	bool link_up;
+	const struct acct_user *users;
+	size_t n_users;
+	const struct acct_masq *masq;
+	size_t n_masq;
+	const struct acct_local *locals;
+	size_t n_locals;
+	const struct acct_blocked *blocked;
+	size_t n_blocked;
+};
+
+/* What to do with one masq row (only rows that change are listed). */
+struct acct_row {
+	size_t idx;		/* index into acct_in.masq */
+	bool fw_open;		/* add the host to the firewall */
+	bool fw_close;		/* remove it, and its conntrack entries */
+	bool del;		/* delete the row */
+	bool set_open;		/* write open = open */
+	int open;
+	bool tic_dec;		/* tic = tic - 1 (relative, races openhost) */
+	bool charged;		/* counter = counter + 1 */
+	bool set_cnts;		/* cnts = conns */
+	uint32_t cnts;
+	bool addr_ok;		/* host text parsed */
+	struct tq_addr addr;
+	const char *why;	/* for the log: "open request", "tic expired" */
+};
+
+struct acct_debit {
+	const char *name;	/* points into the input */
+	long long amount;
+};
+
+enum acct_cut_reason {
+	ACCT_CUT_NOT_ALLOWED,
+	ACCT_CUT_NO_QUOTA,
+};
+
+struct acct_cut {
+	const char *name;
+	bool has_uid;		/* uid known from the local scan */
+	unsigned uid;
+	enum acct_cut_reason reason;
+	long long quota;	/* balance after this poll's debit */
+};
+
+struct acct_out {
+	double rate;		/* tariff in force */
+	unsigned n_online;	/* users charged */
+	long long each;		/* floor(period * rate / n) + 1, or 0 */
+	long long total;	/* each * n_online: add to the period */
+	struct acct_debit *debits;
+	size_t n_debits;
+	struct acct_row *rows;
+	size_t n_rows;
+	struct acct_cut *cuts;
+	size_t n_cuts;
+	unsigned *unblock;	/* uids to remove from the blocked set */
+	size_t n_unblock;
+	size_t n_bad_rows;	/* rows deleted as malformed */
+};
+
+/**
+ * acct_poll() - compute one poll's decisions.
+ *
+ * Steps, as DESIGN.md "The poll": requests (2 -> open + ack 1, refused ->
+ * delete; 3 -> close + ack 0; open rows missing from the firewall are
+ * re-added), heartbeat (tic decrement, expiry closes and deletes), who is
+ * online (if link_up), the charge, cut-offs, free hours.  Fills *out; free
+ * it with acct_out_free().  Returns 0 (it cannot fail: memory aborts).
+ */
+int acct_poll(const struct acct_in *in, struct acct_out *out);
+void acct_out_free(struct acct_out *out);
+/* floor(period * rate / n) + 1 for n > 0, else 0. */
+long long acct_charge(int period, double rate, unsigned n);
+const char *acct_cut_reason_str(enum acct_cut_reason r);
+
+#endif

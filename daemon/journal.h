@@ -1,0 +1,33 @@
+/* journal.h - the fsynced write-ahead journal of debits.
+ *
+ * Every poll's debits are appended (and fsynced) before the database
+ * transaction; an entry is acknowledged once the database has it.  After a
+ * crash or an outage the pending entries are replayed in order; db_apply()
+ * recognises one already applied by its (gateway, id), so each is applied
+ * exactly once.  Masq operations are never journalled: they are state the
+ * next poll recomputes.
+ */
+#ifndef TQ_JOURNAL_H
+#define TQ_JOURNAL_H
+
+#include <stddef.h>
+
+#include "db.h"
+
+struct journal;
+
+/* Open or create the file; pending entries are loaded.  NULL on error
+ * with a message in err (a corrupt tail is truncated and logged, not an
+ * error). */
+struct journal *journal_open(const char *path, char *err, size_t errlen);
+void journal_close(struct journal *j);
+/* Append p's id, when, total and debits; fsync.  0 / -1 (errno). */
+int journal_append(struct journal *j, const struct db_poll *p);
+/* Pending entries, oldest first (ops are empty).  Valid until the next
+ * append/ack. */
+size_t journal_pending(struct journal *j, const struct db_poll **out);
+/* Mark the entry with this id applied; the file is compacted once nothing
+ * is pending.  0 / -1. */
+int journal_ack(struct journal *j, uint64_t id);
+
+#endif

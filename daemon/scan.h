@@ -1,0 +1,83 @@
+/* scan.h - parsers for /proc/net/tcp{,6} and /proc/net/nf_conntrack, and
+ * the per-host / per-uid aggregation the poll needs.
+ *
+ * Parsers read from a FILE * (tests feed fixtures), allocate nothing per
+ * line, skip and count malformed, truncated or overlong lines, and are
+ * linear in the input size.
+ */
+#ifndef TQ_SCAN_H
+#define TQ_SCAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "conf.h"
+
+struct scan_stats {
+	size_t lines;		/* lines read, header included */
+	size_t records;		/* records handed to the callback */
+	size_t skipped;		/* malformed lines */
+};
+
+/* An ESTABLISHED TCP socket from /proc/net/tcp or tcp6. */
+struct scan_sock {
+	struct tq_addr local, remote;
+	uint16_t lport, rport;
+	unsigned uid;
+};
+
+/* A connection-tracking entry; addresses and ports of the original
+ * direction.  packets/bytes are original + reply when the kernel has
+ * accounting on (has_counters), else 0. */
+struct scan_ct {
+	struct tq_addr src, dst;
+	uint16_t sport, dport;	/* 0 for protocols without ports */
+	uint8_t proto;		/* IPPROTO_* */
+	bool has_counters;
+	uint64_t packets, bytes;
+};
+
+typedef void (*scan_sock_cb)(const struct scan_sock *s, void *arg);
+typedef void (*scan_ct_cb)(const struct scan_ct *c, void *arg);
+
+/* Only ESTABLISHED sockets reach cb.  family is AF_INET (tcp) or AF_INET6
+ * (tcp6).  Returns 0, or -1 on a read error (errno set). */
+int scan_tcp(FILE *f, int family, scan_sock_cb cb, void *arg,
+	     struct scan_stats *st);
+/* Every parsable entry of /proc/net/nf_conntrack reaches cb. */
+int scan_conntrack(FILE *f, scan_ct_cb cb, void *arg, struct scan_stats *st);
+
+/* Per-host and per-uid totals of one poll. */
+struct scan_host {
+	struct tq_addr addr;
+	uint32_t conns;		/* entries to outside local_networks */
+	uint64_t packets;	/* their packet total */
+};
+
+struct scan_user {
+	unsigned uid;
+	uint32_t socks;		/* ESTABLISHED sockets to outside */
+};
+
+struct scan_agg;
+
+/* Aggregator bound to conf (local_networks, min_uid); NULL never. */
+struct scan_agg *scan_agg_new(const struct tq_conf *conf);
+void scan_agg_free(struct scan_agg *g);
+/* Forget all totals (keeps the memory for the next poll). */
+void scan_agg_reset(struct scan_agg *g);
+/* Feed: sockets with remote inside local_networks or uid < min_uid, and
+ * conntrack entries whose destination is inside local_networks, are
+ * ignored.  Usable directly as scan_sock_cb / scan_ct_cb with arg = g. */
+void scan_agg_sock(const struct scan_sock *s, void *g);
+void scan_agg_ct(const struct scan_ct *c, void *g);
+/* Totals for one source host; returns false (and zeroes) if none seen. */
+bool scan_agg_host(const struct scan_agg *g, const struct tq_addr *a,
+		   struct scan_host *out);
+/* All uids seen, in ascending uid order; valid until the next reset. */
+size_t scan_agg_users(const struct scan_agg *g, const struct scan_user **out);
+size_t scan_agg_nhosts(const struct scan_agg *g);
+
+#endif

@@ -1,0 +1,52 @@
+/* addr.h - IPv4/IPv6 addresses and CIDR networks. */
+#ifndef TQ_ADDR_H
+#define TQ_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* An address of either family.  IPv4 uses a[0..3]; the rest is zero, so two
+ * addresses compare with memcmp() over the whole struct. */
+struct tq_addr {
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t a[16];
+};
+
+struct tq_cidr {
+	struct tq_addr addr;	/* host bits cleared */
+	uint8_t prefix;		/* 0..32 or 0..128 */
+};
+
+/* Longest text form including NUL (INET6_ADDRSTRLEN). */
+#define TQ_ADDRSTRLEN 46
+
+/**
+ * addr_parse() - parse a numeric IPv4 or IPv6 address.
+ * Rejects host names, zone suffixes ("fe80::1%eth0"), surrounding spaces and
+ * anything longer than TQ_ADDRSTRLEN - 1.  An IPv4-mapped IPv6 address
+ * ("::ffff:198.18.0.1") is stored as IPv4.  Returns 0, or -1 if invalid.
+ */
+int addr_parse(const char *s, struct tq_addr *out);
+/* Canonical text form into buf (>= TQ_ADDRSTRLEN).  Returns buf. */
+const char *addr_format(const struct tq_addr *a, char *buf, size_t len);
+bool addr_equal(const struct tq_addr *x, const struct tq_addr *y);
+/* Total order (family, then bytes), for qsort/bsearch. */
+int addr_cmp(const void *x, const void *y);
+/* Hash for open-addressing tables. */
+uint32_t addr_hash(const struct tq_addr *a);
+
+/**
+ * cidr_parse() - "198.18.0.0/15", "2001:db8::/32", or a bare address
+ * (meaning /32 or /128).  Host bits set beyond the prefix are an error
+ * (they usually mean a typo).  Returns 0 or -1.
+ */
+int cidr_parse(const char *s, struct tq_cidr *out);
+const char *cidr_format(const struct tq_cidr *c, char *buf, size_t len);
+/* True if a lies in c.  IPv4-mapped IPv6 addresses match IPv4 networks. */
+bool cidr_match(const struct tq_cidr *c, const struct tq_addr *a);
+/* True if a lies in any of the n networks. */
+bool cidr_match_any(const struct tq_cidr *nets, size_t n,
+		    const struct tq_addr *a);
+
+#endif

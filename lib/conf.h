@@ -1,0 +1,126 @@
+/* conf.h - the configuration file (libconfig), shared by daemon and tools.
+ *
+ * conf_load() parses a file into an immutable struct tq_conf with a default
+ * for every setting.  Errors name the file, the line and the setting.  A
+ * reload parses into a new struct; on failure the caller keeps the old one.
+ */
+#ifndef TQ_CONF_H
+#define TQ_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "addr.h"
+
+#define TQ_DEFAULT_CONF TQ_SYSCONFDIR "/tcpquota/tcpquota.conf"
+
+/* Day bits for struct tq_window.days: bit 0 = Monday ... bit 6 = Sunday. */
+#define TQ_DAY(tm_wday) (1u << (((tm_wday) + 6) % 7))
+#define TQ_DAYS_ALL 0x7fu
+
+/* A weekly time window.  from/to are minutes since midnight, 0..1440.
+ * from == to means the whole day; to < from crosses midnight, and then the
+ * part after midnight belongs to the day that follows a listed day. */
+struct tq_window {
+	unsigned days;
+	int from;
+	int to;
+	double rate;		/* tariffs only */
+};
+
+struct tq_group {
+	char *name;
+	char **members;		/* numeric addresses or host names */
+	size_t n_members;
+};
+
+struct tq_conf {
+	char *path;		/* file it came from, or "(defaults)" */
+
+	/* daemon */
+	int period;		/* seconds, 1..3600, default 5 */
+	int heartbeat_tics;	/* >= 1, default 10 */
+	char *gateway;		/* default "gw1" */
+	char *pidfile;
+	char *logfile;		/* path, "syslog" or "-" */
+	char *journal;
+	char *wakeup;		/* UNIX socket the tools poke, "" = none */
+
+	/* database */
+	char *db_socket;	/* "" = use host/port */
+	char *db_host;
+	int db_port;
+	char *db_name;
+	char *db_user;
+	char *db_password_file;	/* "" = no password */
+	int db_timeout;		/* seconds, connect/read/write */
+
+	/* network */
+	char **lan;
+	size_t n_lan;
+	char **wan;
+	size_t n_wan;
+	struct tq_cidr *local_networks;
+	size_t n_local_networks;
+	char *link;		/* "always" or an interface name */
+	char *table;		/* nft table name in family inet */
+	bool check_local;
+	bool check_masq;
+	bool bind_mac;
+
+	/* quota */
+	long long min_quota;
+	unsigned min_uid;
+	char **free_users;	/* [0] is the pseudo-user openfw rows pay with */
+	size_t n_free_users;
+	bool kill_processes;
+	char *admin_group;
+	char *message_file;
+
+	/* rates */
+	double default_rate;
+	char *money_unit;
+	double money_per_minute;
+	struct tq_window *tariffs;
+	size_t n_tariffs;
+
+	/* free_access: when openfw rows may stay open */
+	struct tq_window free_access;
+
+	struct tq_group *groups;
+	size_t n_groups;
+};
+
+/* A struct with every default (never NULL). */
+struct tq_conf *conf_defaults(void);
+/**
+ * conf_load() - parse and validate a configuration file.
+ * @path:   file to read.
+ * @err:    on failure receives e.g.
+ *          "/etc/tcpquota/tcpquota.conf:12: daemon.period: must be 1..3600"
+ *
+ * Returns a new struct (free with conf_free()), or NULL on any error.
+ */
+struct tq_conf *conf_load(const char *path, char *err, size_t errlen);
+/* The same from a string (tests, fuzzing); name is used in messages. */
+struct tq_conf *conf_load_string(const char *text, const char *name,
+				 char *err, size_t errlen);
+void conf_free(struct tq_conf *c);
+
+/* Tariff in force at local time tm: first matching window, else default. */
+double conf_rate_at(const struct tq_conf *c, const struct tm *tm);
+/* True if tm lies in the window (days and hours, crossing midnight). */
+bool conf_window_match(const struct tq_window *w, const struct tm *tm);
+/* True if openfw rows may be open at tm. */
+bool conf_free_access_at(const struct tq_conf *c, const struct tm *tm);
+/* True if name is one of quota.free_users. */
+bool conf_is_free_user(const struct tq_conf *c, const char *name);
+/* The group named name, or NULL. */
+const struct tq_group *conf_group(const struct tq_conf *c, const char *name);
+
+/* Parsers used by conf and by the tools, exposed for tests. 0 / -1. */
+int conf_parse_days(const char *s, unsigned *days);	/* "mon-fri", "sat,sun", "daily" */
+int conf_parse_hhmm(const char *s, int *minutes);	/* "08:00", "24:00" */
+
+#endif

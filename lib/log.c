@@ -1,0 +1,159 @@
+/* log.c - logging to a file, syslog or stderr. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+enum log_kind { LOG_TO_STDERR, LOG_TO_FILE, LOG_TO_SYSLOG };
+
+static struct {
+	enum log_kind kind;
+	char ident[64];
+	char path[4096];
+	int fd;
+	bool debug;
+} lg = { LOG_TO_STDERR, "tcpquota", "", 2, false };
+
+static int open_file(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+int log_open(const char *ident, const char *target)
+{
+	int fd;
+
+	if (ident)
+		tq_strlcpy(lg.ident, ident, sizeof(lg.ident));
+	if (!target || strcmp(target, "-") == 0) {
+		log_close();
+		lg.kind = LOG_TO_STDERR;
+		lg.fd = 2;
+		return 0;
+	}
+	if (strcmp(target, "syslog") == 0) {
+		log_close();
+		lg.kind = LOG_TO_SYSLOG;
+		openlog(lg.ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		return 0;
+	}
+	fd = open_file(target);
+	if (fd < 0)
+		return -1;
+	log_close();
+	lg.kind = LOG_TO_FILE;
+	lg.fd = fd;
+	tq_strlcpy(lg.path, target, sizeof(lg.path));
+	return 0;
+}
+
+int log_reopen(void)
+{
+	int fd;
+
+	if (lg.kind != LOG_TO_FILE)
+		return 0;
+	fd = open_file(lg.path);
+	if (fd < 0)
+		return -1;
+	close(lg.fd);
+	lg.fd = fd;
+	return 0;
+}
+
+void log_close(void)
+{
+	if (lg.kind == LOG_TO_FILE && lg.fd > 2)
+		close(lg.fd);
+	else if (lg.kind == LOG_TO_SYSLOG)
+		closelog();
+	lg.kind = LOG_TO_STDERR;
+	lg.fd = 2;
+}
+
+void log_set_debug(bool on)
+{
+	lg.debug = on;
+}
+
+bool log_debug_enabled(void)
+{
+	return lg.debug;
+}
+
+static void vlog(int prio, const char *level, int errnum, const char *fmt,
+		 va_list ap)
+{
+	char msg[2048], line[2300];
+	struct timespec ts;
+	struct tm tm;
+	int n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (errnum) {
+		size_t l = strlen(msg);
+
+		snprintf(msg + l, sizeof(msg) - l, ": %s", strerror(errnum));
+	}
+	if (lg.kind == LOG_TO_SYSLOG) {
+		syslog(prio, "%s", msg);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	n = snprintf(line, sizeof(line),
+		     "%04d-%02d-%02d %02d:%02d:%02d.%03ld %s[%ld] %s: %s\n",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L, lg.ident,
+		     (long)getpid(), level, msg);
+	if (n > (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 1;
+	(void)tq_write_all(lg.fd, line, (size_t)n);
+}
+
+#define LOGFN(name, prio, level, use_errno, check)			\
+	void name(const char *fmt, ...)					\
+	{								\
+		int saved = errno;					\
+		va_list ap;						\
+		if (check)						\
+			return;						\
+		va_start(ap, fmt);					\
+		vlog(prio, level, use_errno ? saved : 0, fmt, ap);	\
+		va_end(ap);						\
+		errno = saved;						\
+	}
+
+LOGFN(log_debug, LOG_DEBUG, "debug", 0, !lg.debug)
+LOGFN(log_info, LOG_INFO, "info", 0, 0)
+LOGFN(log_warn, LOG_WARNING, "warning", 1, 0)
+LOGFN(log_warnx, LOG_WARNING, "warning", 0, 0)
+
+void fatal(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, "fatal", saved, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, "fatal", 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install the Debian packages named as arguments when any is missing.
+# Quick and silent when all are present (one dpkg-query call).
+set -eu
+missing=""
+for p in "$@"; do
+	s=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$s" in
+	ii*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing; run 'make deps' as root" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Never let a package's maintainer script start a system service here.
+rc=/usr/sbin/policy-rc.d
+made_rc=0
+if [ ! -e "$rc" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$rc"; chmod 755 "$rc"; made_rc=1
+fi
+trap '[ $made_rc -eq 1 ] && rm -f "$rc"' EXIT
+apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,61 @@
+#!/bin/bash
+# Run the unit programs and/or the integration scripts and add up their
+# "RESULT <name> passed=N failed=M" lines.  The last line of output is
+# "N passed, N failed".  A program that dies without a RESULT line counts
+# as one failure.
+#   tests/run.sh all|unit|integration [pattern]
+set -u
+B=${B:-build}
+what=${1:-all}
+pat=${2:-}
+passed=0
+failed=0
+failures=()
+
+run_one() {
+	local name=$1; shift
+	local log out p f
+	log=$(mktemp)
+	echo "=== $name"
+	"$@" 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	out=$(grep -E '^RESULT ' "$log" | tail -n 1)
+	rm -f "$log"
+	if [ -z "$out" ]; then
+		failed=$((failed + 1)); failures+=("$name (exit $rc, no RESULT line)")
+		return
+	fi
+	p=$(sed -n 's/.*passed=\([0-9]*\).*/\1/p' <<<"$out")
+	f=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$out")
+	passed=$((passed + p)); failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then
+		failures+=("$name ($f failed)")
+	elif [ "$rc" -ne 0 ]; then
+		failed=$((failed + 1)); failures+=("$name (exit $rc)")
+	fi
+}
+
+if [ "$what" = all ] || [ "$what" = unit ]; then
+	for t in "$B"/tests/test_*; do
+		[ -x "$t" ] || continue
+		case "$t" in *"$pat"*) ;; *) continue ;; esac
+		run_one "unit/$(basename "$t")" "$t"
+	done
+fi
+if [ "$what" = all ] || [ "$what" = integration ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "integration tests need root (network namespaces)" >&2
+		failed=$((failed + 1)); failures+=("integration (not root)")
+	else
+		for t in tests/integration/[0-9]*.sh; do
+			[ -f "$t" ] || continue
+			case "$t" in *"$pat"*) ;; *) continue ;; esac
+			run_one "integration/$(basename "$t")" \
+				env B="$B" timeout 900 bash "$t"
+		done
+	fi
+fi
+echo
+for x in "${failures[@]+"${failures[@]}"}"; do echo "FAILED: $x"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
