@@ -55,6 +55,10 @@ struct tq_conf {
 	char *db_user;
 	char *db_password_file;	/* "" = no password */
 	int db_timeout;		/* seconds, connect/read/write */
+	char *db_tool_user;	/* account of openhost/openfw/tcpquota */
+	char *db_tool_password_file;
+	char *db_admin_user;	/* account of admin verbs */
+	char *db_admin_password_file;
 
 	/* network */
 	char **lan;

@@ -23,8 +23,15 @@
 
 struct db;
 
+/* Which account (and password file) of the configuration to use. */
+enum db_account {
+	DB_DAEMON,	/* database.user / password_file */
+	DB_TOOL,	/* database.tool_user / tool_password_file */
+	DB_ADMIN,	/* database.admin_user / admin_password_file */
+};
+
 /* A handle for conf (copied what it needs); does not connect. */
-struct db *db_new(const struct tq_conf *conf);
+struct db *db_new(const struct tq_conf *conf, enum db_account acct);
 void db_free(struct db *db);
 /* Connect (or reconnect), reading the password from password_file.
  * 0, or -1 with db_error() set (the password never appears in it). */
