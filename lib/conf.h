@@ -19,6 +19,11 @@
 #define TQ_DAY(tm_wday) (1u << (((tm_wday) + 6) % 7))
 #define TQ_DAYS_ALL 0x7fu
 
+/* Limits on what conf_load() accepts; beyond them a file is rejected. */
+#define TQ_CONF_MAX_BYTES (1 << 20)	/* file size */
+#define TQ_CONF_MAX_LIST 1024		/* entries of any list or group */
+#define TQ_CONF_MAX_STRING 4096		/* characters of any string */
+
 /* A weekly time window.  from/to are minutes since midnight, 0..1440.
  * from == to means the whole day; to < from crosses midnight, and then the
  * part after midnight belongs to the day that follows a listed day. */

@@ -1,0 +1,220 @@
+/* addr.c - IPv4/IPv6 addresses and CIDR networks.
+ *
+ * Everything goes through inet_pton()/inet_ntop(), which accept only the
+ * numeric forms: no resolver, no zone ids, no octal or short IPv4 forms
+ * ("010.1", "1.2.3") that inet_aton() would take.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+
+static const uint8_t v4mapped_prefix[12] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+};
+
+int addr_parse(const char *s, struct tq_addr *out)
+{
+	struct tq_addr a;
+	size_t len;
+
+	if (!s)
+		return -1;
+	len = strnlen(s, TQ_ADDRSTRLEN);
+	if (len == 0 || len >= TQ_ADDRSTRLEN)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	if (strchr(s, ':')) {
+		/* inet_pton() rejects '%', spaces and names on its own. */
+		if (inet_pton(AF_INET6, s, a.a) != 1)
+			return -1;
+		if (!memcmp(a.a, v4mapped_prefix, sizeof(v4mapped_prefix))) {
+			memmove(a.a, a.a + 12, 4);
+			memset(a.a + 4, 0, 12);
+			a.family = AF_INET;
+		} else {
+			a.family = AF_INET6;
+		}
+	} else {
+		if (inet_pton(AF_INET, s, a.a) != 1)
+			return -1;
+		a.family = AF_INET;
+	}
+	*out = a;
+	return 0;
+}
+
+const char *addr_format(const struct tq_addr *a, char *buf, size_t len)
+{
+	if (!len)
+		return buf;
+	if ((a->family != AF_INET && a->family != AF_INET6) ||
+	    !inet_ntop(a->family, a->a, buf, len > (size_t)TQ_ADDRSTRLEN ?
+		       TQ_ADDRSTRLEN : (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+bool addr_equal(const struct tq_addr *x, const struct tq_addr *y)
+{
+	return x->family == y->family && !memcmp(x->a, y->a, sizeof(x->a));
+}
+
+int addr_cmp(const void *x, const void *y)
+{
+	const struct tq_addr *a = x, *b = y;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->a, b->a, sizeof(a->a));
+}
+
+/* FNV-1a over family and the significant bytes, then the murmur3 finaliser:
+ * FNV alone leaves the low bits weak for addresses that differ only in the
+ * last octet, which is exactly what a LAN looks like. */
+uint32_t addr_hash(const struct tq_addr *a)
+{
+	uint32_t h = 2166136261u;
+	size_t n = a->family == AF_INET ? 4 : 16;
+	size_t i;
+
+	h ^= a->family;
+	h *= 16777619u;
+	for (i = 0; i < n; i++) {
+		h ^= a->a[i];
+		h *= 16777619u;
+	}
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+static unsigned max_prefix(const struct tq_addr *a)
+{
+	return a->family == AF_INET ? 32 : 128;
+}
+
+/* True if the bits of a beyond prefix are all zero. */
+static bool host_bits_clear(const struct tq_addr *a, unsigned prefix)
+{
+	unsigned nbytes = max_prefix(a) / 8;
+	unsigned i = prefix / 8;
+
+	if (prefix % 8) {
+		if (a->a[i] & (0xffu >> (prefix % 8)))
+			return false;
+		i++;
+	}
+	for (; i < nbytes; i++)
+		if (a->a[i])
+			return false;
+	return true;
+}
+
+/* True if the first prefix bits of x and y agree. */
+static bool prefix_equal(const uint8_t *x, const uint8_t *y, unsigned prefix)
+{
+	unsigned whole = prefix / 8, rest = prefix % 8;
+
+	if (memcmp(x, y, whole))
+		return false;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xffu << (8 - rest));
+
+		if ((x[whole] ^ y[whole]) & mask)
+			return false;
+	}
+	return true;
+}
+
+int cidr_parse(const char *s, struct tq_cidr *out)
+{
+	char buf[TQ_ADDRSTRLEN];
+	struct tq_cidr c;
+	const char *slash;
+	unsigned long prefix;
+	size_t alen;
+
+	if (!s)
+		return -1;
+	slash = strchr(s, '/');
+	alen = slash ? (size_t)(slash - s) : strnlen(s, sizeof(buf));
+	if (alen == 0 || alen >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	memset(&c, 0, sizeof(c));
+	if (addr_parse(buf, &c.addr) < 0)
+		return -1;
+	/* "::ffff:198.18.0.0/112" would be ambiguous once the address is
+	 * stored as IPv4; only accept a mapped network written as IPv4. */
+	if (strchr(buf, ':') && c.addr.family == AF_INET)
+		return -1;
+	if (slash) {
+		const char *p = slash + 1;
+		char *end;
+
+		/* Digits only: no sign, no spaces, no leading zeros. */
+		if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] != '\0'))
+			return -1;
+		errno = 0;
+		prefix = strtoul(p, &end, 10);
+		if (errno || *end != '\0' || prefix > max_prefix(&c.addr))
+			return -1;
+	} else {
+		prefix = max_prefix(&c.addr);
+	}
+	if (!host_bits_clear(&c.addr, (unsigned)prefix))
+		return -1;
+	c.prefix = (uint8_t)prefix;
+	*out = c;
+	return 0;
+}
+
+const char *cidr_format(const struct tq_cidr *c, char *buf, size_t len)
+{
+	char a[TQ_ADDRSTRLEN];
+
+	addr_format(&c->addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, c->prefix);
+	return buf;
+}
+
+bool cidr_match(const struct tq_cidr *c, const struct tq_addr *a)
+{
+	struct tq_addr m;
+
+	/* Addresses from addr_parse() are already unmapped, but a struct
+	 * filled from a kernel sockaddr_in6 may still hold ::ffff:a.b.c.d. */
+	if (a->family == AF_INET6 &&
+	    !memcmp(a->a, v4mapped_prefix, sizeof(v4mapped_prefix))) {
+		memset(&m, 0, sizeof(m));
+		m.family = AF_INET;
+		memcpy(m.a, a->a + 12, 4);
+		a = &m;
+	}
+	if (a->family != c->addr.family)
+		return false;
+	if (c->prefix > max_prefix(a))
+		return false;
+	return prefix_equal(c->addr.a, a->a, c->prefix);
+}
+
+bool cidr_match_any(const struct tq_cidr *nets, size_t n,
+		    const struct tq_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (cidr_match(&nets[i], a))
+			return true;
+	return false;
+}
