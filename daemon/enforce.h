@@ -1,0 +1,44 @@
+/* enforce.h - what the daemon does to a cut-off user outside the firewall:
+ * name/uid look-ups, a message to their terminals, killing processes.
+ *
+ * Safety rules live here, not in the callers: uid 0 and uids below the
+ * configured minimum are never signalled.
+ */
+#ifndef TQ_ENFORCE_H
+#define TQ_ENFORCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The login name of uid into buf; 0, or -1 if the uid has no entry. */
+int enforce_uid_name(unsigned uid, char *buf, size_t len);
+/* The uid of a login name; 0, or -1 if unknown. */
+int enforce_name_uid(const char *name, unsigned *uid);
+
+/* The built-in message when no message file is readable. */
+extern const char enforce_default_message[];
+
+/**
+ * enforce_message_text() - the text sent to cut-off users: the contents of
+ * path (at most 4 KiB), or the built-in default if path is empty or
+ * unreadable.  Returns a malloc'ed string.
+ */
+char *enforce_message_text(const char *path);
+
+/**
+ * enforce_message() - write text to every terminal where user is logged in
+ * (utmp USER_PROCESS records).  Terminals are opened O_NOCTTY|O_NONBLOCK
+ * and only character devices under /dev are written.
+ * Returns the number of terminals written.
+ */
+int enforce_message(const char *user, const char *text);
+
+/**
+ * enforce_kill() - send SIGKILL to every process whose real uid is uid.
+ * Refuses (returns -1, errno EPERM) for uid 0 and uid < min_uid.
+ * Returns the number of processes signalled.
+ */
+int enforce_kill(unsigned uid, unsigned min_uid);
+
+#endif

@@ -1,0 +1,1216 @@
+/* tqd.c - the daemon's state and its poll: gather inputs, call acct_poll,
+ * carry out the decisions. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <ifaddrs.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acct.h"
+#include "ct.h"
+#include "db.h"
+#include "enforce.h"
+#include "journal.h"
+#include "log.h"
+#include "nftb.h"
+#include "procscan.h"
+#include "scan.h"
+#include "tqd.h"
+#include "util.h"
+
+/* Wake-ups closer together than this are folded into one request pass. */
+#define TQD_WAKE_MIN_US 20000
+
+/* A host we put into the firewall (what a rebuild restores). */
+struct tqd_host {
+	struct tq_addr addr;
+	char name[DB_NAME_BYTES];
+};
+
+/* Packet total of a host's connections at the previous poll. */
+struct tqd_pkts {
+	struct tq_addr addr;
+	uint64_t packets;
+};
+
+struct tqd {
+	struct tq_conf *conf;
+	char *conf_path;
+	struct loop *loop;
+	struct loop_timer *poll_timer;
+	struct loop_timer *wake_timer;	/* deferred request pass */
+	int wake_fd;
+	uint64_t last_req_us;
+
+	struct db *db;
+	bool db_down_logged;
+	struct nftb *nft;
+	struct ct *ct;
+	bool ct_fallback_logged;
+	struct journal *journal;
+	struct scan_agg *agg;
+	char *msg_text;
+
+	struct db_snapshot snap;	/* the last good one */
+	bool have_snap;
+
+	struct tqd_host *hosts;		/* believed open */
+	size_t n_hosts, cap_hosts;
+	unsigned *blocked;		/* uids we blocked */
+	size_t n_blocked, cap_blocked;
+	struct tqd_pkts *pkts;
+	size_t n_pkts, cap_pkts;
+	char (*cut_names)[DB_NAME_BYTES];	/* messaged this cut-off */
+	size_t n_cut, cap_cut;
+};
+
+const struct tq_conf *tqd_conf(const struct tqd *t)
+{
+	return t->conf;
+}
+
+struct tqd *tqd_new(struct tq_conf *conf, const char *conf_path,
+		    struct loop *loop)
+{
+	struct tqd *t = xcalloc(1, sizeof(*t));
+
+	t->conf = conf;
+	t->conf_path = xstrdup(conf_path);
+	t->loop = loop;
+	t->wake_fd = -1;
+	return t;
+}
+
+static void wake_close(struct tqd *t)
+{
+	if (t->wake_fd < 0)
+		return;
+	loop_del_fd(t->loop, t->wake_fd);
+	close(t->wake_fd);
+	t->wake_fd = -1;
+}
+
+void tqd_free(struct tqd *t)
+{
+	if (!t)
+		return;
+	loop_timer_del(t->loop, t->poll_timer);
+	loop_timer_del(t->loop, t->wake_timer);
+	wake_close(t);
+	if (t->have_snap)
+		db_snapshot_free(&t->snap);
+	db_free(t->db);
+	nftb_free(t->nft);
+	ct_free(t->ct);
+	journal_close(t->journal);
+	scan_agg_free(t->agg);
+	free(t->msg_text);
+	free(t->hosts);
+	free(t->blocked);
+	free(t->pkts);
+	free(t->cut_names);
+	free(t->conf_path);
+	conf_free(t->conf);
+	free(t);
+}
+
+/* ---- small sets ---- */
+
+static struct tqd_host *host_find(struct tqd *t, const struct tq_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_hosts; i++)
+		if (addr_equal(&t->hosts[i].addr, a))
+			return &t->hosts[i];
+	return NULL;
+}
+
+static void host_add(struct tqd *t, const struct tq_addr *a,
+		     const char *name)
+{
+	struct tqd_host *h = host_find(t, a);
+
+	if (!h) {
+		xgrow(&t->hosts, &t->cap_hosts, t->n_hosts + 1,
+		      sizeof(*t->hosts));
+		h = &t->hosts[t->n_hosts++];
+		h->addr = *a;
+	}
+	tq_strlcpy(h->name, name ? name : "", sizeof(h->name));
+}
+
+static void host_del(struct tqd *t, const struct tq_addr *a)
+{
+	struct tqd_host *h = host_find(t, a);
+
+	if (h)
+		*h = t->hosts[--t->n_hosts];
+}
+
+static bool uid_blocked(const struct tqd *t, unsigned uid)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_blocked; i++)
+		if (t->blocked[i] == uid)
+			return true;
+	return false;
+}
+
+static void uid_add(struct tqd *t, unsigned uid)
+{
+	if (uid_blocked(t, uid))
+		return;
+	xgrow(&t->blocked, &t->cap_blocked, t->n_blocked + 1,
+	      sizeof(*t->blocked));
+	t->blocked[t->n_blocked++] = uid;
+}
+
+static void uid_del(struct tqd *t, unsigned uid)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_blocked; i++)
+		if (t->blocked[i] == uid) {
+			t->blocked[i] = t->blocked[--t->n_blocked];
+			return;
+		}
+}
+
+static uint64_t pkts_prev(const struct tqd *t, const struct tq_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_pkts; i++)
+		if (addr_equal(&t->pkts[i].addr, a))
+			return t->pkts[i].packets;
+	return 0;
+}
+
+static bool cut_known(const struct tqd *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_cut; i++)
+		if (strcmp(t->cut_names[i], name) == 0)
+			return true;
+	return false;
+}
+
+static struct nftb_host *host_array(const struct tqd *t)
+{
+	struct nftb_host *v;
+	size_t i;
+
+	v = xcalloc(t->n_hosts ? t->n_hosts : 1, sizeof(*v));
+	for (i = 0; i < t->n_hosts; i++)
+		v[i].addr = t->hosts[i].addr;
+	return v;
+}
+
+/* ---- database ---- */
+
+static bool db_up(struct tqd *t)
+{
+	if (db_is_connected(t->db))
+		return true;
+	if (db_connect(t->db) == 0) {
+		log_info("database connected");
+		t->db_down_logged = false;
+		return true;
+	}
+	if (!t->db_down_logged) {
+		log_warnx("database unavailable: %s (firewall kept as it is, "
+			  "debits held in the journal)", db_error(t->db));
+		t->db_down_logged = true;
+	}
+	return false;
+}
+
+static void db_failed(struct tqd *t, const char *what)
+{
+	log_warnx("database: %s: %s", what, db_error(t->db));
+	if (!db_is_connected(t->db))
+		t->db_down_logged = true;
+}
+
+static bool take_snapshot(struct tqd *t)
+{
+	struct db_snapshot s;
+
+	memset(&s, 0, sizeof(s));
+	if (db_snapshot(t->db, t->conf->gateway, &s) < 0) {
+		db_failed(t, "reading users and masq rows");
+		return false;
+	}
+	if (t->have_snap)
+		db_snapshot_free(&t->snap);
+	t->snap = s;
+	t->have_snap = true;
+	return true;
+}
+
+/* Replay journalled polls the database does not have yet, oldest first. */
+static void replay_journal(struct tqd *t)
+{
+	const struct db_poll *p;
+	uint64_t id;
+	size_t n;
+	int rc;
+
+	if (!t->journal)
+		return;
+	while ((n = journal_pending(t->journal, &p)) > 0) {
+		id = p->id;
+		rc = db_apply(t->db, t->conf->gateway, p);
+		if (rc < 0) {
+			db_failed(t, "replaying the journal");
+			return;
+		}
+		if (rc == 0)
+			log_info("journal: applied held poll %016" PRIx64
+				 " (total %lld)", id, p->total);
+		if (journal_ack(t->journal, id) < 0) {
+			log_warn("journal: acknowledging %016" PRIx64, id);
+			return;
+		}
+	}
+}
+
+/* ---- link check ---- */
+
+static bool link_up(const struct tq_conf *c)
+{
+	struct ifaddrs *ifa, *i;
+	bool up = false;
+
+	if (strcmp(c->link, "always") == 0)
+		return true;
+	if (getifaddrs(&ifa) < 0) {
+		log_warn("getifaddrs");
+		return false;
+	}
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_name || strcmp(i->ifa_name, c->link) != 0)
+			continue;
+		if (!(i->ifa_flags & IFF_UP) || !i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET ||
+		    i->ifa_addr->sa_family == AF_INET6) {
+			up = true;
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+	return up;
+}
+
+/* ---- carrying out decisions ---- */
+
+struct decisions {
+	const struct acct_masq *in;	/* acct's view of the rows */
+	const struct db_masq *rows;	/* snapshot rows, same order as in */
+	struct acct_out out;
+	bool *skip;			/* per out.rows: do not write */
+};
+
+static const char *row_name(const struct acct_masq *m)
+{
+	return m->name && *m->name ? m->name : "?";
+}
+
+/* One nftb batch for every fw_open row, one for every fw_close row.  A
+ * failed batch marks its rows so their acknowledgements are not written
+ * (the next poll decides again). */
+static void do_firewall(struct tqd *t, struct decisions *d, bool may_open)
+{
+	struct acct_out *o = &d->out;
+	struct nftb_host *v;
+	struct tq_addr *addrs;
+	char buf[TQ_ADDRSTRLEN];
+	size_t i, n;
+	long nct;
+
+	v = xcalloc(o->n_rows + 1, sizeof(*v));
+	addrs = xcalloc(o->n_rows + 1, sizeof(*addrs));
+
+	n = 0;
+	for (i = 0; i < o->n_rows; i++) {
+		if (!o->rows[i].fw_open || !o->rows[i].addr_ok)
+			continue;
+		if (!may_open) {
+			d->skip[i] = true;
+			continue;
+		}
+		v[n++].addr = o->rows[i].addr;
+	}
+	if (n > 0 && nftb_open(t->nft, v, n) < 0) {
+		log_warnx("firewall: %s", nftb_error(t->nft));
+		for (i = 0; i < o->n_rows; i++)
+			if (o->rows[i].fw_open)
+				d->skip[i] = true;
+	} else {
+		for (i = 0; i < o->n_rows; i++) {
+			const struct acct_row *r = &o->rows[i];
+
+			if (!r->fw_open || !r->addr_ok || d->skip[i])
+				continue;
+			host_add(t, &r->addr, d->in[r->idx].name);
+			log_info("opened %s for %s (%s)",
+				 addr_format(&r->addr, buf, sizeof(buf)),
+				 row_name(&d->in[r->idx]),
+				 r->why ? r->why : "request");
+		}
+	}
+
+	n = 0;
+	for (i = 0; i < o->n_rows; i++) {
+		if (!o->rows[i].fw_close || !o->rows[i].addr_ok)
+			continue;
+		v[n].addr = o->rows[i].addr;
+		addrs[n++] = o->rows[i].addr;
+	}
+	if (n > 0 && nftb_close(t->nft, v, n) < 0) {
+		log_warnx("firewall: %s", nftb_error(t->nft));
+		for (i = 0; i < o->n_rows; i++)
+			if (o->rows[i].fw_close)
+				d->skip[i] = true;
+	} else if (n > 0) {
+		for (i = 0; i < o->n_rows; i++) {
+			const struct acct_row *r = &o->rows[i];
+
+			if (!r->fw_close || !r->addr_ok)
+				continue;
+			host_del(t, &r->addr);
+			log_info("closed %s of %s (%s)",
+				 addr_format(&r->addr, buf, sizeof(buf)),
+				 row_name(&d->in[r->idx]),
+				 r->why ? r->why : "request");
+		}
+		/* Established connections and NAT mappings end now. */
+		if (t->ct) {
+			nct = ct_delete_hosts(t->ct, addrs, n);
+			if (nct < 0)
+				log_warn("conntrack: deleting entries of "
+					 "closed hosts");
+			else if (nct > 0)
+				log_debug("conntrack: deleted %ld entries", nct);
+		}
+	}
+	for (i = 0; i < o->n_rows; i++) {
+		const struct acct_row *r = &o->rows[i];
+
+		if (r->del && !r->fw_close && !r->fw_open && !d->skip[i])
+			log_info("deleted masq row %s of %s (%s)",
+				 d->in[r->idx].host ? d->in[r->idx].host : "?",
+				 row_name(&d->in[r->idx]),
+				 r->why ? r->why : "refused");
+	}
+	free(addrs);
+	free(v);
+}
+
+static void do_cuts(struct tqd *t, const struct acct_out *o)
+{
+	char (*names)[DB_NAME_BYTES];
+	unsigned *uids, uid;
+	size_t i, nu = 0, nn = 0;
+	int k;
+
+	uids = xcalloc(o->n_cuts + 1, sizeof(*uids));
+	names = xcalloc(o->n_cuts + 1, sizeof(*names));
+	for (i = 0; i < o->n_cuts; i++) {
+		const struct acct_cut *c = &o->cuts[i];
+		bool known;
+
+		uid = c->uid;
+		known = c->has_uid || enforce_name_uid(c->name, &uid) == 0;
+		tq_strlcpy(names[nn++], c->name, sizeof(names[0]));
+		if (!cut_known(t, c->name)) {
+			if (c->reason == ACCT_CUT_NO_QUOTA)
+				log_info("cut off %s: %s (balance %lld)",
+					 c->name,
+					 acct_cut_reason_str(c->reason),
+					 c->quota);
+			else
+				log_info("cut off %s: %s", c->name,
+					 acct_cut_reason_str(c->reason));
+			k = known ? enforce_message(c->name, t->msg_text) : 0;
+			if (k > 0)
+				log_info("told %s on %d terminal%s", c->name,
+					 k, k == 1 ? "" : "s");
+		}
+		/* Never block or kill root or system accounts. */
+		if (!known || uid == 0 || uid < t->conf->min_uid)
+			continue;
+		if (!uid_blocked(t, uid))
+			uids[nu++] = uid;
+		if (t->conf->kill_processes) {
+			k = enforce_kill(uid, t->conf->min_uid);
+			if (k > 0)
+				log_info("killed %d process%s of %s (uid %u)",
+					 k, k == 1 ? "" : "es", c->name, uid);
+		}
+	}
+	if (nu > 0) {
+		if (nftb_block(t->nft, uids, nu) < 0) {
+			log_warnx("firewall: %s", nftb_error(t->nft));
+		} else {
+			for (i = 0; i < nu; i++) {
+				uid_add(t, uids[i]);
+				log_info("blocked uid %u", uids[i]);
+			}
+		}
+	}
+	/* Remember who was told, so each cut-off is messaged once. */
+	free(t->cut_names);
+	t->cut_names = names;
+	t->n_cut = nn;
+	t->cap_cut = o->n_cuts + 1;
+	free(uids);
+}
+
+static void do_unblock(struct tqd *t, const struct acct_out *o)
+{
+	size_t i;
+
+	if (o->n_unblock == 0)
+		return;
+	if (nftb_unblock(t->nft, o->unblock, o->n_unblock) < 0) {
+		log_warnx("firewall: %s", nftb_error(t->nft));
+		return;
+	}
+	for (i = 0; i < o->n_unblock; i++) {
+		uid_del(t, o->unblock[i]);
+		log_info("unblocked uid %u", o->unblock[i]);
+	}
+}
+
+static uint64_t poll_id(void)
+{
+	uint64_t id = 0;
+
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+		id = tq_now_us() ^ ((uint64_t)getpid() << 40);
+	return id;
+}
+
+/* The database writes of one poll: debits, total and masq operations. */
+static void build_poll(const struct decisions *d, bool with_ops,
+		       struct db_poll *p)
+{
+	const struct acct_out *o = &d->out;
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	p->id = poll_id();
+	p->when = time(NULL);
+	p->total = o->total;
+	p->debits = xcalloc(o->n_debits + 1, sizeof(*p->debits));
+	for (i = 0; i < o->n_debits; i++) {
+		tq_strlcpy(p->debits[i].name, o->debits[i].name,
+			   sizeof(p->debits[i].name));
+		p->debits[i].amount = o->debits[i].amount;
+	}
+	p->n_debits = o->n_debits;
+	p->ops = xcalloc(o->n_rows + 1, sizeof(*p->ops));
+	if (!with_ops)
+		return;
+	for (i = 0; i < o->n_rows; i++) {
+		const struct acct_row *r = &o->rows[i];
+		struct db_masq_op *op = &p->ops[p->n_ops];
+
+		if (d->skip[i])
+			continue;
+		if (!r->del && !r->set_open && !r->tic_dec && !r->charged &&
+		    !r->set_cnts)
+			continue;
+		tq_strlcpy(op->host, d->rows[r->idx].host, sizeof(op->host));
+		if (r->del) {
+			op->kind = DBM_DELETE;
+		} else {
+			op->kind = DBM_UPDATE;
+			op->set_open = r->set_open;
+			op->open = r->open;
+			op->tic_dec = r->tic_dec;
+			op->counter_inc = r->charged;
+			op->set_cnts = r->set_cnts;
+			op->cnts = (int)r->cnts;
+		}
+		p->n_ops++;
+	}
+}
+
+static void write_poll(struct tqd *t, const struct decisions *d, bool fresh)
+{
+	struct db_poll p;
+	bool journalled = false;
+	int rc;
+
+	build_poll(d, fresh, &p);
+	if (p.n_debits == 0 && p.total == 0 && p.n_ops == 0)
+		goto out;
+	if (t->journal && (p.n_debits > 0 || p.total != 0)) {
+		if (journal_append(t->journal, &p) < 0)
+			log_warn("journal: appending poll %016" PRIx64, p.id);
+		else
+			journalled = true;
+	}
+	if (!fresh || !db_is_connected(t->db)) {
+		if (p.n_debits > 0)
+			log_debug("database down: poll %016" PRIx64
+				  " held in the journal", p.id);
+		goto out;
+	}
+	rc = db_apply(t->db, t->conf->gateway, &p);
+	if (rc < 0) {
+		db_failed(t, "applying the poll");
+		goto out;
+	}
+	if (journalled && journal_ack(t->journal, p.id) < 0)
+		log_warn("journal: acknowledging %016" PRIx64, p.id);
+out:
+	free(p.debits);
+	free(p.ops);
+}
+
+/* ---- the poll ---- */
+
+struct inputs {
+	struct acct_user *users;
+	struct acct_masq *masq;
+	struct acct_local *locals;
+	char (*local_names)[DB_NAME_BYTES];
+	struct acct_blocked *blocked;
+	char (*blocked_names)[DB_NAME_BYTES];
+	size_t n_masq, n_locals, n_blocked;
+};
+
+static void inputs_free(struct inputs *in)
+{
+	free(in->users);
+	free(in->masq);
+	free(in->locals);
+	free(in->local_names);
+	free(in->blocked);
+	free(in->blocked_names);
+}
+
+static void fill_users(const struct db_snapshot *s, struct inputs *in)
+{
+	size_t i;
+
+	in->users = xcalloc(s->n_users + 1, sizeof(*in->users));
+	for (i = 0; i < s->n_users; i++) {
+		in->users[i].name = s->users[i].name;
+		in->users[i].quota = s->users[i].quota;
+		in->users[i].allowed = s->users[i].allowed;
+		in->users[i].in_tcptab = s->users[i].in_tcptab;
+	}
+}
+
+static void fill_masq_row(struct tqd *t, const struct db_masq *r,
+			  struct acct_masq *m, bool scanned)
+{
+	struct scan_host sh;
+	struct tq_addr a;
+
+	memset(m, 0, sizeof(*m));
+	m->host = r->host;
+	m->name = r->name;
+	m->open = r->open;
+	m->tic = r->tic;
+	m->free = r->free;
+	m->counter = r->counter;
+	if (r->host_toolong || addr_parse(r->host, &a) < 0)
+		return;
+	m->in_firewall = host_find(t, &a) != NULL;
+	if (!scanned)
+		return;
+	if (scan_agg_host(t->agg, &a, &sh)) {
+		m->conns = sh.conns;
+		m->packets = sh.packets;
+	}
+	m->prev_packets = m->in_firewall ? pkts_prev(t, &a) : 0;
+}
+
+/* Remember each open host's packet total for the next poll. */
+static void remember_packets(struct tqd *t, const struct inputs *in)
+{
+	struct tq_addr a;
+	size_t i;
+
+	t->n_pkts = 0;
+	for (i = 0; i < in->n_masq; i++) {
+		if (addr_parse(in->masq[i].host, &a) < 0)
+			continue;
+		if (!host_find(t, &a))
+			continue;
+		xgrow(&t->pkts, &t->cap_pkts, t->n_pkts + 1, sizeof(*t->pkts));
+		t->pkts[t->n_pkts].addr = a;
+		t->pkts[t->n_pkts].packets = in->masq[i].packets;
+		t->n_pkts++;
+	}
+}
+
+static void scan_now(struct tqd *t, struct inputs *in)
+{
+	const struct scan_user *su;
+	struct scan_stats st;
+	unsigned *uids = NULL;
+	size_t i, n, nu = 0;
+	int nl = 0;
+
+	scan_agg_reset(t->agg);
+	if (t->conf->check_masq) {
+		if (procscan_conntrack(t->ct, t->agg, &nl) < 0)
+			log_warn("conntrack: reading the table");
+		else if (t->ct && !nl && !t->ct_fallback_logged) {
+			log_warnx("conntrack: netlink dump failed, "
+				  "reading /proc/net/nf_conntrack");
+			t->ct_fallback_logged = true;
+		}
+	}
+	if (t->conf->check_local) {
+		memset(&st, 0, sizeof(st));
+		if (procscan_local(t->agg, &st) < 0)
+			log_warn("reading /proc/net/tcp");
+	}
+	n = scan_agg_users(t->agg, &su);
+	in->locals = xcalloc(n + 1, sizeof(*in->locals));
+	in->local_names = xcalloc(n + 1, sizeof(*in->local_names));
+	for (i = 0; i < n; i++) {
+		in->locals[i].uid = su[i].uid;
+		in->locals[i].socks = su[i].socks;
+		if (enforce_uid_name(su[i].uid, in->local_names[i],
+				     sizeof(in->local_names[i])) == 0)
+			in->locals[i].name = in->local_names[i];
+	}
+	in->n_locals = n;
+
+	/* The firewall's own view; our memory if it cannot be read. */
+	if (nftb_list_uids(t->nft, &uids, &nu) < 0) {
+		log_warnx("firewall: %s", nftb_error(t->nft));
+		free(uids);
+		uids = xcalloc(t->n_blocked + 1, sizeof(*uids));
+		memcpy(uids, t->blocked, t->n_blocked * sizeof(*uids));
+		nu = t->n_blocked;
+	}
+	in->blocked = xcalloc(nu + 1, sizeof(*in->blocked));
+	in->blocked_names = xcalloc(nu + 1, sizeof(*in->blocked_names));
+	for (i = 0; i < nu; i++) {
+		in->blocked[i].uid = uids[i];
+		if (enforce_uid_name(uids[i], in->blocked_names[i],
+				     sizeof(in->blocked_names[i])) == 0)
+			in->blocked[i].name = in->blocked_names[i];
+	}
+	in->n_blocked = nu;
+	free(uids);
+}
+
+static void check_table(struct tqd *t)
+{
+	struct nftb_host *v;
+	int rc;
+
+	rc = nftb_intact(t->nft);
+	if (rc == 1)
+		return;
+	if (rc < 0) {
+		log_warnx("firewall: checking the table: %s",
+			  nftb_error(t->nft));
+		return;
+	}
+	log_warnx("firewall: table %s missing or altered, rebuilding with "
+		  "%zu open host%s", t->conf->table, t->n_hosts,
+		  t->n_hosts == 1 ? "" : "s");
+	v = host_array(t);
+	if (nftb_create(t->nft, v, t->n_hosts, t->blocked, t->n_blocked) < 0)
+		log_warnx("firewall: rebuilding: %s", nftb_error(t->nft));
+	free(v);
+}
+
+void tqd_poll(struct tqd *t)
+{
+	struct acct_in ai;
+	struct decisions d;
+	struct inputs in;
+	bool fresh = false, up;
+	time_t now;
+	size_t i;
+
+	memset(&in, 0, sizeof(in));
+	memset(&d, 0, sizeof(d));
+	if (db_up(t)) {
+		replay_journal(t);
+		if (db_is_connected(t->db))
+			fresh = take_snapshot(t);
+	}
+	check_table(t);
+	if (!t->have_snap)
+		return;		/* nothing known to charge or enforce */
+
+	up = link_up(t->conf);
+	scan_now(t, &in);
+	fill_users(&t->snap, &in);
+	in.masq = xcalloc(t->snap.n_masq + 1, sizeof(*in.masq));
+	for (i = 0; i < t->snap.n_masq; i++)
+		fill_masq_row(t, &t->snap.masq[i], &in.masq[i], true);
+	in.n_masq = t->snap.n_masq;
+
+	memset(&ai, 0, sizeof(ai));
+	ai.conf = t->conf;
+	now = time(NULL);
+	localtime_r(&now, &ai.now);
+	ai.link_up = up;
+	ai.users = in.users;
+	ai.n_users = t->snap.n_users;
+	ai.masq = in.masq;
+	ai.n_masq = in.n_masq;
+	ai.locals = in.locals;
+	ai.n_locals = in.n_locals;
+	ai.blocked = in.blocked;
+	ai.n_blocked = in.n_blocked;
+	acct_poll(&ai, &d.out);
+	d.in = in.masq;
+	d.rows = t->snap.masq;
+	d.skip = xcalloc(d.out.n_rows + 1, sizeof(*d.skip));
+
+	log_debug("poll: link %s, rate %g, %u online, each %lld, total %lld, "
+		  "%zu rows, %zu locals%s", up ? "up" : "down", d.out.rate,
+		  d.out.n_online, d.out.each, d.out.total, in.n_masq,
+		  in.n_locals, fresh ? "" : " (database down)");
+	for (i = 0; i < d.out.n_debits; i++)
+		log_debug("charged %s %lld", d.out.debits[i].name,
+			  d.out.debits[i].amount);
+	if (d.out.n_bad_rows)
+		log_warnx("deleting %zu malformed masq row%s",
+			  d.out.n_bad_rows, d.out.n_bad_rows == 1 ? "" : "s");
+
+	if (fresh) {
+		/* Without a fresh snapshot the firewall stays as it is. */
+		do_firewall(t, &d, true);
+		do_cuts(t, &d.out);
+		do_unblock(t, &d.out);
+	}
+	remember_packets(t, &in);
+	write_poll(t, &d, fresh);
+
+	free(d.skip);
+	acct_out_free(&d.out);
+	inputs_free(&in);
+}
+
+/* Open/close requests of the current snapshot only. */
+void tqd_requests(struct tqd *t)
+{
+	struct acct_masq *m;
+	struct acct_in ai;
+	struct decisions d;
+	struct inputs in;
+	size_t *map, i, n = 0;
+	struct db_masq *rows;
+	int rc = 0;
+	time_t now;
+
+	t->last_req_us = tq_now_us();
+	if (!db_is_connected(t->db))
+		return;		/* the next poll reconnects */
+	if (!take_snapshot(t))
+		return;
+	for (i = 0; i < t->snap.n_masq; i++)
+		if (t->snap.masq[i].open == MASQ_REQ_OPEN ||
+		    t->snap.masq[i].open == MASQ_REQ_CLOSE)
+			n++;
+	if (n == 0)
+		return;
+
+	memset(&in, 0, sizeof(in));
+	memset(&d, 0, sizeof(d));
+	fill_users(&t->snap, &in);
+	m = in.masq = xcalloc(n, sizeof(*m));
+	rows = xcalloc(n, sizeof(*rows));
+	map = xcalloc(n, sizeof(*map));
+	n = 0;
+	for (i = 0; i < t->snap.n_masq; i++) {
+		if (t->snap.masq[i].open != MASQ_REQ_OPEN &&
+		    t->snap.masq[i].open != MASQ_REQ_CLOSE)
+			continue;
+		rows[n] = t->snap.masq[i];
+		map[n] = i;
+		fill_masq_row(t, &t->snap.masq[i], &m[n], false);
+		n++;
+	}
+	in.n_masq = n;
+
+	memset(&ai, 0, sizeof(ai));
+	ai.conf = t->conf;
+	now = time(NULL);
+	localtime_r(&now, &ai.now);
+	ai.link_up = false;	/* no charging in a request pass */
+	ai.users = in.users;
+	ai.n_users = t->snap.n_users;
+	ai.masq = m;
+	ai.n_masq = n;
+	acct_poll(&ai, &d.out);
+	d.in = m;
+	d.rows = rows;
+	d.skip = xcalloc(d.out.n_rows + 1, sizeof(*d.skip));
+	do_firewall(t, &d, true);
+
+	/* Acknowledge only what was asked, and only if the row still holds
+	 * the request we saw (a tool may have changed it meanwhile). */
+	if (db_begin(t->db) < 0)
+		goto dberr;
+	for (i = 0; i < d.out.n_rows; i++) {
+		const struct acct_row *r = &d.out.rows[i];
+		const struct db_masq *row = &rows[r->idx];
+
+		if (d.skip[i])
+			continue;
+		if (r->del)
+			rc = db_exec(t->db, "DELETE FROM masq WHERE gateway = ?"
+				     " AND host = ? AND open = ?", "ssi",
+				     t->conf->gateway, row->host, row->open)
+				< 0 ? -1 : 0;
+		else if (r->set_open)
+			rc = db_exec(t->db, "UPDATE masq SET open = ? WHERE "
+				     "gateway = ? AND host = ? AND open = ?",
+				     "issi", r->open, t->conf->gateway,
+				     row->host, row->open) < 0 ? -1 : 0;
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0) {
+		db_rollback(t->db);
+		goto dberr;
+	}
+	if (db_commit(t->db) < 0)
+		goto dberr;
+	goto out;
+dberr:
+	/* The firewall already changed; the next poll writes the answer
+	 * (an open row in the firewall, a closed one not). */
+	db_failed(t, "acknowledging requests");
+out:
+	free(d.skip);
+	acct_out_free(&d.out);
+	free(map);
+	free(rows);
+	inputs_free(&in);
+}
+
+/* ---- timers and the wake-up socket ---- */
+
+static void poll_fired(struct loop_timer *lt, void *arg)
+{
+	struct tqd *t = arg;
+	uint64_t t0 = tq_now_us();
+
+	tqd_poll(t);
+	log_debug("poll took %" PRIu64 " us", tq_now_us() - t0);
+}
+
+static void wake_fired(struct loop_timer *lt, void *arg)
+{
+	struct tqd *t = arg;
+
+	tqd_requests(t);
+}
+
+static void wake_ready(int fd, uint32_t events, void *arg)
+{
+	struct tqd *t = arg;
+	char buf[64];
+	uint64_t now, wait_us;
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		;
+	now = tq_now_us();
+	if (now - t->last_req_us >= TQD_WAKE_MIN_US) {
+		tqd_requests(t);
+		return;
+	}
+	/* Too soon after the last pass: one deferred pass covers them. */
+	wait_us = TQD_WAKE_MIN_US - (now - t->last_req_us);
+	if (!t->wake_timer)
+		t->wake_timer = loop_timer_add(t->loop,
+					       (unsigned)(wait_us / 1000) + 1,
+					       0, wake_fired, t);
+	else
+		loop_timer_set(t->wake_timer, (unsigned)(wait_us / 1000) + 1,
+			       0);
+}
+
+static int wake_open(struct tqd *t)
+{
+	struct sockaddr_un sun;
+	struct group gr, *res = NULL;
+	char tmp[4096];
+	int fd;
+
+	if (!t->conf->wakeup || !*t->conf->wakeup)
+		return 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(t->conf->wakeup) >= sizeof(sun.sun_path)) {
+		log_warnx("wake-up socket %s: path too long", t->conf->wakeup);
+		return -1;
+	}
+	strcpy(sun.sun_path, t->conf->wakeup);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_warn("wake-up socket");
+		return -1;
+	}
+	unlink(sun.sun_path);	/* stale from an unclean exit */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		log_warn("wake-up socket %s", sun.sun_path);
+		close(fd);
+		return -1;
+	}
+	if (getgrnam_r("tcpquota", &gr, tmp, sizeof(tmp), &res) == 0 && res) {
+		if (chown(sun.sun_path, 0, res->gr_gid) < 0 ||
+		    chmod(sun.sun_path, 0660) < 0)
+			log_warn("wake-up socket %s: permissions",
+				 sun.sun_path);
+	} else if (chmod(sun.sun_path, 0666) < 0) {
+		log_warn("wake-up socket %s: permissions", sun.sun_path);
+	}
+	if (loop_add_fd(t->loop, fd, EPOLLIN, wake_ready, t) < 0) {
+		log_warn("wake-up socket: epoll");
+		close(fd);
+		unlink(sun.sun_path);
+		return -1;
+	}
+	t->wake_fd = fd;
+	return 0;
+}
+
+/* ---- start, reload, shutdown ---- */
+
+static int mkdir_parent(const char *path)
+{
+	char *d = xstrdup(path), *p;
+	int rc = 0;
+
+	for (p = d + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(d, 0750) < 0 && errno != EEXIST) {
+			rc = -1;
+			break;
+		}
+		*p = '/';
+	}
+	free(d);
+	return rc;
+}
+
+static int open_journal(struct tqd *t, char *err, size_t errlen)
+{
+	char e[512];
+	const struct db_poll *p;
+	size_t n;
+
+	if (!t->conf->journal || !*t->conf->journal)
+		return 0;
+	if (mkdir_parent(t->conf->journal) < 0)
+		return tq_err(err, errlen, "journal %s: creating its "
+			      "directory: %s", t->conf->journal,
+			      strerror(errno));
+	t->journal = journal_open(t->conf->journal, e, sizeof(e));
+	if (!t->journal)
+		return tq_err(err, errlen, "%s", e);
+	n = journal_pending(t->journal, &p);
+	if (n > 0)
+		log_info("journal: %zu poll%s held from before", n,
+			 n == 1 ? "" : "s");
+	return 0;
+}
+
+/* The table at start: open rows with a live heartbeat (or free) stay
+ * open; other rows claiming to be open are deleted. */
+static void reconcile(struct tqd *t, struct nftb_host **v, size_t *nv)
+{
+	struct tq_addr a;
+	size_t i;
+
+	*v = xcalloc(t->snap.n_masq + 1, sizeof(**v));
+	*nv = 0;
+	for (i = 0; i < t->snap.n_masq; i++) {
+		const struct db_masq *r = &t->snap.masq[i];
+
+		if (r->open != MASQ_OPENED)
+			continue;
+		if (r->host_toolong || addr_parse(r->host, &a) < 0)
+			continue;	/* acct deletes malformed rows */
+		if (r->tic > 0 || r->free != MASQ_PAID) {
+			(*v)[(*nv)++].addr = a;
+			host_add(t, &a, r->name);
+			log_info("reopened %s for %s", r->host, r->name);
+			continue;
+		}
+		if (db_exec(t->db, "DELETE FROM masq WHERE gateway = ? AND "
+			    "host = ? AND open = 1 AND tic <= 0", "ss",
+			    t->conf->gateway, r->host) < 0)
+			db_failed(t, "deleting an expired row");
+		else
+			log_info("deleted expired masq row %s of %s",
+				 r->host, r->name);
+	}
+}
+
+int tqd_start(struct tqd *t, char *err, size_t errlen)
+{
+	struct nftb_host *v = NULL;
+	size_t nv = 0;
+	unsigned ms;
+
+	if (ct_enable_acct() < 0)
+		log_warn("conntrack: enabling accounting");
+	t->ct = ct_new();
+	if (!t->ct)
+		log_warn("conntrack: netlink (using /proc/net/nf_conntrack)");
+	t->agg = scan_agg_new(t->conf);
+	t->msg_text = enforce_message_text(t->conf->message_file);
+	if (open_journal(t, err, errlen) < 0)
+		return -1;
+	t->nft = nftb_new(t->conf);
+	if (!t->nft)
+		return tq_err(err, errlen, "nftables: netlink: %s",
+			      strerror(errno));
+	t->db = db_new(t->conf, DB_DAEMON);
+	if (db_up(t)) {
+		replay_journal(t);
+		if (db_is_connected(t->db) && take_snapshot(t))
+			reconcile(t, &v, &nv);
+	}
+	if (nftb_create(t->nft, v, nv, NULL, 0) < 0) {
+		tq_err(err, errlen, "nftables: creating table %s: %s",
+		       t->conf->table, nftb_error(t->nft));
+		free(v);
+		return -1;
+	}
+	free(v);
+	log_info("table inet %s created with %zu open host%s", t->conf->table,
+		 nv, nv == 1 ? "" : "s");
+	wake_open(t);
+	ms = (unsigned)t->conf->period * 1000u;
+	t->poll_timer = loop_timer_add(t->loop, 0, ms, poll_fired, t);
+	if (!t->poll_timer)
+		return tq_err(err, errlen, "poll timer: %s", strerror(errno));
+	return 0;
+}
+
+static bool str_changed(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") != 0;
+}
+
+static bool db_conf_changed(const struct tq_conf *a, const struct tq_conf *b)
+{
+	return str_changed(a->db_socket, b->db_socket) ||
+	       str_changed(a->db_host, b->db_host) ||
+	       a->db_port != b->db_port ||
+	       str_changed(a->db_name, b->db_name) ||
+	       str_changed(a->db_user, b->db_user) ||
+	       str_changed(a->db_password_file, b->db_password_file) ||
+	       a->db_timeout != b->db_timeout;
+}
+
+int tqd_reload(struct tqd *t)
+{
+	struct tq_conf *nc, *old;
+	struct nftb_host *v;
+	char err[1024];
+
+	nc = conf_load(t->conf_path, err, sizeof(err));
+	if (!nc) {
+		log_warnx("reload rejected, old configuration kept: %s", err);
+		return -1;
+	}
+	old = t->conf;
+	t->conf = nc;
+
+	if (str_changed(old->logfile, nc->logfile)) {
+		if (log_open(NULL, nc->logfile) < 0)
+			log_warn("log %s", nc->logfile);
+	} else if (log_reopen() < 0) {
+		log_warn("reopening the log");
+	}
+	if (str_changed(old->gateway, nc->gateway))
+		log_warnx("gateway id changed from %s to %s", old->gateway,
+			  nc->gateway);
+
+	/* Rebuild the table: network settings may have changed. */
+	if (str_changed(old->table, nc->table))
+		nftb_delete(t->nft);
+	nftb_set_conf(t->nft, nc);
+	v = host_array(t);
+	if (nftb_create(t->nft, v, t->n_hosts, t->blocked, t->n_blocked) < 0)
+		log_warnx("firewall: rebuilding after reload: %s",
+			  nftb_error(t->nft));
+	free(v);
+
+	if (db_conf_changed(old, nc)) {
+		db_free(t->db);
+		t->db = db_new(nc, DB_DAEMON);
+		t->db_down_logged = false;
+	}
+	if (str_changed(old->journal, nc->journal)) {
+		journal_close(t->journal);
+		t->journal = NULL;
+		if (open_journal(t, err, sizeof(err)) < 0)
+			log_warnx("%s (no journal)", err);
+	}
+	scan_agg_free(t->agg);
+	t->agg = scan_agg_new(nc);
+	free(t->msg_text);
+	t->msg_text = enforce_message_text(nc->message_file);
+	if (str_changed(old->wakeup, nc->wakeup)) {
+		wake_close(t);
+		if (old->wakeup && *old->wakeup)
+			unlink(old->wakeup);
+		wake_open(t);
+	}
+	if (old->period != nc->period)
+		loop_timer_set(t->poll_timer, (unsigned)nc->period * 1000u,
+			       (unsigned)nc->period * 1000u);
+	conf_free(old);
+	log_info("configuration reloaded from %s", t->conf_path);
+	return 0;
+}
+
+void tqd_shutdown(struct tqd *t)
+{
+	if (t->nft) {
+		if (nftb_delete(t->nft) < 0)
+			log_warnx("firewall: deleting the table: %s",
+				  nftb_error(t->nft));
+		else
+			log_info("table inet %s deleted", t->conf->table);
+	}
+	if (t->db && db_up(t)) {
+		if (db_masq_clear(t->db, t->conf->gateway) < 0)
+			db_failed(t, "clearing masq rows");
+		else
+			log_info("masq rows of gateway %s cleared",
+				 t->conf->gateway);
+	}
+	if (t->wake_fd >= 0 && t->conf->wakeup && *t->conf->wakeup) {
+		wake_close(t);
+		unlink(t->conf->wakeup);
+	}
+}

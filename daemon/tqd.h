@@ -1,0 +1,52 @@
+/* tqd.h - the daemon's state and its poll.
+ *
+ * struct tqd ties the modules together: it gathers one poll's inputs
+ * (database snapshot, conntrack and socket scans, firewall state), asks
+ * the accounting core for decisions (acct_poll) and carries them out
+ * (nftables, conntrack, database, journal, terminals).  It owns the
+ * configuration in force and registers its timers and the wake-up socket
+ * with the event loop it is given.
+ */
+#ifndef TQ_TQD_H
+#define TQ_TQD_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+#include "loop.h"
+
+struct tqd;
+
+/**
+ * tqd_new() - the daemon state for conf (ownership passes to the tqd).
+ * @conf_path: file to read again on reload.
+ * Does no I/O; NULL never.
+ */
+struct tqd *tqd_new(struct tq_conf *conf, const char *conf_path,
+		    struct loop *loop);
+/* Undo tqd_start() without touching firewall or database; free. */
+void tqd_free(struct tqd *t);
+
+/**
+ * tqd_start() - enable conntrack accounting, connect to the database (a
+ * failure is logged and retried every poll), open the journal, build the
+ * nft table reconciled with the database, create the wake-up socket and
+ * start the poll timer (first poll at once).  0, or -1 with a message in
+ * err for a fatal start-up error (no firewall access, journal unusable).
+ */
+int tqd_start(struct tqd *t, char *err, size_t errlen);
+
+/* One full poll (DESIGN.md "The poll"). */
+void tqd_poll(struct tqd *t);
+/* Open/close requests only: no charging, no heartbeat. */
+void tqd_requests(struct tqd *t);
+
+/* Read the configuration file again; keep the old one on error (logged).
+ * 0 if the new one is in force, -1 if not. */
+int tqd_reload(struct tqd *t);
+/* Clean exit: delete the nft table, empty this gateway's masq rows. */
+void tqd_shutdown(struct tqd *t);
+
+const struct tq_conf *tqd_conf(const struct tqd *t);
+
+#endif
