@@ -3,7 +3,11 @@
  *
  * Parsers read from a FILE * (tests feed fixtures), allocate nothing per
  * line, skip and count malformed, truncated or overlong lines, and are
- * linear in the input size.
+ * linear in the input size.  A line is at most SCAN_LINE_MAX bytes without
+ * its newline; a longer one is skipped whole.  A last line without a
+ * newline is a truncated line (the kernel always ends its lines).
+ * IPv4-mapped IPv6 addresses ("::ffff:198.18.0.1") are reported as IPv4,
+ * as addr_parse() stores them.
  */
 #ifndef TQ_SCAN_H
 #define TQ_SCAN_H
@@ -14,6 +18,8 @@
 
 #include "addr.h"
 #include "conf.h"
+
+#define SCAN_LINE_MAX 1024
 
 struct scan_stats {
 	size_t lines;		/* lines read, header included */
@@ -70,7 +76,12 @@ void scan_agg_free(struct scan_agg *g);
 void scan_agg_reset(struct scan_agg *g);
 /* Feed: sockets with remote inside local_networks or uid < min_uid, and
  * conntrack entries whose destination is inside local_networks, are
- * ignored.  Usable directly as scan_sock_cb / scan_ct_cb with arg = g. */
+ * ignored.  So are remote/destination addresses that never cross the link
+ * whatever the configuration says: unspecified, loopback (127.0.0.0/8,
+ * ::1), link-local (169.254.0.0/16, fe80::/10), multicast (224.0.0.0/4,
+ * ff00::/8) and 255.255.255.255 - a LAN host's mDNS must not make it
+ * "online".  Conntrack entries count for their original source.
+ * Usable directly as scan_sock_cb / scan_ct_cb with arg = g. */
 void scan_agg_sock(const struct scan_sock *s, void *g);
 void scan_agg_ct(const struct scan_ct *c, void *g);
 /* Totals for one source host; returns false (and zeroes) if none seen. */
@@ -79,5 +90,7 @@ bool scan_agg_host(const struct scan_agg *g, const struct tq_addr *a,
 /* All uids seen, in ascending uid order; valid until the next reset. */
 size_t scan_agg_users(const struct scan_agg *g, const struct scan_user **out);
 size_t scan_agg_nhosts(const struct scan_agg *g);
+/* True if a never crosses the link (the fixed list above). */
+bool scan_addr_never_external(const struct tq_addr *a);
 
 #endif

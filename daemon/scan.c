@@ -1,0 +1,729 @@
+/* scan.c - /proc/net/tcp{,6} and /proc/net/nf_conntrack parsers and the
+ * per-poll aggregation.
+ *
+ * This is the daemon's hot path: a busy gateway has tens of thousands of
+ * conntrack entries and reads them every poll.  So no stdio per line and
+ * no sscanf(): a block reader hands out lines straight from its buffer and
+ * hand-written parsers walk them once, bounded by the line's end (a NUL
+ * byte in the input is just an invalid character).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "scan.h"
+#include "util.h"
+
+/* ---- line reader ---------------------------------------------------- */
+
+#define LR_BUFSZ (16 * 1024)
+
+enum { LR_EOF, LR_LINE, LR_LONG, LR_PARTIAL, LR_ERR };
+
+struct lr {
+	FILE *f;
+	size_t pos, len;
+	bool eof;
+	bool skipping;		/* inside an overlong line */
+	char buf[LR_BUFSZ];
+};
+
+static void lr_init(struct lr *r, FILE *f)
+{
+	r->f = f;
+	r->pos = r->len = 0;
+	r->eof = r->skipping = false;
+}
+
+/* Next line into *line / *n (without the newline).  LR_LONG: an overlong
+ * line was consumed and dropped; LR_PARTIAL: a last line without newline. */
+static int lr_next(struct lr *r, const char **line, size_t *n)
+{
+	for (;;) {
+		char *s = r->buf + r->pos, *nl;
+		size_t avail = r->len - r->pos, got;
+
+		nl = avail ? memchr(s, '\n', avail) : NULL;
+		if (nl) {
+			size_t l = (size_t)(nl - s);
+
+			r->pos += l + 1;
+			if (r->skipping) {
+				r->skipping = false;
+				return LR_LONG;
+			}
+			if (l > SCAN_LINE_MAX)
+				return LR_LONG;
+			*line = s;
+			*n = l;
+			return LR_LINE;
+		}
+		if (r->skipping || avail > SCAN_LINE_MAX) {
+			/* No newline within the limit: drop what we have and
+			 * keep reading until the line ends. */
+			r->skipping = true;
+			avail = 0;
+		} else if (r->pos && avail) {
+			memmove(r->buf, s, avail);
+		}
+		r->pos = 0;
+		r->len = avail;
+		if (r->eof) {
+			if (r->skipping) {
+				r->skipping = false;
+				return LR_LONG;
+			}
+			if (!avail)
+				return LR_EOF;
+			r->pos = r->len;
+			*line = r->buf;
+			*n = avail;
+			return LR_PARTIAL;
+		}
+		got = fread(r->buf + r->len, 1, sizeof(r->buf) - r->len, r->f);
+		if (got == 0) {
+			if (ferror(r->f)) {
+				if (!errno)
+					errno = EIO;
+				return LR_ERR;
+			}
+			r->eof = true;
+		}
+		r->len += got;
+	}
+}
+
+/* ---- small lexers ----------------------------------------------------- */
+
+/* Hex digit values, -1 for anything else (NUL included). */
+static const signed char hexval[256] = {
+	['0'] = 0 + 1, ['1'] = 1 + 1, ['2'] = 2 + 1, ['3'] = 3 + 1,
+	['4'] = 4 + 1, ['5'] = 5 + 1, ['6'] = 6 + 1, ['7'] = 7 + 1,
+	['8'] = 8 + 1, ['9'] = 9 + 1,
+	['a'] = 10 + 1, ['b'] = 11 + 1, ['c'] = 12 + 1, ['d'] = 13 + 1,
+	['e'] = 14 + 1, ['f'] = 15 + 1,
+	['A'] = 10 + 1, ['B'] = 11 + 1, ['C'] = 12 + 1, ['D'] = 13 + 1,
+	['E'] = 14 + 1, ['F'] = 15 + 1,
+};
+
+/* hexval is stored +1 so that the zero-initialised rest means "invalid". */
+static inline int hexdig(char c)
+{
+	return hexval[(unsigned char)c] - 1;
+}
+
+static inline bool is_sp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline const char *skip_sp(const char *p, const char *e)
+{
+	while (p < e && is_sp(*p))
+		p++;
+	return p;
+}
+
+/* End of the token at p (first blank or e). */
+static inline const char *tok_end(const char *p, const char *e)
+{
+	while (p < e && !is_sp(*p))
+		p++;
+	return p;
+}
+
+/* Exactly n hex digits at p into *v (n <= 8).  Returns the end or NULL. */
+static inline const char *hexn(const char *p, const char *e, int n,
+			       uint32_t *v)
+{
+	uint32_t x = 0;
+	int i, d;
+
+	if (e - p < n)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		d = hexdig(p[i]);
+		if (d < 0)
+			return NULL;
+		x = x << 4 | (uint32_t)d;
+	}
+	*v = x;
+	return p + n;
+}
+
+/* Decimal digits [p, e) into *v, all of the range, no sign, no overflow. */
+static bool dec_u64(const char *p, const char *e, uint64_t *v)
+{
+	uint64_t x = 0;
+	unsigned d;
+
+	if (p == e || e - p > 20)
+		return false;
+	for (; p < e; p++) {
+		d = (unsigned)(unsigned char)*p - '0';
+		if (d > 9)
+			return false;
+		if (x > (UINT64_MAX - d) / 10)
+			return false;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return true;
+}
+
+static void normalise_mapped(struct tq_addr *a)
+{
+	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (a->family == AF_INET6 && !memcmp(a->a, pfx, sizeof(pfx))) {
+		memmove(a->a, a->a + 12, 4);
+		memset(a->a + 4, 0, 12);
+		a->family = AF_INET;
+	}
+}
+
+/* ---- /proc/net/tcp ---------------------------------------------------- */
+
+#define TCP_ESTABLISHED_STATE 0x01
+
+/* "HHHHHHHH:PPPP" (tcp) or 32 hex digits + ":PPPP" (tcp6).  Each 32-bit
+ * word is the kernel's %08X of a word in host byte order, so storing the
+ * value back as a host-order word gives the address bytes. */
+static const char *tcp_endpoint(const char *p, const char *e, int family,
+				struct tq_addr *a, uint16_t *port)
+{
+	int words = family == AF_INET ? 1 : 4, i;
+	uint32_t w;
+
+	memset(a, 0, sizeof(*a));
+	a->family = (uint8_t)family;
+	for (i = 0; i < words; i++) {
+		p = hexn(p, e, 8, &w);
+		if (!p)
+			return NULL;
+		memcpy(a->a + 4 * i, &w, 4);
+	}
+	if (p >= e || *p != ':')
+		return NULL;
+	p = hexn(p + 1, e, 4, &w);
+	if (!p || (p < e && !is_sp(*p)))
+		return NULL;
+	*port = (uint16_t)w;
+	return p;
+}
+
+/* Parse one socket line.  Returns 1 for an ESTABLISHED socket (in *s),
+ * 0 for a valid line in another state, -1 for a malformed line. */
+static int tcp_line(const char *p, const char *e, int family,
+		    struct scan_sock *s)
+{
+	const char *t;
+	uint32_t st;
+	uint64_t v;
+	int i;
+
+	/* "sl:" */
+	p = skip_sp(p, e);
+	t = p;
+	while (p < e && *p >= '0' && *p <= '9')
+		p++;
+	if (p == t || p >= e || *p != ':')
+		return -1;
+	p = skip_sp(p + 1, e);
+	p = tcp_endpoint(p, e, family, &s->local, &s->lport);
+	if (!p)
+		return -1;
+	p = tcp_endpoint(skip_sp(p, e), e, family, &s->remote, &s->rport);
+	if (!p)
+		return -1;
+	p = hexn(skip_sp(p, e), e, 2, &st);
+	if (!p || (p < e && !is_sp(*p)))
+		return -1;
+	/* tx_queue:rx_queue  tr:tm->when  retrnsmt: present, not needed */
+	for (i = 0; i < 3; i++) {
+		p = skip_sp(p, e);
+		t = tok_end(p, e);
+		if (t == p)
+			return -1;
+		p = t;
+	}
+	/* uid, timeout, inode: decimal */
+	p = skip_sp(p, e);
+	t = tok_end(p, e);
+	if (!dec_u64(p, t, &v) || v > UINT32_MAX)
+		return -1;
+	s->uid = (unsigned)v;
+	for (i = 0; i < 2; i++) {
+		p = skip_sp(t, e);
+		t = tok_end(p, e);
+		if (!dec_u64(p, t, &v))
+			return -1;
+	}
+	if (st != TCP_ESTABLISHED_STATE)
+		return 0;
+	normalise_mapped(&s->local);
+	normalise_mapped(&s->remote);
+	return 1;
+}
+
+static bool tcp_header(const char *p, const char *e)
+{
+	p = skip_sp(p, e);
+	return e - p >= 3 && p[0] == 's' && p[1] == 'l' && is_sp(p[2]);
+}
+
+int scan_tcp(FILE *f, int family, scan_sock_cb cb, void *arg,
+	     struct scan_stats *st)
+{
+	struct lr *r;
+	struct scan_sock s;
+	const char *line = NULL;
+	size_t n = 0, nline = 0;
+	int k, ret = 0;
+
+	if (family != AF_INET && family != AF_INET6) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	r = xmalloc(sizeof(*r));
+	lr_init(r, f);
+	for (;;) {
+		k = lr_next(r, &line, &n);
+		if (k == LR_EOF)
+			break;
+		if (k == LR_ERR) {
+			ret = -1;
+			break;
+		}
+		st->lines++;
+		nline++;
+		if (k != LR_LINE) {
+			st->skipped++;
+			continue;
+		}
+		if (nline == 1 && tcp_header(line, line + n))
+			continue;
+		k = tcp_line(line, line + n, family, &s);
+		if (k < 0) {
+			st->skipped++;
+		} else if (k > 0) {
+			st->records++;
+			cb(&s, arg);
+		}
+	}
+	free(r);
+	return ret;
+}
+
+/* ---- /proc/net/nf_conntrack ------------------------------------------- */
+
+/* Dotted quad, each part 0..255, no leading '+', at most 3 digits. */
+static bool ipv4_parse(const char *p, const char *e, struct tq_addr *a)
+{
+	unsigned part, digits;
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	a->family = AF_INET;
+	for (i = 0; i < 4; i++) {
+		part = 0;
+		digits = 0;
+		while (p < e && *p >= '0' && *p <= '9' && digits < 4) {
+			part = part * 10 + (unsigned)(*p - '0');
+			p++;
+			digits++;
+		}
+		if (!digits || digits > 3 || part > 255)
+			return false;
+		a->a[i] = (uint8_t)part;
+		if (i < 3) {
+			if (p >= e || *p != '.')
+				return false;
+			p++;
+		}
+	}
+	return p == e;
+}
+
+/* The kernel prints %pI6: eight groups of four hex digits.  Anything else
+ * (a hand-written compressed form) goes through addr_parse(). */
+static bool ipv6_parse(const char *p, const char *e, struct tq_addr *a)
+{
+	char tmp[TQ_ADDRSTRLEN];
+	uint32_t w;
+	const char *q = p;
+	int i;
+
+	if (e - p == 39) {
+		memset(a, 0, sizeof(*a));
+		a->family = AF_INET6;
+		for (i = 0; i < 8; i++) {
+			q = hexn(q, e, 4, &w);
+			if (!q || (i < 7 && *q++ != ':'))
+				break;
+			a->a[2 * i] = (uint8_t)(w >> 8);
+			a->a[2 * i + 1] = (uint8_t)w;
+		}
+		if (i == 8) {
+			normalise_mapped(a);
+			return true;
+		}
+	}
+	if (e - p >= (long)sizeof(tmp) || memchr(p, '\0', (size_t)(e - p)))
+		return false;
+	memcpy(tmp, p, (size_t)(e - p));
+	tmp[e - p] = '\0';
+	return strchr(tmp, ':') && addr_parse(tmp, a) == 0;
+}
+
+static bool ct_addr(const char *p, const char *e, int family,
+		    struct tq_addr *a)
+{
+	return family == AF_INET ? ipv4_parse(p, e, a) : ipv6_parse(p, e, a);
+}
+
+static bool proto_has_ports(unsigned proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+	case IPPROTO_DCCP:
+		return true;
+	}
+	return false;
+}
+
+#define KEY(p, kl, s) ((kl) == sizeof(s) - 1 && !memcmp((p), (s), (kl)))
+
+/* One conntrack line into *c.  0, or -1 if malformed or truncated. */
+static int ct_line(const char *p, const char *e, struct scan_ct *c)
+{
+	const char *t, *eq;
+	uint64_t v, pk = 0, by = 0;
+	int family, dir = -1;	/* -1 before the first tuple, 0 orig, 1 reply */
+	unsigned seen = 0;	/* bit per field of the original tuple */
+	bool reply_src = false, reply_dst = false, use = false;
+	unsigned cnt[2] = { 0, 0 };
+	size_t kl;
+
+	enum { F_SRC = 1, F_DST = 2, F_SPORT = 4, F_DPORT = 8 };
+
+	/* "ipv4     2 tcp      6 " */
+	p = skip_sp(p, e);
+	t = tok_end(p, e);
+	if (KEY(p, (size_t)(t - p), "ipv4"))
+		family = AF_INET;
+	else if (KEY(p, (size_t)(t - p), "ipv6"))
+		family = AF_INET6;
+	else
+		return -1;
+	p = skip_sp(t, e);
+	t = tok_end(p, e);
+	if (!dec_u64(p, t, &v) || v != (family == AF_INET ? 2 : 10))
+		return -1;
+	p = skip_sp(t, e);		/* l4 name: not needed */
+	t = tok_end(p, e);
+	if (t == p)
+		return -1;
+	p = skip_sp(t, e);
+	t = tok_end(p, e);
+	if (!dec_u64(p, t, &v) || v > 255)
+		return -1;
+	memset(c, 0, sizeof(*c));
+	c->proto = (uint8_t)v;
+	for (p = skip_sp(t, e); p < e; p = skip_sp(t, e)) {
+		t = tok_end(p, e);
+		if (use)		/* use=N must be the last field */
+			return -1;
+		eq = memchr(p, '=', (size_t)(t - p));
+		if (!eq) {
+			/* timeout, tcp state, [ASSURED] and such flags */
+			if (dir >= 0 && *p != '[')
+				return -1;
+			continue;
+		}
+		kl = (size_t)(eq - p);
+		eq++;
+		if (KEY(p, kl, "src")) {
+			if (dir == 1)
+				return -1;
+			dir++;
+			if (dir == 0) {
+				if (!ct_addr(eq, t, family, &c->src))
+					return -1;
+				seen |= F_SRC;
+			} else {
+				struct tq_addr tmp;
+
+				if (!ct_addr(eq, t, family, &tmp))
+					return -1;
+				reply_src = true;
+			}
+		} else if (dir < 0) {
+			continue;	/* nothing keyed before the tuples */
+		} else if (KEY(p, kl, "dst")) {
+			struct tq_addr tmp;
+
+			if (!ct_addr(eq, t, family, dir ? &tmp : &c->dst))
+				return -1;
+			if (dir)
+				reply_dst = true;
+			else
+				seen |= F_DST;
+		} else if (KEY(p, kl, "sport") || KEY(p, kl, "dport")) {
+			if (!dec_u64(eq, t, &v) || v > 65535)
+				return -1;
+			if (dir == 0 && p[0] == 's') {
+				c->sport = (uint16_t)v;
+				seen |= F_SPORT;
+			} else if (dir == 0) {
+				c->dport = (uint16_t)v;
+				seen |= F_DPORT;
+			}
+		} else if (KEY(p, kl, "packets")) {
+			if (!dec_u64(eq, t, &v))
+				return -1;
+			pk += v;
+			cnt[dir] |= 1;
+		} else if (KEY(p, kl, "bytes")) {
+			if (!dec_u64(eq, t, &v))
+				return -1;
+			by += v;
+			cnt[dir] |= 2;
+		} else if (KEY(p, kl, "use")) {
+			if (!dec_u64(eq, t, &v))
+				return -1;
+			use = true;
+		}
+		/* type= code= id= mark= zone= secctx= labels= ...: unused */
+	}
+	if (!use || dir != 1 || !reply_src || !reply_dst ||
+	    (seen & (F_SRC | F_DST)) != (F_SRC | F_DST))
+		return -1;
+	if (proto_has_ports(c->proto) &&
+	    (seen & (F_SPORT | F_DPORT)) != (F_SPORT | F_DPORT))
+		return -1;
+	/* Counters come in pairs per direction, in both directions or none. */
+	if (cnt[0] != cnt[1] || (cnt[0] != 0 && cnt[0] != 3))
+		return -1;
+	if (cnt[0]) {
+		c->has_counters = true;
+		c->packets = pk;
+		c->bytes = by;
+	}
+	return 0;
+}
+
+int scan_conntrack(FILE *f, scan_ct_cb cb, void *arg, struct scan_stats *st)
+{
+	struct lr *r;
+	struct scan_ct c;
+	const char *line = NULL;
+	size_t n = 0;
+	int k, ret = 0;
+
+	r = xmalloc(sizeof(*r));
+	lr_init(r, f);
+	for (;;) {
+		k = lr_next(r, &line, &n);
+		if (k == LR_EOF)
+			break;
+		if (k == LR_ERR) {
+			ret = -1;
+			break;
+		}
+		st->lines++;
+		if (k != LR_LINE || ct_line(line, line + n, &c) < 0) {
+			st->skipped++;
+			continue;
+		}
+		st->records++;
+		cb(&c, arg);
+	}
+	free(r);
+	return ret;
+}
+
+/* ---- aggregation ------------------------------------------------------ */
+
+struct host_slot {
+	struct scan_host h;
+	uint32_t gen;		/* slot in use iff gen == agg->gen */
+};
+
+struct scan_agg {
+	const struct tq_conf *conf;
+	struct host_slot *slots;
+	size_t cap;		/* power of two */
+	size_t nhosts;
+	uint32_t gen;
+	struct scan_user *users;	/* sorted by uid */
+	size_t nusers, capusers;
+};
+
+#define AGG_MIN_CAP 256
+
+struct scan_agg *scan_agg_new(const struct tq_conf *conf)
+{
+	struct scan_agg *g = xcalloc(1, sizeof(*g));
+
+	g->conf = conf;
+	g->cap = AGG_MIN_CAP;
+	g->slots = xcalloc(g->cap, sizeof(*g->slots));
+	g->gen = 1;
+	return g;
+}
+
+void scan_agg_free(struct scan_agg *g)
+{
+	if (!g)
+		return;
+	free(g->slots);
+	free(g->users);
+	free(g);
+}
+
+void scan_agg_reset(struct scan_agg *g)
+{
+	g->nhosts = 0;
+	g->nusers = 0;
+	if (++g->gen == 0) {
+		/* 2^32 polls later: make every old slot free for good. */
+		memset(g->slots, 0, g->cap * sizeof(*g->slots));
+		g->gen = 1;
+	}
+}
+
+bool scan_addr_never_external(const struct tq_addr *a)
+{
+	static const uint8_t zero[16];
+	const uint8_t *b = a->a;
+
+	if (a->family == AF_INET) {
+		return b[0] == 0 || b[0] == 127 || (b[0] & 0xf0) == 0xe0 ||
+		       (b[0] == 169 && b[1] == 254) ||
+		       (b[0] == 255 && b[1] == 255 && b[2] == 255 &&
+			b[3] == 255);
+	}
+	if (a->family != AF_INET6)
+		return true;
+	if (b[0] == 0xff || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80))
+		return true;
+	/* :: and ::1 */
+	return !memcmp(b, zero, 15) && b[15] <= 1;
+}
+
+static bool is_local(const struct scan_agg *g, const struct tq_addr *a)
+{
+	return scan_addr_never_external(a) ||
+	       cidr_match_any(g->conf->local_networks,
+			      g->conf->n_local_networks, a);
+}
+
+static struct host_slot *slot_find(struct host_slot *slots, size_t cap,
+				   uint32_t gen, const struct tq_addr *a)
+{
+	size_t mask = cap - 1, i = addr_hash(a) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		struct host_slot *s = &slots[i];
+
+		if (s->gen != gen || addr_equal(&s->h.addr, a))
+			return s;
+	}
+}
+
+static void agg_grow(struct scan_agg *g)
+{
+	size_t i, ncap = g->cap * 2;
+	struct host_slot *ns = xcalloc(ncap, sizeof(*ns));
+
+	for (i = 0; i < g->cap; i++) {
+		if (g->slots[i].gen == g->gen)
+			*slot_find(ns, ncap, g->gen, &g->slots[i].h.addr) =
+				g->slots[i];
+	}
+	free(g->slots);
+	g->slots = ns;
+	g->cap = ncap;
+}
+
+void scan_agg_ct(const struct scan_ct *c, void *arg)
+{
+	struct scan_agg *g = arg;
+	struct host_slot *s;
+
+	if (is_local(g, &c->dst))
+		return;
+	s = slot_find(g->slots, g->cap, g->gen, &c->src);
+	if (s->gen != g->gen) {
+		if ((g->nhosts + 1) * 2 > g->cap) {
+			agg_grow(g);
+			s = slot_find(g->slots, g->cap, g->gen, &c->src);
+		}
+		memset(&s->h, 0, sizeof(s->h));
+		s->h.addr = c->src;
+		s->gen = g->gen;
+		g->nhosts++;
+	}
+	s->h.conns++;
+	s->h.packets += c->packets;
+}
+
+void scan_agg_sock(const struct scan_sock *sk, void *arg)
+{
+	struct scan_agg *g = arg;
+	size_t lo = 0, hi = g->nusers, mid;
+
+	if (sk->uid < g->conf->min_uid || is_local(g, &sk->remote))
+		return;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (g->users[mid].uid < sk->uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < g->nusers && g->users[lo].uid == sk->uid) {
+		g->users[lo].socks++;
+		return;
+	}
+	xgrow(&g->users, &g->capusers, g->nusers + 1, sizeof(*g->users));
+	memmove(&g->users[lo + 1], &g->users[lo],
+		(g->nusers - lo) * sizeof(*g->users));
+	g->users[lo].uid = sk->uid;
+	g->users[lo].socks = 1;
+	g->nusers++;
+}
+
+bool scan_agg_host(const struct scan_agg *g, const struct tq_addr *a,
+		   struct scan_host *out)
+{
+	struct tq_addr k = *a;
+	const struct host_slot *s;
+
+	normalise_mapped(&k);
+	s = slot_find(g->slots, g->cap, g->gen, &k);
+	if (s->gen != g->gen) {
+		memset(out, 0, sizeof(*out));
+		out->addr = k;
+		return false;
+	}
+	*out = s->h;
+	return true;
+}
+
+size_t scan_agg_users(const struct scan_agg *g, const struct scan_user **out)
+{
+	*out = g->users;
+	return g->nusers;
+}
+
+size_t scan_agg_nhosts(const struct scan_agg *g)
+{
+	return g->nhosts;
+}
