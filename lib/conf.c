@@ -407,9 +407,7 @@ static bool is_hostname(const char *s)
  * is a typo, not a host name. */
 static bool looks_numeric(const char *s)
 {
-	return strchr(s, ':') || all_chars(s, ".") ?
-		strspn(s, "0123456789.") == strlen(s) || strchr(s, ':') :
-		false;
+	return strchr(s, ':') || strspn(s, "0123456789.") == strlen(s);
 }
 
 static const char *check_host(const char *s)
@@ -1435,7 +1433,8 @@ struct tq_conf *conf_load(const char *path, char *err, size_t errlen)
 	size_t len = 0;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO must not hang the daemon. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		goto err_read;
 	if (fstat(fd, &st) < 0)
@@ -1443,6 +1442,12 @@ struct tq_conf *conf_load(const char *path, char *err, size_t errlen)
 	if (S_ISDIR(st.st_mode)) {
 		errno = EISDIR;
 		goto err_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		tq_err(err, errlen, "%s: cannot read: not a regular file",
+		       path);
+		return NULL;
 	}
 	/* Read at most one byte past the limit; st_size is not trusted
 	 * (a FIFO or /proc file says 0). */

@@ -1,0 +1,343 @@
+/* test_addr.c - addresses and CIDR networks. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "tq_test.h"
+
+/* Parse s, expect success, and return the canonical text form. */
+static const char *roundtrip(const char *s)
+{
+	static char buf[TQ_ADDRSTRLEN];
+	struct tq_addr a;
+
+	if (addr_parse(s, &a) < 0)
+		return "(parse failed)";
+	return addr_format(&a, buf, sizeof(buf));
+}
+
+static void test_parse_v4(void)
+{
+	struct tq_addr a;
+	static const uint8_t zero[12];
+
+	CU_ASSERT_EQUAL(addr_parse("198.18.0.1", &a), 0);
+	CU_ASSERT_EQUAL(a.family, AF_INET);
+	CU_ASSERT_EQUAL(a.a[0], 198);
+	CU_ASSERT_EQUAL(a.a[1], 18);
+	CU_ASSERT_EQUAL(a.a[2], 0);
+	CU_ASSERT_EQUAL(a.a[3], 1);
+	/* the rest is zero, so memcmp over the struct compares */
+	CU_ASSERT_EQUAL(memcmp(a.a + 4, zero, 12), 0);
+	CU_ASSERT_STRING_EQUAL(roundtrip("198.18.0.1"), "198.18.0.1");
+	CU_ASSERT_STRING_EQUAL(roundtrip("0.0.0.0"), "0.0.0.0");
+	CU_ASSERT_STRING_EQUAL(roundtrip("255.255.255.255"),
+			       "255.255.255.255");
+}
+
+static void test_parse_v6(void)
+{
+	struct tq_addr a;
+
+	CU_ASSERT_EQUAL(addr_parse("2001:db8::1", &a), 0);
+	CU_ASSERT_EQUAL(a.family, AF_INET6);
+	CU_ASSERT_EQUAL(a.a[0], 0x20);
+	CU_ASSERT_EQUAL(a.a[1], 0x01);
+	CU_ASSERT_EQUAL(a.a[2], 0x0d);
+	CU_ASSERT_EQUAL(a.a[3], 0xb8);
+	CU_ASSERT_EQUAL(a.a[15], 1);
+	CU_ASSERT_STRING_EQUAL(roundtrip("2001:DB8:0:0:0:0:0:1"),
+			       "2001:db8::1");
+	CU_ASSERT_STRING_EQUAL(roundtrip("::"), "::");
+	CU_ASSERT_STRING_EQUAL(roundtrip("::1"), "::1");
+	CU_ASSERT_STRING_EQUAL(roundtrip("fe80::1"), "fe80::1");
+	CU_ASSERT_STRING_EQUAL(
+		roundtrip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	/* the longest text form there is: 45 characters */
+	CU_ASSERT_STRING_EQUAL(
+		roundtrip("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"),
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+}
+
+static void test_parse_mapped(void)
+{
+	struct tq_addr a, b;
+
+	CU_ASSERT_EQUAL(addr_parse("::ffff:198.18.0.1", &a), 0);
+	CU_ASSERT_EQUAL(a.family, AF_INET);
+	CU_ASSERT_EQUAL(addr_parse("198.18.0.1", &b), 0);
+	CU_ASSERT_TRUE(addr_equal(&a, &b));
+	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
+	CU_ASSERT_STRING_EQUAL(roundtrip("::ffff:198.18.0.1"), "198.18.0.1");
+	CU_ASSERT_STRING_EQUAL(roundtrip("::FFFF:c612:1"), "198.18.0.1");
+	/* IPv4-compatible (deprecated) and NAT64 forms stay IPv6 */
+	CU_ASSERT_STRING_EQUAL(roundtrip("::198.18.0.1"), "::198.18.0.1");
+	CU_ASSERT_STRING_EQUAL(roundtrip("64:ff9b::198.18.0.1"),
+			       "64:ff9b::c612:1");
+	CU_ASSERT_STRING_EQUAL(roundtrip("::fffe:198.18.0.1"),
+			       "::fffe:c612:1");
+}
+
+static void test_parse_rejects(void)
+{
+	static const char *const bad[] = {
+		"", " ", "198.18.0.1 ", " 198.18.0.1", "198.18.0.1\n",
+		"198.18.0", "198.18.0.256", "198.18.0.1.2", "0x7f.0.0.1",
+		"010.0.0.1", "1.2.3.-1", "localhost", "example.org",
+		"fe80::1%eth0", "fe80::1%1", "2001:db8::1/64", "2001:db8:::1",
+		"1:2:3:4:5:6:7:8:9", "gggg::1", "[2001:db8::1]",
+		"198.18.0.1:80", "2001:db8::1 ",
+		/* longer than TQ_ADDRSTRLEN - 1 even though it might parse */
+		"0000:0000:0000:0000:0000:0000:0000:0000:0000:0000",
+	};
+	struct tq_addr a;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&a, 0xaa, sizeof(a));
+		CU_ASSERT_EQUAL(addr_parse(bad[i], &a), -1);
+		/* a failed parse leaves out alone */
+		CU_ASSERT_EQUAL(a.family, 0xaa);
+	}
+	CU_ASSERT_EQUAL(addr_parse(NULL, &a), -1);
+}
+
+static void test_overlong(void)
+{
+	char s[100];
+	struct tq_addr a;
+
+	/* the longest valid text: 45 characters */
+	CU_ASSERT_EQUAL(addr_parse(
+		"0000:0000:0000:0000:0000:ffff:198.018.000.001", &a), -1);
+	CU_ASSERT_EQUAL(addr_parse(
+		"0000:0000:0000:0000:0000:fffe:198.108.100.101", &a), 0);
+	CU_ASSERT_EQUAL(a.family, AF_INET6);
+	/* 46 and more are refused before inet_pton() sees them */
+	memset(s, 'a', sizeof(s));
+	s[99] = '\0';
+	CU_ASSERT_EQUAL(addr_parse(s, &a), -1);
+	memcpy(s, "0000:0000:0000:0000:0000:fffe:198.108.100.101 ", 46);
+	s[46] = '\0';
+	CU_ASSERT_EQUAL(addr_parse(s, &a), -1);
+}
+
+static void test_format_small_buffer(void)
+{
+	struct tq_addr a;
+	char buf[8];
+
+	CU_ASSERT_EQUAL(addr_parse("198.18.0.1", &a), 0);
+	memset(buf, 'x', sizeof(buf));
+	addr_format(&a, buf, sizeof(buf));
+	/* never overflows; always terminated */
+	CU_ASSERT_TRUE(memchr(buf, '\0', sizeof(buf)) != NULL);
+	memset(&a, 0, sizeof(a));
+	a.family = 99;
+	CU_ASSERT_STRING_EQUAL(addr_format(&a, buf, sizeof(buf)), "?");
+}
+
+static void test_cmp_hash(void)
+{
+	struct tq_addr a, b, c, d;
+
+	CU_ASSERT_EQUAL(addr_parse("198.18.0.1", &a), 0);
+	CU_ASSERT_EQUAL(addr_parse("198.18.0.2", &b), 0);
+	CU_ASSERT_EQUAL(addr_parse("2001:db8::1", &c), 0);
+	CU_ASSERT_EQUAL(addr_parse("::ffff:198.18.0.1", &d), 0);
+	CU_ASSERT_TRUE(addr_cmp(&a, &b) < 0);
+	CU_ASSERT_TRUE(addr_cmp(&b, &a) > 0);
+	CU_ASSERT_EQUAL(addr_cmp(&a, &d), 0);
+	/* AF_INET (2) sorts before AF_INET6 (10) */
+	CU_ASSERT_TRUE(addr_cmp(&b, &c) < 0);
+	CU_ASSERT_FALSE(addr_equal(&a, &b));
+	CU_ASSERT_EQUAL(addr_hash(&a), addr_hash(&d));
+	CU_ASSERT_NOT_EQUAL(addr_hash(&a), addr_hash(&b));
+}
+
+/* Addresses differing in the last octet spread over the low bits, which
+ * is what an open-addressing table with a power-of-two size uses. */
+static void test_hash_spread(void)
+{
+	unsigned buckets[64] = { 0 };
+	struct tq_addr a;
+	unsigned i, max = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.family = AF_INET;
+	a.a[0] = 198;
+	a.a[1] = 18;
+	for (i = 0; i < 1024; i++) {
+		a.a[2] = (uint8_t)(i >> 8);
+		a.a[3] = (uint8_t)i;
+		buckets[addr_hash(&a) & 63]++;
+	}
+	for (i = 0; i < 64; i++)
+		if (buckets[i] > max)
+			max = buckets[i];
+	/* 16 per bucket on average; a poor hash piles them up */
+	CU_ASSERT_TRUE(max <= 32);
+}
+
+/* Parse a CIDR and return its canonical text, or "ERR". */
+static const char *cidr(const char *s)
+{
+	static char buf[TQ_ADDRSTRLEN + 8];
+	struct tq_cidr c;
+
+	if (cidr_parse(s, &c) < 0)
+		return "ERR";
+	return cidr_format(&c, buf, sizeof(buf));
+}
+
+static void test_cidr_parse(void)
+{
+	CU_ASSERT_STRING_EQUAL(cidr("198.18.0.0/15"), "198.18.0.0/15");
+	CU_ASSERT_STRING_EQUAL(cidr("0.0.0.0/0"), "0.0.0.0/0");
+	CU_ASSERT_STRING_EQUAL(cidr("198.18.0.1/32"), "198.18.0.1/32");
+	CU_ASSERT_STRING_EQUAL(cidr("198.18.0.1"), "198.18.0.1/32");
+	CU_ASSERT_STRING_EQUAL(cidr("2001:db8::/32"), "2001:db8::/32");
+	CU_ASSERT_STRING_EQUAL(cidr("::/0"), "::/0");
+	CU_ASSERT_STRING_EQUAL(cidr("2001:db8::1/128"), "2001:db8::1/128");
+	CU_ASSERT_STRING_EQUAL(cidr("2001:db8::1"), "2001:db8::1/128");
+	CU_ASSERT_STRING_EQUAL(cidr("fd00::/8"), "fd00::/8");
+	CU_ASSERT_STRING_EQUAL(cidr("2001:db8:8000::/33"),
+			       "2001:db8:8000::/33");
+	CU_ASSERT_STRING_EQUAL(cidr("198.18.128.0/17"), "198.18.128.0/17");
+	CU_ASSERT_STRING_EQUAL(cidr("192.168.0.0/16"), "192.168.0.0/16");
+}
+
+static void test_cidr_rejects(void)
+{
+	static const char *const bad[] = {
+		/* host bits set */
+		"198.18.0.1/15", "198.19.0.0/15", "198.18.0.1/31",
+		"0.0.0.1/0", "2001:db8::1/32", "2001:db8::1/127",
+		"::1/0", "198.18.128.0/16",
+		/* prefix out of range or malformed */
+		"198.18.0.0/33", "2001:db8::/129", "198.18.0.0/",
+		"198.18.0.0/-1", "198.18.0.0/+8", "198.18.0.0/08",
+		"198.18.0.0/8x", "198.18.0.0/ 8", "198.18.0.0 /15",
+		"198.18.0.0/15/15", "198.18.0.0/4294967311",
+		"198.18.0.0/99999999999999999999",
+		/* not addresses */
+		"", "/", "/8", "example.org/24", "fe80::%eth0/64",
+		"198.18.0/24",
+		/* a mapped network would change meaning when stored v4 */
+		"::ffff:198.18.0.0/120",
+	};
+	struct tq_cidr c;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&c, 0xaa, sizeof(c));
+		CU_ASSERT_EQUAL(cidr_parse(bad[i], &c), -1);
+		CU_ASSERT_EQUAL(c.prefix, 0xaa);
+	}
+	CU_ASSERT_EQUAL(cidr_parse(NULL, &c), -1);
+}
+
+static bool in(const char *net, const char *addr)
+{
+	struct tq_cidr c;
+	struct tq_addr a;
+
+	if (cidr_parse(net, &c) < 0 || addr_parse(addr, &a) < 0)
+		abort();
+	return cidr_match(&c, &a);
+}
+
+static void test_cidr_match(void)
+{
+	CU_ASSERT_TRUE(in("198.18.0.0/15", "198.18.0.0"));
+	CU_ASSERT_TRUE(in("198.18.0.0/15", "198.19.255.255"));
+	CU_ASSERT_FALSE(in("198.18.0.0/15", "198.17.255.255"));
+	CU_ASSERT_FALSE(in("198.18.0.0/15", "198.20.0.0"));
+	CU_ASSERT_TRUE(in("0.0.0.0/0", "203.0.113.7"));
+	CU_ASSERT_TRUE(in("198.18.0.1/32", "198.18.0.1"));
+	CU_ASSERT_FALSE(in("198.18.0.1/32", "198.18.0.2"));
+	CU_ASSERT_TRUE(in("198.18.0.0/31", "198.18.0.1"));
+	CU_ASSERT_FALSE(in("198.18.0.0/31", "198.18.0.2"));
+
+	CU_ASSERT_TRUE(in("2001:db8::/32", "2001:db8:ffff::1"));
+	CU_ASSERT_FALSE(in("2001:db8::/32", "2001:db9::1"));
+	CU_ASSERT_TRUE(in("2001:db8:8000::/33", "2001:db8:8000::1"));
+	CU_ASSERT_FALSE(in("2001:db8:8000::/33", "2001:db8:7fff::1"));
+	CU_ASSERT_TRUE(in("::/0", "2001:db8::1"));
+	CU_ASSERT_TRUE(in("2001:db8::1/128", "2001:db8::1"));
+	CU_ASSERT_FALSE(in("2001:db8::1/128", "2001:db8::2"));
+	CU_ASSERT_TRUE(in("fd00::/8", "fdff::1"));
+	CU_ASSERT_FALSE(in("fd00::/8", "fc00::1"));
+
+	/* families never mix: ::/0 is not "everything" for IPv4 */
+	CU_ASSERT_FALSE(in("::/0", "198.18.0.1"));
+	CU_ASSERT_FALSE(in("0.0.0.0/0", "2001:db8::1"));
+	/* mapped addresses match IPv4 networks */
+	CU_ASSERT_TRUE(in("198.18.0.0/15", "::ffff:198.18.3.4"));
+	CU_ASSERT_FALSE(in("198.18.0.0/15", "::ffff:10.0.0.1"));
+}
+
+/* A struct filled from a kernel sockaddr_in6 may hold a mapped address
+ * that addr_parse() would have unmapped; it still matches IPv4. */
+static void test_cidr_match_raw_mapped(void)
+{
+	struct tq_cidr c;
+	struct tq_addr a;
+
+	CU_ASSERT_EQUAL(cidr_parse("198.18.0.0/15", &c), 0);
+	memset(&a, 0, sizeof(a));
+	a.family = AF_INET6;
+	a.a[10] = 0xff;
+	a.a[11] = 0xff;
+	a.a[12] = 198;
+	a.a[13] = 19;
+	a.a[14] = 1;
+	a.a[15] = 1;
+	CU_ASSERT_TRUE(cidr_match(&c, &a));
+	a.a[13] = 20;
+	CU_ASSERT_FALSE(cidr_match(&c, &a));
+	CU_ASSERT_EQUAL(cidr_parse("::/0", &c), 0);
+	CU_ASSERT_FALSE(cidr_match(&c, &a));
+}
+
+static void test_cidr_match_any(void)
+{
+	struct tq_cidr nets[2];
+	struct tq_addr a;
+
+	CU_ASSERT_EQUAL(cidr_parse("192.168.0.0/16", &nets[0]), 0);
+	CU_ASSERT_EQUAL(cidr_parse("fd00::/8", &nets[1]), 0);
+	CU_ASSERT_EQUAL(addr_parse("192.168.7.7", &a), 0);
+	CU_ASSERT_TRUE(cidr_match_any(nets, 2, &a));
+	CU_ASSERT_FALSE(cidr_match_any(nets, 0, &a));
+	CU_ASSERT_EQUAL(addr_parse("fd12::7", &a), 0);
+	CU_ASSERT_TRUE(cidr_match_any(nets, 2, &a));
+	CU_ASSERT_FALSE(cidr_match_any(nets, 1, &a));
+	CU_ASSERT_EQUAL(addr_parse("198.18.0.1", &a), 0);
+	CU_ASSERT_FALSE(cidr_match_any(nets, 2, &a));
+}
+
+static const struct tq_test tests[] = {
+	{ "parse IPv4", test_parse_v4 },
+	{ "parse IPv6", test_parse_v6 },
+	{ "IPv4-mapped stored as IPv4", test_parse_mapped },
+	{ "rejects names, zones, spaces", test_parse_rejects },
+	{ "rejects overlong text", test_overlong },
+	{ "format into a small buffer", test_format_small_buffer },
+	{ "compare and hash", test_cmp_hash },
+	{ "hash spreads a /22", test_hash_spread },
+	{ "CIDR parse and format", test_cidr_parse },
+	{ "CIDR rejects", test_cidr_rejects },
+	{ "CIDR match", test_cidr_match },
+	{ "CIDR match raw mapped", test_cidr_match_raw_mapped },
+	{ "CIDR match any", test_cidr_match_any },
+	{ NULL, NULL }
+};
+
+int main(void)
+{
+	return tq_test_main("addr", tests);
+}
