@@ -1,8 +1,11 @@
 /* timeit.c - run a command several times, each as a fresh process, and
  * report the median, min and max of its wall time and CPU time.
  *
- *   timeit [-r RUNS] [-w WARMUP] [-o FILE] [-i FILE] -l LABEL -- CMD ARGS...
+ *   timeit [-r RUNS] [-w WARMUP] [-o FILE] [-i FILE] [-u UNDO] -l LABEL
+ *          -- CMD ARGS...
  *
+ * -u runs the shell command UNDO after every run, untimed (e.g. delete the
+ * element the timed command added, so every run does the same work).
  * -o sends the command's stdout (and stderr) to FILE (e.g. /dev/null);
  * -i feeds FILE as its stdin.  A run that exits non-zero aborts with
  * status 1, so a broken baseline never reports a time.
@@ -17,6 +20,20 @@
 #include "bench.h"
 
 static struct bench_sample s;
+
+static int undo(const char *cmd)
+{
+	int st;
+
+	if (!cmd)
+		return 0;
+	st = system(cmd);
+	if (st != 0) {
+		fprintf(stderr, "timeit: undo failed: %s\n", cmd);
+		return -1;
+	}
+	return 0;
+}
 
 static int run(char **argv, const char *out, const char *in, double *wall,
 	       double *cpu)
@@ -60,20 +77,22 @@ static int run(char **argv, const char *out, const char *in, double *wall,
 
 int main(int argc, char **argv)
 {
-	const char *out = NULL, *in = NULL, *label = "cmd";
+	const char *out = NULL, *in = NULL, *label = "cmd", *un = NULL;
 	int runs = 5, warm = 1, opt, i;
 	double w, c;
 
-	while ((opt = getopt(argc, argv, "+r:w:o:i:l:")) != -1) {
+	while ((opt = getopt(argc, argv, "+r:w:o:i:l:u:")) != -1) {
 		switch (opt) {
 		case 'r': runs = atoi(optarg); break;
 		case 'w': warm = atoi(optarg); break;
 		case 'o': out = optarg; break;
 		case 'i': in = optarg; break;
 		case 'l': label = optarg; break;
+		case 'u': un = optarg; break;
 		default:
 			fprintf(stderr, "usage: timeit [-r RUNS] [-w WARMUP] "
-				"[-o FILE] [-i FILE] -l LABEL -- CMD...\n");
+				"[-o FILE] [-i FILE] [-u UNDO] -l LABEL "
+				"-- CMD...\n");
 			return 2;
 		}
 	}
@@ -82,10 +101,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (i = 0; i < warm; i++)
-		if (run(argv + optind, out, in, &w, &c) < 0)
+		if (run(argv + optind, out, in, &w, &c) < 0 || undo(un) < 0)
 			return 1;
 	for (i = 0; i < runs; i++) {
-		if (run(argv + optind, out, in, &w, &c) < 0)
+		if (run(argv + optind, out, in, &w, &c) < 0 || undo(un) < 0)
 			return 1;
 		bench_add(&s, w, c);
 	}

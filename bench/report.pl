@@ -1,0 +1,249 @@
+#!/usr/bin/perl
+# report.pl - turn bench/run.sh's RES/META lines into the results table.
+#
+#   report.pl RESULTS.txt > results.md
+#   report.pl --readme README.md results.md   (replace the table between
+#                                               the markers in README.md)
+use strict;
+use warnings;
+
+if (@ARGV == 3 && $ARGV[0] eq '--readme') {
+	my ($readme, $md) = @ARGV[1, 2];
+	local $/;
+	open(my $r, '<', $readme) or die "$readme: $!\n";
+	my $text = <$r>;
+	close($r);
+	open(my $m, '<', $md) or die "$md: $!\n";
+	my $table = <$m>;
+	close($m);
+	$text =~ s/(<!-- results start -->\n).*(<!-- results end -->)/$1$table$2/s
+		or die "$readme: no results markers\n";
+	open(my $w, '>', "$readme.tmp") or die "$readme.tmp: $!\n";
+	print $w $text;
+	close($w) or die "$readme.tmp: $!\n";
+	rename("$readme.tmp", $readme) or die "$readme: $!\n";
+	exit 0;
+}
+
+my (%r, @meta, %m);
+while (<>) {
+	chomp;
+	if (/^RES (\S+) (.*)/) {
+		my ($l, %kv) = ($1, map { split /=/, $_, 2 } split ' ', $2);
+		$r{$l} = \%kv;
+	} elsif (/^META (.*)/) {
+		push @meta, $1;
+		my ($k, @rest) = split ' ', $1;
+		for (@rest) {
+			$m{$k}{$1} = $2 if /^([^=]+)=(.*)$/;
+		}
+		$m{$k}{_} = join(' ', @rest);
+	}
+}
+
+sub ms { defined $_[0] ? sprintf('%.1f', $_[0] / 1000) : '-' }
+sub us { defined $_[0] ? sprintf('%.1f', $_[0]) : '-' }
+sub have { exists $r{$_[0]} }
+sub wall { have($_[0]) ? $r{$_[0]}{wall_med} : undef }
+sub cpu { have($_[0]) ? $r{$_[0]}{cpu_med} : undef }
+sub span {
+	my ($l, $f) = @_;
+	return '-' unless have($l);
+	my $x = $r{$l};
+	return sprintf('%s (%s–%s)', $f->($x->{wall_med}), $f->($x->{wall_min}),
+		       $f->($x->{wall_max}));
+}
+sub ratio {
+	my ($a, $b) = @_;
+	return undef unless defined $a && defined $b && $b > 0;
+	return $a / $b;
+}
+sub rx { defined $_[0] ? sprintf('%.2f×', $_[0]) : '-' }
+
+print "Measured $m{date}{_} on $m{machine}{_}" if $m{date};
+print " (mode $m{mode}{_})" if $m{mode} && $m{mode}{_} ne 'full';
+print ".\n";
+for (grep { /^tools / } @meta) {
+	s/^tools //;
+	print "Tools: $_.\n";
+}
+print "Times are medians of n runs with (min–max); ratios compare medians.\n\n";
+
+# ---- scan ----
+my @sizes = sort { $a <=> $b } map { /^scan\/(\d+)\/cat$/ ? $1 : () } keys %r;
+my @scan = (
+	[ 'cat', '`cat /proc/net/nf_conntrack > /dev/null` (floor)' ],
+	[ 'conntrack-L', '`conntrack -L > /dev/null`' ],
+	[ 'perl', 'naive Perl split-every-line (bench/naive.pl)' ],
+	[ 'awk', 'naive awk (bench/naive.awk)' ],
+	[ 'procfs-proc', 'tcpquota procfs path, whole process' ],
+	[ 'netlink-proc', 'tcpquota netlink path, whole process' ],
+	[ 'procfs-inproc', 'tcpquota procfs path, in a running process' ],
+	[ 'netlink-inproc', 'tcpquota netlink path, in a running process' ],
+	[ 'auto-inproc', "the daemon's per-poll call (procscan_conntrack)" ],
+	[ 'stdio4k-inproc', 'scan_conntrack, 4 KiB stdio buffer' ],
+	[ 'stdio1m-inproc', 'scan_conntrack, 1 MiB stdio buffer' ],
+);
+for my $n (@sizes) {
+	my $cat = wall("scan/$n/cat");
+	my $hosts = $m{"scan/$n"}{hosts} // '?';
+	my $mb = $m{"scan/$n"}{bytes} ? sprintf('%.0f MB', $m{"scan/$n"}{bytes} / 1e6) : '?';
+	print "### Scan, $n entries ($hosts dual-stack LAN hosts, $mb of procfs text)\n\n";
+	print "| method | n | wall ms med (min–max) | CPU ms | µs/entry | × cat |\n";
+	print "|---|---|---|---|---|---|\n";
+	for my $s (@scan) {
+		my $l = "scan/$n/$s->[0]";
+		next unless have($l);
+		printf "| %s | %d | %s | %s | %.2f | %s |\n", $s->[1], $r{$l}{n},
+		       span($l, \&ms), ms(cpu($l)), wall($l) / $n,
+		       rx(ratio(wall($l), $cat));
+		if (defined $r{$l}{records} && $r{$l}{records} ne '0' &&
+		    $r{$l}{records} != $n) {
+			print "| ^ saw $r{$l}{records} of $n entries | | | | | |\n";
+		}
+	}
+	print "\n";
+}
+
+# ---- firewall ----
+my @fsz = sort { $a <=> $b } map { /^nftb_create\/(\d+)$/ ? $1 : () } keys %r;
+if (@fsz) {
+	print "### Firewall updates (hosts in the set)\n\n";
+	print "| operation | ", join(' | ', @fsz), " |\n";
+	print "|---|", join('', map { '---|' } @fsz), "\n";
+	my @rows = (
+		[ 'nftb_open one host, µs (in-process)', 'nftb_open/%d', \&us ],
+		[ 'nftb_close one host, µs (in-process)', 'nftb_close/%d', \&us ],
+		[ 'nftb_create: whole table in one batch, ms', 'nftb_create/%d', \&ms ],
+		[ 'nftb_list: sets with counters, ms', 'nftb_list/%d', \&ms ],
+		[ '`nft -f` of the same table, ms (process)', 'nft/%d/nft-f', \&ms ],
+		[ '`nft add element` one host, ms (process)', 'nft/%d/nft-add-element', \&ms ],
+		[ '`nft delete element` one host, ms (process)', 'nft/%d/nft-delete-element', \&ms ],
+	);
+	for my $row (@rows) {
+		print "| $row->[0] | ",
+		      join(' | ', map { span(sprintf($row->[1], $_), $row->[2]) } @fsz),
+		      " |\n";
+	}
+	my @cpu = map { cpu("nftb_open/$_") } @fsz;
+	print "| nftb_open CPU µs (user+sys, kernel work included) | ",
+	      join(' | ', map { us($_) } @cpu), " |\n";
+	my $nel = "nft/10000/nft-add-element";
+	if (have($nel)) {
+		printf "\nOne `nft add element` process per host, extrapolated (not "
+		     . "measured as one run): 10,000 hosts ≈ %.1f s, against %s ms "
+		     . "for nftb_create of 10,000.\n", wall($nel) * 10000 / 1e6,
+		     ms(wall('nftb_create/10000'));
+	}
+	print "\n";
+}
+my @rsz = sort { $a <=> $b } map { /^rule\/(\d+)\/nft-f$/ ? $1 : () } keys %r;
+if (@rsz) {
+	print "### Rule per host (the design not taken)\n\n";
+	print "| | ", join(' | ', map { "$_ rules" } @rsz), " |\n";
+	print "|---|", join('', map { '---|' } @rsz), "\n";
+	print "| `nft -f` load, ms | ", join(' | ', map { span("rule/$_/nft-f", \&ms) } @rsz), " |\n";
+	print "| `nft add rule` one more, ms (process) | ", join(' | ', map { span("rule/$_/nft-add-rule", \&ms) } @rsz), " |\n";
+	if (have('pkt/none')) {
+		print "| packet cost, ns/packet: one rule per host | ", join(' | ', map { span("pkt/$_/rules", \&us) } @rsz), " |\n";
+		print "| packet cost, ns/packet: set lookup | ", join(' | ', map { span("pkt/$_/set", \&us) } @rsz), " |\n";
+		printf "\nPacket cost is the wall time per UDP datagram sent over "
+		     . "loopback through an output chain that does not match (%s "
+		     . "ns/packet with no table at all).\n", us(wall('pkt/none'));
+	}
+	print "\n";
+}
+
+# ---- poll, latency, RSS ----
+my @poll = sort grep { /^(poll|lat|idle)\// } keys %r;
+if (@poll) {
+	print "### The daemon\n\n";
+	print "| measurement | n | wall med (min–max) | CPU med | p99 | notes |\n";
+	print "|---|---|---|---|---|---|\n";
+	for my $l (@poll) {
+		my $x = $r{$l};
+		my $notes = join(' ', map { "$_=$x->{$_}" } grep {
+			!/^(n|wall_|cpu_)/ } sort keys %$x);
+		printf "| %s | %d | %s ms | %s ms | %s ms | %s |\n", $l, $x->{n},
+		       span($l, \&ms), ms($x->{cpu_med}), ms($x->{wall_p99}), $notes;
+	}
+	print "\n";
+}
+for (grep { /^poll / } @meta) {
+	s/^poll //;
+	print "Daemon: $_\n\n";
+}
+
+# ---- goals ----
+my @g;
+sub goal {
+	my ($what, $ok, $measured) = @_;
+	my $v = !defined $ok ? 'not measured' : $ok ? '**met**' : '**not met**';
+	push @g, "| $what | $v | $measured |";
+}
+my $N = 500000;
+my $cat = wall("scan/$N/cat");
+my $pp = ratio(wall("scan/$N/procfs-proc"), $cat);
+my $pi = ratio(wall("scan/$N/procfs-inproc"), $cat);
+my $np = ratio(wall("scan/$N/netlink-proc"), $cat);
+my $ni = ratio(wall("scan/$N/netlink-inproc"), $cat);
+goal('500k scan, procfs path ≤ 1.1× cat', defined $pp ? $pp <= 1.1 : undef,
+     sprintf('%s (whole process), %s (in-process)', rx($pp), rx($pi)));
+goal('500k scan, netlink path ≤ 0.75× cat', defined $np ? $np <= 0.75 : undef,
+     sprintf('%s (whole process), %s (in-process)', rx($np), rx($ni)));
+my $perl = wall("scan/$N/perl");
+my $sp1 = ratio($perl, wall("scan/$N/procfs-proc"));
+my $sp2 = ratio($perl, wall("scan/$N/netlink-proc"));
+goal('both ≥ 2× faster than naive Perl', defined $sp1 && defined $sp2 ?
+     ($sp1 >= 2 && $sp2 >= 2) : undef,
+     sprintf('Perl / procfs = %s, Perl / netlink = %s', rx($sp1), rx($sp2)));
+my $pc = cpu("poll/$N/cpu") // undef;
+if (defined $pc) {
+	goal('poll at 500k entries, 1000 open hosts ≤ 20 ms CPU', $pc <= 20000,
+	     sprintf('%s ms CPU per poll', ms($pc)));
+} else {
+	my $a = cpu("scan/$N/auto-inproc");
+	goal('poll at 500k entries, 1000 open hosts ≤ 20 ms CPU',
+	     defined $a ? $a <= 20000 : undef,
+	     defined $a ? sprintf('the conntrack part alone (procscan_conntrack, '
+			   . 'a full dump every poll) costs %s ms CPU; nftb_list '
+			   . 'of 1000 counters %s ms', ms($a),
+			   ms(cpu('nftb_list/1000'))) : '-');
+}
+my @os = map { wall("nftb_open/$_"), wall("nftb_close/$_") } @fsz;
+my $omax = (sort { $b <=> $a } grep { defined } @os)[0];
+goal('open/close ≤ 50 µs, any set size to 100k', defined $omax &&
+     @fsz ? $omax <= 50 : undef, defined $omax ? sprintf('worst median %s µs '
+     . '(open %s → %s µs, 1k → 100k)', us($omax), us(wall("nftb_open/$fsz[0]")),
+     us(wall("nftb_open/$fsz[-1]"))) : '-');
+my $rec = wall('nftb_create/10000');
+goal('reconcile 10,000 hosts ≤ 30 ms', defined $rec ? $rec <= 30000 : undef,
+     sprintf('%s ms (nftb_create of 10,000)', ms($rec)));
+my $lat = have('lat/open') ? $r{'lat/open'}{wall_p99} : undef;
+goal('open latency p99 ≤ 250 ms (period 5 s)', defined $lat ? $lat <= 250000 :
+     undef, defined $lat ? sprintf('p99 %s ms, p50 %s ms; close p99 %s ms',
+     ms($lat), ms(wall('lat/open')), ms(have('lat/close') ?
+     $r{'lat/close'}{wall_p99} : undef)) : '-');
+my $idle = have('idle/cpu') ? $r{'idle/cpu'}{cpu_med} : undef;
+goal('no measurable load when idle', defined $idle ? $idle < 0.01 * 30e6 :
+     undef, defined $idle ? sprintf('%s ms CPU in 30 s idle', ms($idle)) : '-');
+my $rt = have('poll/1000/wall') ? $r{'poll/1000/wall'}{roundtrips} : undef;
+my $pw = wall('poll/1000/wall');
+goal('constant DB round trips per poll', defined $rt ? 1 : undef,
+     defined $rt ? "$rt per poll" : '-');
+goal('poll wall ≤ 50 ms at 1000 users / 1000 hosts', defined $pw ?
+     $pw <= 50000 : undef, defined $pw ? sprintf('%s ms', ms($pw)) : '-');
+my $rss = $m{poll}{vmhwm_kib};
+my $proxy = $m{"scan/$N"}{rss_netlink_kib};
+goal('peak RSS ≤ 10 MiB at 500k entries', defined $rss ? $rss <= 10240 :
+     defined $proxy ? $proxy <= 10240 : undef,
+     defined $rss ? sprintf('daemon VmHWM %.1f MiB', $rss / 1024) :
+     defined $proxy ? sprintf('not the daemon: a process that dumped the '
+     . 'table through ct_dump peaked at %.1f MiB (procfs path %.1f MiB)',
+     $proxy / 1024, ($m{"scan/$N"}{rss_procfs_kib} // 0) / 1024) : '-');
+print "### Goals\n\n| goal | verdict | measured |\n|---|---|---|\n";
+print "$_\n" for @g;
+print "\n";
+for (grep { /^elapsed / } @meta) {
+	print "Run time: ", substr($_, 8), ".\n";
+}

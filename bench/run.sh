@@ -1,0 +1,289 @@
+#!/bin/bash
+# bench/run.sh - run the benchmarks (bench/README.md) and write the table.
+#
+#   bench/run.sh full    the real run (~10 min): writes bench/results.md
+#                        and the table between the markers in
+#                        bench/README.md
+#   bench/run.sh smoke   every benchmark on tiny sizes, a few seconds;
+#                        writes nothing to bench/, fails if any part fails
+#
+# Everything runs in network namespaces made here and deleted at exit.  The
+# only host setting touched is net.netfilter.nf_conntrack_max (the host's
+# value caps every namespace's table): raised for the run if too low, and
+# put back at exit, also after a failure.
+#
+# Parts can be chosen with PARTS="scan nft pkt poll" (default: all).
+# shellcheck source=tests/lib/lib.sh
+. "$(dirname "$0")/../tests/lib/lib.sh"
+set -o pipefail
+MODE=${1:-full}
+case "$MODE" in full|smoke) ;; *) echo "usage: $0 full|smoke" >&2; exit 2 ;; esac
+tq_init "bench-$MODE"
+cd "$TQ_ROOT" || exit 1
+BB=$TQ_BUILD/bench
+RES=$TQ_TMP/results.txt
+PARTS=${PARTS:-scan nft pkt poll}
+: >"$RES"
+
+need_progs="timeit"
+case " $PARTS " in *" scan "*) need_progs+=" ctfill scanbench" ;; esac
+case " $PARTS " in *" nft "*) need_progs+=" nftbench" ;; esac
+case " $PARTS " in *" pkt "*) need_progs+=" pktcost" ;; esac
+for p in $need_progs; do
+	[ -x "$BB/$p" ] || { echo "bench: $BB/$p missing (make bench-build)" >&2; exit 1; }
+done
+
+if [ "$MODE" = full ]; then
+	SCAN_SIZES="10000:2000 100000:4000 500000:5000"
+	SCAN_RUNS=7
+	NFT_SIZES=1000,10000,100000
+	NFT_RUNS=200
+	NFT_CLI_RUNS=30
+	RULE_SIZES="1000 10000 50000"
+	PKTS=20000
+else
+	SCAN_SIZES="2000:200"
+	SCAN_RUNS=1
+	NFT_SIZES=100
+	NFT_RUNS=3
+	NFT_CLI_RUNS=1
+	RULE_SIZES="100"
+	PKTS=1000
+fi
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+meta() { echo "META $*" >>"$RES"; }
+# res CMD...: run a benchmark, keep its RES lines, show them.
+res() {
+	local out
+	out=$("$@") || { echo "bench: failed: $*" >&2; exit 1; }
+	grep '^RES ' <<<"$out" | tee -a "$RES" >&2
+}
+
+# A namespace of our own; deleted at exit.
+bench_ns() {
+	local ns
+	ns="tqb-$1-$(tq_rand)"
+	ip netns add "$ns" || exit 1
+	at_exit "ip netns del $ns 2>/dev/null"
+	ip -n "$ns" link set lo up
+	echo "$ns"
+}
+
+meta "date $(date -u '+%Y-%m-%d %H:%M UTC')"
+meta "machine $(nproc) cpus, $(uname -r), $(awk '/^MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+meta "mode $MODE"
+
+# ---- conntrack table size (the one host setting) --------------------------
+CT_MAX_FILE=/proc/sys/net/netfilter/nf_conntrack_max
+need=0
+for s in $SCAN_SIZES; do n=${s%%:*}; [ "$n" -gt "$need" ] && need=$n; done
+need=$((need + need / 10 + 1000))
+if [ ! -r "$CT_MAX_FILE" ]; then
+	# The module is loaded on first use (a namespace's conntrack -L).
+	ns0=$(bench_ns probe)
+	ip netns exec "$ns0" conntrack -L >/dev/null 2>&1 || true
+fi
+CT_MAX_OLD=$(cat "$CT_MAX_FILE") || exit 1
+restore_ct_max() {
+	local now
+	now=$(cat "$CT_MAX_FILE")
+	[ "$now" = "$CT_MAX_OLD" ] && return 0
+	echo "$CT_MAX_OLD" >"$CT_MAX_FILE" && log "nf_conntrack_max restored to $CT_MAX_OLD"
+}
+at_exit restore_ct_max
+if [ "$CT_MAX_OLD" -lt "$need" ]; then
+	log "raising nf_conntrack_max $CT_MAX_OLD -> $need for the run"
+	echo "$need" >"$CT_MAX_FILE" || exit 1
+fi
+
+# ---- 1. scan cost ---------------------------------------------------------
+part_scan() {
+	local ns s n h r cnt pr
+	ns=$(bench_ns scan)
+	ip netns exec "$ns" sysctl -qw net.netfilter.nf_conntrack_acct=1
+	meta "tools $(perl -e 'printf "perl %vd", $^V'), awk: $(readlink -f "$(command -v awk)"), $(conntrack --version 2>&1 | head -n 1)"
+	for s in $SCAN_SIZES; do
+		n=${s%%:*}; h=${s##*:}
+		r=$SCAN_RUNS
+		[ "$n" -ge 500000 ] && r=5
+		ip netns exec "$ns" conntrack -F >/dev/null 2>&1
+		log "scan: filling $n entries over $h hosts"
+		ip netns exec "$ns" "$BB/ctfill" -n "$n" -H "$h" >&2 || exit 1
+		cnt=$(ip netns exec "$ns" cat /proc/sys/net/netfilter/nf_conntrack_count)
+		[ "$cnt" -eq "$n" ] || { echo "bench: table holds $cnt, not $n" >&2; exit 1; }
+		meta "scan/$n entries=$n hosts=$h bytes=$(ip netns exec "$ns" cat /proc/net/nf_conntrack | wc -c)"
+		pr=(ip netns exec "$ns")
+		T() { local l=$1; shift; res "${pr[@]}" "$BB/timeit" -r "$r" -l "scan/$n/$l" "$@"; }
+		T cat -o /dev/null -- cat /proc/net/nf_conntrack
+		T conntrack-L -o /dev/null -- conntrack -L
+		T perl -o /dev/null -- perl bench/naive.pl /proc/net/nf_conntrack
+		T awk -o /dev/null -- awk -f bench/naive.awk /proc/net/nf_conntrack
+		T procfs-proc -- "$BB/scanbench" procfs -r 1 -w 0 -q
+		T netlink-proc -- "$BB/scanbench" netlink -r 1 -w 0 -q
+		res "${pr[@]}" "$BB/scanbench" procfs -r "$r" -l "scan/$n/procfs-inproc"
+		res "${pr[@]}" "$BB/scanbench" netlink -r "$r" -l "scan/$n/netlink-inproc"
+		res "${pr[@]}" "$BB/scanbench" auto -r "$r" -l "scan/$n/auto-inproc"
+		res "${pr[@]}" "$BB/scanbench" stdio -b 4096 -r "$r" -l "scan/$n/stdio4k-inproc"
+		res "${pr[@]}" "$BB/scanbench" stdio -b 1048576 -r "$r" -l "scan/$n/stdio1m-inproc"
+		# Peak RSS of a process that scanned this table (the daemon's
+		# own VmHWM is taken in the poll part when it runs).
+		meta "scan/$n rss_netlink_kib=$("${pr[@]}" /usr/bin/time -f %M "$BB/scanbench" netlink -r 1 -w 0 -q 2>&1 >/dev/null | tail -n 1)"
+		meta "scan/$n rss_procfs_kib=$("${pr[@]}" /usr/bin/time -f %M "$BB/scanbench" procfs -r 1 -w 0 -q 2>&1 >/dev/null | tail -n 1)"
+	done
+	ip netns exec "$ns" conntrack -F >/dev/null 2>&1
+}
+
+# ---- 2. firewall updates ----------------------------------------------------
+# An nft -f file equivalent to nftb_create's table, with N hosts.
+nft_file() {
+	local n=$1 t=$2
+	awk -v n="$n" -v t="$t" 'BEGIN {
+		printf "table inet %s\ndelete table inet %s\n", t, t
+		printf "table inet %s {\n", t
+		printf "\tset hosts4 { type ipv4_addr; counter;\n"
+		if (n > 0) {
+			printf "\t\telements = {"
+			for (i = 0; i < n; i++) {
+				a = 0xc6120100 + i
+				printf "%s%d.%d.%d.%d", (i ? ", " : " "),
+				    int(a / 16777216), int(a / 65536) % 256,
+				    int(a / 256) % 256, a % 256
+				if (i % 8 == 7) printf "\n\t\t"
+			}
+			printf " }\n"
+		}
+		printf "\t}\n\tset hosts6 { type ipv6_addr; counter; }\n"
+		printf "\tset blocked_uids { typeof meta skuid; }\n"
+		printf "\tchain forward { type filter hook forward priority 0; policy accept;\n"
+		printf "\t\tiifname \"lan0\" oifname \"wan0\" ip saddr @hosts4 accept\n"
+		printf "\t\tiifname \"lan0\" oifname \"wan0\" ip6 saddr @hosts6 accept\n"
+		printf "\t\tiifname \"wan0\" oifname \"lan0\" ct state established,related accept\n"
+		printf "\t\tiifname \"lan0\" oifname \"wan0\" drop\n\t}\n"
+		printf "\tchain postrouting { type nat hook postrouting priority 100;\n"
+		printf "\t\toifname \"wan0\" ip saddr @hosts4 masquerade\n\t}\n"
+		printf "\tchain output { type filter hook output priority 0;\n"
+		printf "\t\tmeta skuid @blocked_uids ip daddr != 198.18.0.0/16 drop\n\t}\n"
+		printf "}\n"
+	}'
+}
+
+# One rule per host: a chain of N "ip saddr X accept" rules.
+rule_file() {
+	local n=$1 t=$2
+	awk -v n="$n" -v t="$t" 'BEGIN {
+		printf "table inet %s\ndelete table inet %s\n", t, t
+		printf "table inet %s {\n\tchain out {\n", t
+		printf "\t\ttype filter hook output priority 0; policy accept;\n"
+		for (i = 0; i < n; i++) {
+			a = 0xc6120100 + i
+			printf "\t\tip saddr %d.%d.%d.%d accept\n",
+			    int(a / 16777216), int(a / 65536) % 256,
+			    int(a / 256) % 256, a % 256
+		}
+		printf "\t}\n}\n"
+	}'
+}
+
+# A set of N hosts and one rule looking the source up in it.
+pset_file() {
+	local n=$1 t=$2
+	awk -v n="$n" -v t="$t" 'BEGIN {
+		printf "table inet %s\ndelete table inet %s\n", t, t
+		printf "table inet %s {\n\tset hosts4 { type ipv4_addr; counter;\n", t
+		printf "\t\telements = {"
+		for (i = 0; i < n; i++) {
+			a = 0xc6120100 + i
+			printf "%s%d.%d.%d.%d", (i ? ", " : " "),
+			    int(a / 16777216), int(a / 65536) % 256,
+			    int(a / 256) % 256, a % 256
+		}
+		printf " }\n\t}\n\tchain out {\n"
+		printf "\t\ttype filter hook output priority 0; policy accept;\n"
+		printf "\t\tip saddr @hosts4 accept\n\t}\n}\n"
+	}'
+}
+
+part_nft() {
+	local ns n pr f probe=198.19.255.7
+	ns=$(bench_ns nft)
+	pr=(ip netns exec "$ns")
+	meta "tools $(nft --version)"
+	log "nft: nftb in-process, sizes $NFT_SIZES"
+	res "${pr[@]}" "$BB/nftbench" -s "$NFT_SIZES" -r "$NFT_RUNS" -c 3
+	for n in ${NFT_SIZES//,/ }; do
+		log "nft: the nft CLI at $n hosts"
+		f=$TQ_TMP/set-$n.nft
+		nft_file "$n" tqnft >"$f"
+		"${pr[@]}" nft -f "$f" || exit 1
+		res "${pr[@]}" "$BB/timeit" -r 3 -l "nft/$n/nft-f" -- nft -f "$f"
+		res "${pr[@]}" "$BB/timeit" -r "$NFT_CLI_RUNS" -l "nft/$n/nft-add-element" \
+			-u "nft delete element inet tqnft hosts4 { $probe }" -- \
+			nft add element inet tqnft hosts4 "{ $probe }"
+		"${pr[@]}" nft add element inet tqnft hosts4 "{ $probe }"
+		res "${pr[@]}" "$BB/timeit" -r "$NFT_CLI_RUNS" -l "nft/$n/nft-delete-element" \
+			-u "nft add element inet tqnft hosts4 { $probe }" -- \
+			nft delete element inet tqnft hosts4 "{ $probe }"
+		"${pr[@]}" nft delete table inet tqnft
+	done
+	for n in $RULE_SIZES; do
+		log "nft: one rule per host, $n rules"
+		f=$TQ_TMP/rules-$n.nft
+		rule_file "$n" tqrule >"$f"
+		"${pr[@]}" nft -f "$f" || exit 1
+		res "${pr[@]}" "$BB/timeit" -r 3 -l "rule/$n/nft-f" -- nft -f "$f"
+		res "${pr[@]}" "$BB/timeit" -r "$NFT_CLI_RUNS" -l "rule/$n/nft-add-rule" -- \
+			nft add rule inet tqrule out ip saddr "$probe" accept
+		"${pr[@]}" nft delete table inet tqrule
+	done
+}
+
+# ---- packet path: set lookup vs one rule per host --------------------------
+part_pkt() {
+	local ns n pr f
+	ns=$(bench_ns pkt)
+	pr=(ip netns exec "$ns")
+	res "${pr[@]}" "$BB/pktcost" -n "$PKTS" -l "pkt/none"
+	for n in $RULE_SIZES; do
+		f=$TQ_TMP/pset-$n.nft
+		# The set lookup the daemon's rules do (no match: 127.0.0.1).
+		pset_file "$n" tqpkt >"$f"
+		"${pr[@]}" nft -f "$f" || exit 1
+		res "${pr[@]}" "$BB/pktcost" -n "$PKTS" -l "pkt/$n/set"
+		"${pr[@]}" nft delete table inet tqpkt
+		rule_file "$n" tqpkt >"$f"
+		"${pr[@]}" nft -f "$f" || exit 1
+		res "${pr[@]}" "$BB/pktcost" -n "$((PKTS / (1 + n / 2000)))" -l "pkt/$n/rules"
+		"${pr[@]}" nft delete table inet tqpkt
+	done
+}
+
+# ---- 3/4. the daemon: poll, open latency, RSS (bench/poll.sh) ---------------
+part_poll() {
+	if [ -f bench/poll.sh ]; then
+		# shellcheck source=/dev/null
+		. bench/poll.sh
+		poll_bench
+	else
+		meta "poll not-measured (bench/poll.sh missing)"
+	fi
+}
+
+T0=$SECONDS
+for p in $PARTS; do
+	log "part $p"
+	"part_$p"
+done
+meta "elapsed ${SECONDS}s (parts: $PARTS)"
+log "done in $((SECONDS - T0)) s"
+
+if [ "$MODE" = full ]; then
+	perl bench/report.pl "$RES" >bench/results.md || exit 1
+	cp "$RES" bench/results.txt
+	perl bench/report.pl --readme bench/README.md bench/results.md || exit 1
+	log "wrote bench/results.md, bench/results.txt, bench/README.md"
+else
+	# Smoke: the report must build from what was measured.
+	perl bench/report.pl "$RES" >"$TQ_TMP/results.md" || exit 1
+	echo "RESULT bench-smoke passed=1 failed=0"
+fi
