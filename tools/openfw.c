@@ -1,0 +1,612 @@
+/* openfw.c - free access for a room, admin access for a host.
+ *
+ *   openfw [--config FILE] [--json] [GROUP|HOST]   toggle a group
+ *   openfw adm [HOST]     open one host for admin access (free = 2)
+ *   openfw cls HOST       force-close a host (any row of this gateway)
+ *   openfw lst            this gateway's masq rows
+ *   openfw log [USER]     logging_openfw
+ *
+ * Without an argument the group is the one holding the host the caller is
+ * logged in from.  A group is open when every member that is not held by
+ * someone else has a free row: then the toggle closes them, otherwise it
+ * opens the missing ones.  Every host's acknowledgement is awaited and
+ * printed; every action goes to logging_openfw.  For root and the admin
+ * group (teachers belong there) only.
+ */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <utmp.h>
+
+#include "acct.h"
+#include "tool.h"
+#include "toolctx.h"
+#include "tooldb.h"
+#include "util.h"
+
+#define MAX_ADDRS 1024
+
+struct fw {
+	struct tool_ctx t;
+	bool json;
+	bool first;
+	const char *free_name;
+};
+
+struct hostlist {
+	char (*h)[TQ_ADDRSTRLEN];
+	size_t n, cap;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: openfw [--config FILE] [GROUP|HOST]\n"
+	      "       openfw adm [HOST] | cls HOST | [--json] lst |"
+	      " [--json] log [USER]\n"
+	      "Without arguments, toggles free access for the group of the"
+	      " host you sit at.\n", f);
+}
+
+static void hl_add(struct hostlist *l, const char *h)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->h[i], h) == 0)
+			return;
+	xgrow(&l->h, &l->cap, l->n + 1, sizeof(*l->h));
+	tq_strlcpy(l->h[l->n++], h, TQ_ADDRSTRLEN);
+}
+
+/* Numeric addresses of s (a numeric address or a host name).  0 / -1. */
+static int resolve(const char *s, struct hostlist *out, char *err,
+		   size_t errlen)
+{
+	struct addrinfo hints, *res, *ai;
+	struct tq_addr a;
+	char buf[TQ_ADDRSTRLEN];
+	int rc;
+
+	if (addr_parse(s, &a) == 0) {
+		hl_add(out, addr_format(&a, buf, sizeof(buf)));
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(s, NULL, &hints, &res);
+	if (rc != 0)
+		return tq_err(err, errlen, "%s: %s", s, gai_strerror(rc));
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof(buf),
+				NULL, 0, NI_NUMERICHOST) != 0)
+			continue;
+		if (addr_parse(buf, &a) == 0)
+			hl_add(out, addr_format(&a, buf, sizeof(buf)));
+	}
+	freeaddrinfo(res);
+	if (!out->n)
+		return tq_err(err, errlen, "%s: no address", s);
+	return 0;
+}
+
+/* The address the caller is logged in from. */
+static int my_host(struct fw *f, char *host, size_t len)
+{
+	struct tool_login l;
+	char err[512];
+	const char *tty = ttyname(0);
+	int rc;
+
+	if (!tty) {
+		fprintf(stderr, "openfw: standard input is not your login "
+			"terminal; name a group or host\n");
+		return -1;
+	}
+	rc = tool_utmp_lookup(_PATH_UTMP, tty, &l, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "openfw: cannot read the login records: %s\n",
+			err);
+		return -1;
+	}
+	if (rc != TOOL_LOGIN_OK) {
+		fprintf(stderr, "openfw: you are not logged in over the "
+			"network; name a group or host\n");
+		return -1;
+	}
+	addr_format(&l.addr, host, len);
+	return 0;
+}
+
+/* The group containing host (resolving its members), or NULL. */
+static const struct tq_group *group_of(struct fw *f, const char *host)
+{
+	const struct tq_conf *c = f->t.conf;
+	struct hostlist l = { 0 };
+	char err[256];
+	size_t g, m, i;
+
+	for (g = 0; g < c->n_groups; g++) {
+		for (m = 0; m < c->groups[g].n_members; m++) {
+			l.n = 0;
+			if (resolve(c->groups[g].members[m], &l, err,
+				    sizeof(err)) < 0)
+				continue;
+			for (i = 0; i < l.n; i++) {
+				if (strcmp(l.h[i], host) == 0) {
+					free(l.h);
+					return &c->groups[g];
+				}
+			}
+		}
+	}
+	free(l.h);
+	return NULL;
+}
+
+static int db_fail(struct fw *f)
+{
+	fprintf(stderr, "openfw: database error: %s\n", db_error(f->t.db));
+	return -1;
+}
+
+/* Wait for each host to reach want; print the outcome.  Returns the
+ * number of hosts that did not. */
+static int await(struct fw *f, const struct hostlist *l, const bool *mine,
+		 int want)
+{
+	const char *gw = f->t.conf->gateway;
+	uint64_t end = tq_now_us() +
+		(uint64_t)toolctx_ack_timeout_ms(f->t.conf) * 1000;
+	uint64_t now;
+	int bad = 0, rc, left;
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (!mine[i])
+			continue;
+		now = tq_now_us();
+		left = now < end ? (int)((end - now) / 1000) : 0;
+		rc = tooldb_wait(f->t.db, gw, l->h[i], want, left, NULL);
+		if (want == MASQ_CLOSED)
+			tooldb_masq_delete(f->t.db, gw, l->h[i], NULL);
+		if (rc == TOOLDB_WAIT_OK) {
+			printf("%s: %s\n", l->h[i], want == MASQ_OPENED ?
+			       "opened" : "closed");
+			continue;
+		}
+		bad++;
+		if (rc == TOOLDB_WAIT_GONE) {
+			printf("%s: refused by tcpquotad\n", l->h[i]);
+		} else if (rc == TOOLDB_WAIT_TIMEOUT) {
+			printf("%s: tcpquotad is not answering (is it "
+			       "running?)\n", l->h[i]);
+			if (want == MASQ_OPENED)
+				tooldb_masq_delete(f->t.db, gw, l->h[i],
+						   f->free_name);
+		} else {
+			printf("%s: database error: %s\n", l->h[i],
+			       db_error(f->t.db));
+		}
+	}
+	fflush(stdout);
+	return bad;
+}
+
+static void join(const struct hostlist *l, const bool *sel, char *buf,
+		 size_t len)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < l->n && o < len; i++) {
+		if (sel && !sel[i])
+			continue;
+		o += snprintf(buf + o, len - o, "%s%s", o ? " " : "",
+			      l->h[i]);
+	}
+}
+
+static int toggle(struct fw *f, const struct tq_group *g)
+{
+	const struct tq_conf *c = f->t.conf;
+	struct hostlist l = { 0 };
+	struct tooldb_masq m;
+	char err[256], action[2048], list[1800];
+	bool *isfree, *sel;
+	size_t i, nfree = 0, nnone = 0;
+	int rc, bad = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	for (i = 0; i < g->n_members; i++)
+		if (resolve(g->members[i], &l, err, sizeof(err)) < 0)
+			fprintf(stderr, "openfw: group %s: %s\n", g->name,
+				err);
+	if (!l.n) {
+		fprintf(stderr, "openfw: group %s has no usable host\n",
+			g->name);
+		return -1;
+	}
+	isfree = xcalloc(l.n, sizeof(bool));
+	sel = xcalloc(l.n, sizeof(bool));
+	for (i = 0; i < l.n; i++) {
+		rc = tooldb_masq_get(f->t.db, c->gateway, l.h[i], &m);
+		if (rc < 0) {
+			rc = db_fail(f);
+			goto out;
+		}
+		if (rc == 0) {
+			nnone++;
+		} else if (m.free == MASQ_FREE) {
+			isfree[i] = true;
+			nfree++;
+		} else {
+			printf("%s: held by %s (%s), left as it is\n", l.h[i],
+			       m.name, m.free == MASQ_ADMIN ? "adm" : "paid");
+		}
+	}
+	if (nfree && !nnone) {
+		/* All open: close the group. */
+		for (i = 0; i < l.n; i++) {
+			if (!isfree[i])
+				continue;
+			if (tooldb_masq_set_open(f->t.db, c->gateway, l.h[i],
+						 NULL, MASQ_REQ_CLOSE) < 0) {
+				rc = db_fail(f);
+				goto out;
+			}
+		}
+		join(&l, isfree, list, sizeof(list));
+		snprintf(action, sizeof(action), "close group %s: %s",
+			 g->name, list);
+		tooldb_log(f->t.db, true, f->t.user, action);
+		printf("closing group %s\n", g->name);
+		toolctx_poke(c);
+		bad = await(f, &l, isfree, MASQ_CLOSED);
+		rc = bad ? -1 : 0;
+		goto out;
+	}
+	if (!nnone) {
+		fprintf(stderr, "openfw: group %s: no host to open\n",
+			g->name);
+		rc = -1;
+		goto out;
+	}
+	localtime_r(&now, &tm);
+	if (!conf_free_access_at(c, &tm)) {
+		fprintf(stderr, "openfw: free access is not allowed at this "
+			"time (see free_access in %s)\n", f->t.conf_path);
+		rc = -1;
+		goto out;
+	}
+	for (i = 0; i < l.n; i++) {
+		if (isfree[i] || tooldb_masq_get(f->t.db, c->gateway, l.h[i],
+						 &m) != 0)
+			continue;
+		rc = tooldb_masq_insert(f->t.db, c->gateway, l.h[i],
+					f->free_name, MASQ_REQ_OPEN,
+					c->heartbeat_tics, MASQ_FREE);
+		if (rc < 0) {
+			rc = db_fail(f);
+			goto out;
+		}
+		if (rc == 1)
+			printf("%s: opened by someone else meanwhile\n",
+			       l.h[i]);
+		else
+			sel[i] = true;
+	}
+	join(&l, sel, list, sizeof(list));
+	snprintf(action, sizeof(action), "open group %s: %s", g->name, list);
+	tooldb_log(f->t.db, true, f->t.user, action);
+	printf("opening group %s for free access\n", g->name);
+	toolctx_poke(c);
+	bad = await(f, &l, sel, MASQ_OPENED);
+	rc = bad ? -1 : 0;
+out:
+	free(isfree);
+	free(sel);
+	free(l.h);
+	return rc;
+}
+
+static int adm(struct fw *f, const char *arg)
+{
+	const struct tq_conf *c = f->t.conf;
+	struct hostlist l = { 0 };
+	struct tooldb_masq m;
+	char host[TQ_ADDRSTRLEN], err[256], action[256];
+	bool *sel;
+	size_t i;
+	int rc = 0;
+
+	if (!arg) {
+		if (my_host(f, host, sizeof(host)) < 0)
+			return -1;
+		hl_add(&l, host);
+	} else if (resolve(arg, &l, err, sizeof(err)) < 0) {
+		fprintf(stderr, "openfw: adm %s\n", err);
+		return -1;
+	}
+	sel = xcalloc(l.n, sizeof(bool));
+	for (i = 0; i < l.n; i++) {
+		rc = tooldb_masq_insert(f->t.db, c->gateway, l.h[i],
+					f->free_name, MASQ_REQ_OPEN,
+					c->heartbeat_tics, MASQ_ADMIN);
+		if (rc < 0) {
+			rc = db_fail(f);
+			goto out;
+		}
+		if (rc == 1) {
+			if (tooldb_masq_get(f->t.db, c->gateway, l.h[i],
+					    &m) == 1)
+				printf("%s: already opened by %s (%s)\n",
+				       l.h[i], m.name, m.free == MASQ_ADMIN ?
+				       "adm" : m.free == MASQ_FREE ? "free" :
+				       "paid");
+			else
+				printf("%s: busy, try again\n", l.h[i]);
+			rc = -1;
+			continue;
+		}
+		sel[i] = true;
+		snprintf(action, sizeof(action), "adm %s", l.h[i]);
+		tooldb_log(f->t.db, true, f->t.user, action);
+	}
+	toolctx_poke(c);
+	if (await(f, &l, sel, MASQ_OPENED))
+		rc = -1;
+out:
+	free(sel);
+	free(l.h);
+	return rc;
+}
+
+static int cls(struct fw *f, const char *arg)
+{
+	const struct tq_conf *c = f->t.conf;
+	struct hostlist l = { 0 };
+	struct tooldb_masq m;
+	char err[256], action[512];
+	bool *sel;
+	size_t i;
+	int rc = 0, n = 0;
+
+	if (resolve(arg, &l, err, sizeof(err)) < 0) {
+		fprintf(stderr, "openfw: cls %s\n", err);
+		return -1;
+	}
+	sel = xcalloc(l.n, sizeof(bool));
+	for (i = 0; i < l.n; i++) {
+		rc = tooldb_masq_get(f->t.db, c->gateway, l.h[i], &m);
+		if (rc < 0) {
+			rc = db_fail(f);
+			goto out;
+		}
+		if (rc == 0) {
+			printf("%s: not open\n", l.h[i]);
+			continue;
+		}
+		rc = 0;
+		if (tooldb_masq_set_open(f->t.db, c->gateway, l.h[i], NULL,
+					 MASQ_REQ_CLOSE) < 0) {
+			rc = db_fail(f);
+			goto out;
+		}
+		sel[i] = true;
+		n++;
+		snprintf(action, sizeof(action), "cls %s (opened by %s)",
+			 l.h[i], m.name);
+		tooldb_log(f->t.db, true, f->t.user, action);
+	}
+	if (!n) {
+		rc = -1;
+		goto out;
+	}
+	toolctx_poke(c);
+	if (await(f, &l, sel, MASQ_CLOSED))
+		rc = -1;
+out:
+	free(sel);
+	free(l.h);
+	return rc;
+}
+
+static const char *kind(int free)
+{
+	return free == MASQ_PAID ? "paid" : free == MASQ_FREE ? "free" :
+	       free == MASQ_ADMIN ? "adm" : "?";
+}
+
+static const char *state(int open)
+{
+	return open == MASQ_OPENED ? "open" : open == MASQ_CLOSED ? "closed" :
+	       open == MASQ_REQ_OPEN ? "opening" :
+	       open == MASQ_REQ_CLOSE ? "closing" : "?";
+}
+
+static int lst_cb(void *arg, const struct tooldb_masq *m)
+{
+	struct fw *f = arg;
+
+	if (f->json) {
+		fputs(f->first ? "\n  {\"host\":" : ",\n  {\"host\":", stdout);
+		tool_json_str(stdout, m->host);
+		fputs(",\"name\":", stdout);
+		tool_json_str(stdout, m->name);
+		printf(",\"state\":\"%s\",\"kind\":\"%s\",\"cnts\":%d,"
+		       "\"counter\":%lld,\"opened_at\":", state(m->open),
+		       kind(m->free), m->cnts, m->counter);
+		tool_json_str(stdout, m->opened_at);
+		fputs("}", stdout);
+	} else {
+		printf("%-39s %-16s %-7s %-4s %5d %7lld  %s\n", m->host,
+		       m->name, state(m->open), kind(m->free), m->cnts,
+		       m->counter, m->opened_at);
+	}
+	f->first = false;
+	return 0;
+}
+
+static int lst(struct fw *f)
+{
+	long long n;
+
+	f->first = true;
+	if (f->json)
+		fputs("[", stdout);
+	else
+		printf("%-39s %-16s %-7s %-4s %5s %7s  %s\n", "HOST", "USER",
+		       "STATE", "KIND", "CONNS", "POLLS", "OPENED");
+	n = tooldb_masq_list(f->t.db, f->t.conf->gateway, NULL, lst_cb, f);
+	if (f->json)
+		fputs(f->first ? "]\n" : "\n]\n", stdout);
+	return n < 0 ? db_fail(f) : 0;
+}
+
+static int log_cb(void *arg, unsigned ncols, char **v)
+{
+	struct fw *f = arg;
+
+	if (ncols < 3)
+		return 1;
+	if (f->json) {
+		fputs(f->first ? "\n  {\"when\":" : ",\n  {\"when\":", stdout);
+		tool_json_str(stdout, v[0]);
+		fputs(",\"user\":", stdout);
+		tool_json_str(stdout, v[1]);
+		fputs(",\"action\":", stdout);
+		tool_json_str(stdout, v[2]);
+		fputs("}", stdout);
+	} else {
+		printf("%-19s  %-16s %s\n", v[0] ? v[0] : "", v[1] ? v[1] : "",
+		       v[2] ? v[2] : "");
+	}
+	f->first = false;
+	return 0;
+}
+
+static int show_log(struct fw *f, const char *user)
+{
+	char err[256];
+	long long n;
+
+	if (user && db_check_name(user, err, sizeof(err)) < 0) {
+		fprintf(stderr, "openfw: log %s: invalid user name: %s\n",
+			user, err);
+		return -1;
+	}
+	f->first = true;
+	if (f->json)
+		fputs("[", stdout);
+	else
+		printf("%-19s  %-16s %s\n", "WHEN", "USER", "ACTION");
+	n = tooldb_logs(f->t.db, true, user, log_cb, f);
+	if (f->json)
+		fputs(f->first ? "]\n" : "\n]\n", stdout);
+	return n < 0 ? db_fail(f) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct fw f = { 0 };
+	struct tool_opts o;
+	struct tool_fw_cmd cmd;
+	const struct tq_group *g = NULL;
+	struct hostlist l = { 0 };
+	char err[1024], host[TQ_ADDRSTRLEN];
+	int first, rc = 1;
+	size_t i;
+
+	toolctx_sanitize_env();
+	first = tool_parse_opts(argc, argv, TOOL_OPT_JSON, &o, err,
+				sizeof(err));
+	if (first < 0) {
+		fprintf(stderr, "openfw: %s\n", err);
+		usage(stderr);
+		return 1;
+	}
+	if (o.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("openfw %s\n", TQ_VERSION);
+		return 0;
+	}
+	if (tool_fw_parse(argc - first, argv + first, &cmd, err,
+			  sizeof(err)) < 0) {
+		fprintf(stderr, "openfw: %s\n", err);
+		return 1;
+	}
+	f.json = o.json;
+	if (toolctx_init(&f.t, "openfw", o.config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "openfw: %s\n", err);
+		return 1;
+	}
+	if (!f.t.admin) {
+		fprintf(stderr, "openfw: permission denied (root and members "
+			"of group %s only)\n", f.t.conf->admin_group);
+		goto out;
+	}
+	f.free_name = f.t.conf->n_free_users ? f.t.conf->free_users[0] :
+					       "free";
+	if (cmd.verb == TF_TOGGLE) {
+		/* Find the group before connecting: no database needed. */
+		if (cmd.arg)
+			g = conf_group(f.t.conf, cmd.arg);
+		if (!g) {
+			if (cmd.arg) {
+				if (resolve(cmd.arg, &l, err,
+					    sizeof(err)) < 0) {
+					fprintf(stderr, "openfw: %s is neither"
+						" a group nor a host (%s)\n",
+						cmd.arg, err);
+					goto out;
+				}
+			} else {
+				if (my_host(&f, host, sizeof(host)) < 0)
+					goto out;
+				hl_add(&l, host);
+			}
+			for (i = 0; i < l.n && !g; i++)
+				g = group_of(&f, l.h[i]);
+			if (!g) {
+				fprintf(stderr, "openfw: %s is in no group\n",
+					cmd.arg ? cmd.arg : host);
+				goto out;
+			}
+		}
+	}
+	if (toolctx_connect(&f.t, DB_ADMIN, false, err, sizeof(err)) < 0) {
+		fprintf(stderr, "openfw: %s\n", err);
+		goto out;
+	}
+	switch (cmd.verb) {
+	case TF_TOGGLE:
+		rc = toggle(&f, g) < 0;
+		break;
+	case TF_ADM:
+		rc = adm(&f, cmd.arg) < 0;
+		break;
+	case TF_CLS:
+		rc = cls(&f, cmd.arg) < 0;
+		break;
+	case TF_LST:
+		rc = lst(&f) < 0;
+		break;
+	case TF_LOG:
+		rc = show_log(&f, cmd.arg) < 0;
+		break;
+	}
+out:
+	fflush(stdout);
+	free(l.h);
+	toolctx_free(&f.t);
+	return rc;
+}

@@ -1,0 +1,406 @@
+/* openhost.c - open the link for the host the user is logged in from.
+ *
+ *   openhost [--config FILE] [--user USER] [--host ADDR]
+ *
+ * The host is the remote address of the utmp record of the user's
+ * terminal (fd 0).  --user and --host are for root and the admin group.
+ * Protocol with tcpquotad (see acct.h): insert the masq row with open = 2,
+ * poke the daemon, wait for open = 1; keep tic at heartbeat_tics while
+ * open; on Enter, end of session (HUP), TERM or INT write open = 3, wait
+ * for 0, delete the row.
+ *
+ * Exit status: 0 closed on request, 1 refused or failed, 2 the daemon
+ * closed the host (quota gone, denied, closed by an administrator).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <utmp.h>
+
+#include "acct.h"
+#include "tool.h"
+#include "toolctx.h"
+#include "tooldb.h"
+#include "util.h"
+
+#define STATUS_EVERY_US 2000000
+
+struct oh {
+	struct tool_ctx t;
+	const char *name;		/* who pays */
+	char host[TQ_ADDRSTRLEN];
+	bool self;			/* name is the caller */
+	bool tty;			/* stdout is a terminal */
+	bool line_shown;		/* a \r status line is on screen */
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: openhost [--config FILE] [--user USER] [--host ADDR]\n"
+	      "Opens the Internet link for the host you are logged in from,"
+	      " until you\npress Enter or log out.  --user and --host are for"
+	      " administrators.\n", f);
+}
+
+static void endline(struct oh *o)
+{
+	if (o->line_shown) {
+		fputs("\n", stdout);
+		o->line_shown = false;
+	}
+}
+
+static void say(struct oh *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say(struct oh *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	endline(o);
+	fflush(stdout);
+	fputs("openhost: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+}
+
+static const char *who(const struct oh *o)
+{
+	return o->self ? "you" : o->name;
+}
+
+/* Why may name not open a host?  NULL if it may; -1 in *dberr on error. */
+static const char *refusal(struct oh *o, char *buf, size_t len, int *dberr)
+{
+	struct tooldb_user u;
+	char mbuf[64], lbuf[64];
+	const struct tq_conf *conf = o->t.conf;
+
+	*dberr = 0;
+	if (tooldb_user_get(o->t.db, o->name, &u) < 0) {
+		*dberr = -1;
+		return NULL;
+	}
+	if (!u.allowed) {
+		snprintf(buf, len, "%s %s not allowed to use the link",
+			 o->self ? "you" : o->name, o->self ? "are" : "is");
+		return buf;
+	}
+	if (!conf_is_free_user(conf, o->name) && u.quota <= conf->min_quota) {
+		snprintf(buf, len, "no quota left: %s balance is %lld s (%s),"
+			 " the limit is %lld s (%s)", o->self ? "your" :
+			 o->name, u.quota, tool_money(u.quota,
+			 conf->money_per_minute, conf->money_unit, mbuf,
+			 sizeof(mbuf)), conf->min_quota,
+			 tool_money(conf->min_quota, conf->money_per_minute,
+			 conf->money_unit, lbuf, sizeof(lbuf)));
+		return buf;
+	}
+	return NULL;
+}
+
+/* Find the host: --host, or the utmp record of our terminal. */
+static int find_host(struct oh *o, const char *opt_host)
+{
+	struct tool_login l;
+	struct tq_addr a;
+	char err[512];
+	const char *tty;
+	int rc;
+
+	if (opt_host) {
+		if (addr_parse(opt_host, &a) < 0) {
+			say(o, "--host %s: not a numeric IPv4/IPv6 address",
+			    opt_host);
+			return -1;
+		}
+		addr_format(&a, o->host, sizeof(o->host));
+		return 0;
+	}
+	tty = ttyname(0);
+	if (!tty) {
+		say(o, "standard input is not your login terminal; run "
+		    "openhost from the session you logged in with");
+		return -1;
+	}
+	rc = tool_utmp_lookup(_PATH_UTMP, tty, &l, err, sizeof(err));
+	if (rc < 0) {
+		say(o, "cannot read the login records: %s", err);
+		return -1;
+	}
+	if (rc == TOOL_LOGIN_NONE) {
+		say(o, "no login record for %s: you are not logged in over "
+		    "the network", tty);
+		return -1;
+	}
+	if (rc == TOOL_LOGIN_LOCAL) {
+		say(o, "you are not logged in over the network (%s is a local"
+		    " session)", l.line);
+		return -1;
+	}
+	if (!o->t.admin && strcmp(l.user, o->t.user) != 0) {
+		say(o, "the login on %s belongs to %s, not to you", l.line,
+		    l.user);
+		return -1;
+	}
+	addr_format(&l.addr, o->host, sizeof(o->host));
+	return 0;
+}
+
+static void status_line(struct oh *o, const struct tooldb_masq *m)
+{
+	struct tooldb_user u;
+	char mbuf[64];
+
+	if (tooldb_user_get(o->t.db, o->name, &u) < 0)
+		return;
+	tool_money(u.quota, o->t.conf->money_per_minute,
+		   o->t.conf->money_unit, mbuf, sizeof(mbuf));
+	if (o->tty)
+		fputs("\r\033[K", stdout);
+	printf("%s open for %s: balance %lld s (%s), polls charged %lld,"
+	       " connections %d", o->host, o->name, u.quota, mbuf, m->counter,
+	       m->cnts);
+	if (o->tty) {
+		fputs("  [Enter closes]", stdout);
+		o->line_shown = true;
+	} else {
+		fputs("\n", stdout);
+	}
+	fflush(stdout);
+}
+
+/* Ask the daemon to close, wait, remove the row.  0 / -1. */
+static int close_host(struct oh *o)
+{
+	const char *gw = o->t.conf->gateway;
+	int rc;
+
+	if (tooldb_masq_set_open(o->t.db, gw, o->host, o->name,
+				 MASQ_REQ_CLOSE) < 0) {
+		say(o, "database error: %s", db_error(o->t.db));
+		return -1;
+	}
+	toolctx_poke(o->t.conf);
+	rc = tooldb_wait(o->t.db, gw, o->host, MASQ_CLOSED,
+			 toolctx_ack_timeout_ms(o->t.conf), NULL);
+	tooldb_masq_delete(o->t.db, gw, o->host, o->name);
+	if (rc == TOOLDB_WAIT_TIMEOUT) {
+		say(o, "tcpquotad did not confirm closing %s (is it running?);"
+		    " the row is removed", o->host);
+		return -1;
+	}
+	if (rc < 0) {
+		say(o, "database error: %s", db_error(o->t.db));
+		return -1;
+	}
+	endline(o);
+	printf("%s closed\n", o->host);
+	return 0;
+}
+
+/* Why did the daemon close our host? */
+static void explain_closed(struct oh *o)
+{
+	char buf[256];
+	const char *why;
+	int dberr;
+
+	why = refusal(o, buf, sizeof(buf), &dberr);
+	if (why)
+		say(o, "tcpquotad closed %s: %s", o->host, why);
+	else
+		say(o, "tcpquotad closed %s (closed by an administrator or "
+		    "the heartbeat expired)", o->host);
+}
+
+/* While open: heartbeat, status, Enter/signals.  Exit status. */
+static int session(struct oh *o)
+{
+	const struct tq_conf *conf = o->t.conf;
+	struct pollfd pfd = { .fd = 0, .events = POLLIN };
+	uint64_t now, next_tic = 0, next_status = 0;
+	uint64_t tic_every = (uint64_t)conf->period * 1000000 / 2;
+	struct tooldb_masq m;
+	bool stdin_open = true;
+	char buf[256], err[256];
+	ssize_t n;
+	int rc, timeout;
+
+	if (tic_every < 200000)
+		tic_every = 200000;
+	for (;;) {
+		if (toolctx_signalled())
+			return close_host(o) < 0 ? 1 : 0;
+		now = tq_now_us();
+		if (now >= next_tic || now >= next_status) {
+			rc = tooldb_masq_get(o->t.db, conf->gateway, o->host,
+					     &m);
+			if (rc < 0) {
+				/* Keep trying: the daemon holds the host
+				 * until tic runs out. */
+				if (toolctx_reconnect(&o->t, err,
+						      sizeof(err)) < 0 &&
+				    now >= next_status) {
+					endline(o);
+					fprintf(stderr, "openhost: database "
+						"unavailable: %s\n", err);
+					next_status = now + STATUS_EVERY_US;
+				}
+				toolctx_sleep_ms(500);
+				continue;
+			}
+			if (rc == 0 || strcmp(m.name, o->name) != 0 ||
+			    m.open == MASQ_CLOSED) {
+				if (rc == 1 && strcmp(m.name, o->name) == 0)
+					tooldb_masq_delete(o->t.db,
+							   conf->gateway,
+							   o->host, o->name);
+				explain_closed(o);
+				return 2;
+			}
+			if (now >= next_tic) {
+				tooldb_masq_set_tic(o->t.db, conf->gateway,
+						    o->host, o->name,
+						    conf->heartbeat_tics);
+				next_tic = now + tic_every;
+			}
+			if (now >= next_status) {
+				status_line(o, &m);
+				next_status = now + STATUS_EVERY_US;
+			}
+		}
+		now = tq_now_us();
+		timeout = 1 + (int)(((next_tic < next_status ? next_tic :
+				      next_status) - now) / 1000);
+		if (timeout < 1)
+			timeout = 1;
+		rc = poll(&pfd, stdin_open ? 1 : 0, timeout);
+		if (rc > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR))) {
+			n = read(0, buf, sizeof(buf));
+			if (n <= 0 || memchr(buf, '\n', n) ||
+			    memchr(buf, '\r', n)) {
+				/* Enter, or end of input / hang-up. */
+				return close_host(o) < 0 ? 1 : 0;
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct oh o = { 0 };
+	struct tool_opts opt;
+	struct tooldb_masq m;
+	char err[1024], why[256];
+	const char *r;
+	int first, rc, dberr;
+	const struct tq_conf *conf;
+
+	toolctx_sanitize_env();
+	first = tool_parse_opts(argc, argv, TOOL_OPT_USER | TOOL_OPT_HOST,
+				&opt, err, sizeof(err));
+	if (first < 0 || (first >= 0 && first < argc)) {
+		fprintf(stderr, "openhost: %s\n", first < 0 ? err :
+			"unexpected argument");
+		usage(stderr);
+		return 1;
+	}
+	if (opt.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (opt.version) {
+		printf("openhost %s\n", TQ_VERSION);
+		return 0;
+	}
+	toolctx_catch_signals();
+	if (toolctx_init(&o.t, "openhost", opt.config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "openhost: %s\n", err);
+		return 1;
+	}
+	conf = o.t.conf;
+	o.tty = isatty(1);
+	if ((opt.user || opt.host) && !o.t.admin) {
+		say(&o, "--user and --host are for root and members of group"
+		    " %s only", conf->admin_group);
+		goto fail;
+	}
+	o.name = opt.user ? opt.user : o.t.user;
+	o.self = strcmp(o.name, o.t.user) == 0;
+	if (db_check_name(o.name, err, sizeof(err)) < 0) {
+		say(&o, "invalid user name: %s", err);
+		goto fail;
+	}
+	if (find_host(&o, opt.host) < 0)
+		goto fail;
+	if (toolctx_connect(&o.t, DB_TOOL, true, err, sizeof(err)) < 0) {
+		say(&o, "%s", err);
+		goto fail;
+	}
+
+	r = refusal(&o, why, sizeof(why), &dberr);
+	if (dberr) {
+		say(&o, "database error: %s", db_error(o.t.db));
+		goto fail;
+	}
+	if (r) {
+		say(&o, "%s", r);
+		goto fail;
+	}
+	rc = tooldb_masq_insert(o.t.db, conf->gateway, o.host, o.name,
+				MASQ_REQ_OPEN, conf->heartbeat_tics, MASQ_PAID);
+	if (rc == 1) {
+		rc = tooldb_masq_get(o.t.db, conf->gateway, o.host, &m);
+		if (rc == 1 && strcmp(m.name, o.name) == 0)
+			say(&o, "%s is already opened by %s", o.host, who(&o));
+		else if (rc == 1)
+			say(&o, "%s is already opened by %s", o.host,
+			    m.free == MASQ_PAID ? m.name : m.free == MASQ_FREE ?
+			    "openfw (free access)" : "openfw adm");
+		else
+			say(&o, "%s is being opened or closed; try again",
+			    o.host);
+		goto fail;
+	}
+	if (rc < 0) {
+		say(&o, "database error: %s", db_error(o.t.db));
+		goto fail;
+	}
+	toolctx_poke(conf);
+	rc = tooldb_wait(o.t.db, conf->gateway, o.host, MASQ_OPENED,
+			 toolctx_ack_timeout_ms(conf), &m);
+	if (rc == TOOLDB_WAIT_TIMEOUT) {
+		tooldb_masq_delete(o.t.db, conf->gateway, o.host, o.name);
+		say(&o, "tcpquotad is not answering (is it running?)");
+		goto fail;
+	}
+	if (rc == TOOLDB_WAIT_GONE) {
+		r = refusal(&o, why, sizeof(why), &dberr);
+		say(&o, "the daemon refused to open %s%s%s", o.host,
+		    r ? ": " : "", r ? r : "");
+		goto fail;
+	}
+	if (rc < 0) {
+		say(&o, "database error: %s", db_error(o.t.db));
+		tooldb_masq_delete(o.t.db, conf->gateway, o.host, o.name);
+		goto fail;
+	}
+	if (!toolctx_signalled()) {
+		printf("%s is open for %s\n", o.host, o.name);
+		fflush(stdout);
+	}
+	rc = session(&o);
+	endline(&o);
+	toolctx_free(&o.t);
+	return rc;
+fail:
+	toolctx_free(&o.t);
+	return 1;
+}

@@ -1,0 +1,173 @@
+/* tool.h - pure helpers shared by openhost, openfw and tcpquota.
+ *
+ * Nothing here touches the database, the environment or the process
+ * credentials, so every function is unit-tested on its own
+ * (tests/unit/test_tools.c).  The process context lives in toolctx.h, the
+ * queries in tooldb.h.
+ */
+#ifndef TQ_TOOL_H
+#define TQ_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "addr.h"
+
+/* ---- utmp ---- */
+
+struct tool_login {
+	char user[33];		/* ut_user */
+	char line[33];		/* ut_line, without "/dev/" */
+	char host[257];		/* ut_host */
+	pid_t pid;
+	struct tq_addr addr;	/* valid if the lookup returned TOOL_LOGIN_OK */
+};
+
+enum {
+	TOOL_LOGIN_OK = 0,	/* a live network login: addr is set */
+	TOOL_LOGIN_NONE = 1,	/* no live login record for this line */
+	TOOL_LOGIN_LOCAL = 2,	/* a live record, but no remote address */
+};
+
+/**
+ * tool_utmp_lookup() - the login on terminal line, from a utmp file.
+ * @path: the utmp file (_PATH_UTMP in production, crafted files in tests).
+ * @line: "pts/3" or "/dev/pts/3".
+ *
+ * Only USER_PROCESS records whose process is alive count; the last one
+ * wins.  The address comes from ut_addr_v6 (IPv4 when only the first word
+ * is set, or IPv4-mapped); ut_host is used only if the address is empty
+ * and ut_host is a numeric address.  Returns TOOL_LOGIN_*, or -1 with a
+ * message in err if the file cannot be read.
+ */
+int tool_utmp_lookup(const char *path, const char *line,
+		     struct tool_login *out, char *err, size_t errlen);
+
+/* ---- numbers and money ---- */
+
+/* Strict decimal integer with optional sign; no spaces, no junk, no
+ * overflow.  0 / -1. */
+int tool_parse_ll(const char *s, long long *out);
+/**
+ * tool_money() - "12.34 SEK" for a balance of seconds.
+ * money = seconds / 60 * per_minute, rounded half away from zero to the
+ * cent; never prints "-0.00".  An empty unit prints the number only.
+ * Returns buf.
+ */
+const char *tool_money(long long seconds, double per_minute, const char *unit,
+		       char *buf, size_t len);
+
+/* ---- JSON ---- */
+
+/* Write s as a JSON string literal (NULL writes null).  Control characters
+ * are escaped; invalid UTF-8 bytes become U+FFFD, so the output is always
+ * valid JSON. */
+void tool_json_str(FILE *f, const char *s);
+
+/* ---- command scripts ---- */
+
+struct tool_argv {
+	char **v;		/* NULL-terminated */
+	int n;
+};
+
+struct tool_script {
+	struct tool_argv *cmds;
+	size_t n;
+	size_t cap;
+};
+
+/**
+ * tool_split() - append the commands of text to *s.
+ * Commands are separated by ';' or newlines; words by blanks; '...' and
+ * "..." quote (no escapes inside '...'; \" and \\ inside "..."); '#' at
+ * the start of a word comments out the rest of the line.  Empty commands
+ * are dropped.  0, or -1 (unterminated quote) with a message in err.
+ */
+int tool_split(const char *text, struct tool_script *s, char *err,
+	       size_t errlen);
+void tool_script_free(struct tool_script *s);
+
+/* ---- command lines ---- */
+
+/* Options a program accepts (flags for tool_parse_opts). */
+enum {
+	TOOL_OPT_JSON = 1 << 0,
+	TOOL_OPT_ONCE = 1 << 1,
+	TOOL_OPT_USER = 1 << 2,
+	TOOL_OPT_HOST = 1 << 3,
+};
+
+struct tool_opts {
+	const char *config;	/* --config F */
+	const char *user;	/* --user U */
+	const char *host;	/* --host H */
+	bool json;
+	bool once;
+	bool help;
+	bool version;
+};
+
+/**
+ * tool_parse_opts() - leading options: --config F (or --config=F, -c F),
+ * --help/-h, --version/-V, and those in allowed.  Stops at the first
+ * non-option or after "--".  A lone "-" is not an option.  Returns the
+ * index of the first operand, or -1 with a message in err.
+ */
+int tool_parse_opts(int argc, char **argv, unsigned allowed,
+		    struct tool_opts *o, char *err, size_t errlen);
+
+/* tcpquota verbs. */
+enum tool_verb {
+	TV_STATUS,
+	TV_ALLOW,
+	TV_DENY,
+	TV_SET,
+	TV_ADD,
+	TV_LIST,
+	TV_LOG,
+	TV_PERIOD_NEW,
+	TV_PERIOD_LIST,
+	TV_HOSTS,
+	TV_TOP,
+};
+
+struct tool_cmd {
+	enum tool_verb verb;
+	char **names;		/* points into the argv given */
+	int n_names;
+	long long seconds;	/* set, add */
+	bool admin;		/* needs an administrator (status USER: only
+				   if USER is not the caller, decided later) */
+	bool change;		/* writes to the database */
+	char label[128];	/* "set bob": names the command in messages */
+};
+
+/**
+ * tool_cmd_parse() - one tcpquota command (argv without options).
+ * Returns 0, or -1 with "LABEL: reason" in err
+ * (e.g. "set bob: not a number: 12x").
+ */
+int tool_cmd_parse(int argc, char **argv, struct tool_cmd *c, char *err,
+		   size_t errlen);
+
+/* openfw verbs. */
+enum tool_fw_verb {
+	TF_TOGGLE,		/* arg: group or host, NULL = where I sit */
+	TF_ADM,			/* arg: host, NULL = where I sit */
+	TF_CLS,			/* arg: host */
+	TF_LST,
+	TF_LOG,			/* arg: user or NULL */
+};
+
+struct tool_fw_cmd {
+	enum tool_fw_verb verb;
+	const char *arg;
+};
+
+int tool_fw_parse(int argc, char **argv, struct tool_fw_cmd *c, char *err,
+		  size_t errlen);
+
+#endif
