@@ -142,6 +142,7 @@ int cidr_parse(const char *s, struct tq_cidr *out)
 	const char *slash;
 	unsigned long prefix;
 	size_t alen;
+	bool mapped;
 
 	if (!s)
 		return -1;
@@ -154,10 +155,9 @@ int cidr_parse(const char *s, struct tq_cidr *out)
 	memset(&c, 0, sizeof(c));
 	if (addr_parse(buf, &c.addr) < 0)
 		return -1;
-	/* "::ffff:198.18.0.0/112" would be ambiguous once the address is
-	 * stored as IPv4; only accept a mapped network written as IPv4. */
-	if (strchr(buf, ':') && c.addr.family == AF_INET)
-		return -1;
+	/* A mapped address is stored as IPv4, so its prefix counts from
+	 * the IPv4 part: "::ffff:198.18.0.0/112" is 198.18.0.0/16. */
+	mapped = strchr(buf, ':') && c.addr.family == AF_INET;
 	if (slash) {
 		const char *p = slash + 1;
 		char *end;
@@ -167,7 +167,14 @@ int cidr_parse(const char *s, struct tq_cidr *out)
 			return -1;
 		errno = 0;
 		prefix = strtoul(p, &end, 10);
-		if (errno || *end != '\0' || prefix > max_prefix(&c.addr))
+		if (errno || *end != '\0')
+			return -1;
+		if (mapped) {
+			if (prefix < 96 || prefix > 128)
+				return -1;
+			prefix -= 96;
+		}
+		if (prefix > max_prefix(&c.addr))
 			return -1;
 	} else {
 		prefix = max_prefix(&c.addr);

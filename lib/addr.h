@@ -39,7 +39,9 @@ uint32_t addr_hash(const struct tq_addr *a);
 /**
  * cidr_parse() - "198.18.0.0/15", "2001:db8::/32", or a bare address
  * (meaning /32 or /128).  Host bits set beyond the prefix are an error
- * (they usually mean a typo).  Returns 0 or -1.
+ * (they usually mean a typo).  An IPv4-mapped network is stored as IPv4:
+ * "::ffff:198.18.0.0/112" is 198.18.0.0/16 (its prefix must be >= 96).
+ * Returns 0 or -1.
  */
 int cidr_parse(const char *s, struct tq_cidr *out);
 const char *cidr_format(const struct tq_cidr *c, char *buf, size_t len);

@@ -639,11 +639,12 @@ static int get_double(struct parser *p, const config_setting_t *s,
 		v = config_setting_get_float(s);
 		break;
 	default:
-		return perr(p, s, path, "is %s; use a number in %g..%g",
+		return perr(p, s, path, "is %s; use a number in %.15g..%.15g",
 			    type_name(config_setting_type(s)), min, max);
 	}
 	if (!(v >= min && v <= max))
-		return perr(p, s, path, "%g is out of range; use %g..%g",
+		return perr(p, s, path, "%.15g is out of range; use "
+			    "%.15g..%.15g",
 			    v, min, max);
 	*out = v;
 	return 0;
@@ -891,7 +892,7 @@ static const struct key rates_keys[] = {
 	  NULL, NULL },
 	STR("money_unit", money_unit, check_unit),
 	{ "money_per_minute", K_DOUBLE, OFF(money_per_minute), 0, 0, 0,
-	  0, 1e9, NULL, NULL },
+	  0, 1000000, NULL, NULL },
 	SPECIAL("tariffs"),
 	{ NULL }
 };
@@ -940,8 +941,8 @@ static int check_group(struct parser *p, const config_setting_t *s,
 	if (!config_setting_is_group(s))
 		return wrong_type(p, s, path, "a group { ... }");
 	if (config_setting_length(s) > TQ_CONF_MAX_LIST)
-		return perr(p, s, path, "has more than %d settings",
-			    TQ_CONF_MAX_LIST);
+		return perr(p, s, path, "has %d settings; use at most %d",
+			    config_setting_length(s), TQ_CONF_MAX_LIST);
 	return 0;
 }
 
@@ -1363,6 +1364,25 @@ static char *widen_ints(const char *text, size_t len, const char *name,
 	return out;
 }
 
+static void syntax_error(const config_t *cfg, const char *name, char *err,
+			 size_t errlen)
+{
+	const char *text = config_error_text(cfg);
+	int line = config_error_line(cfg);
+
+	if (!text || !strcmp(text, "syntax error"))
+		tq_err(err, errlen, "%s:%d: syntax error; check the quotes, "
+		       "'=', ';' and brackets on or before this line",
+		       name, line);
+	else if (!strcmp(text, "duplicate setting name"))
+		tq_err(err, errlen, "%s:%d: duplicate setting; give each "
+		       "setting once", name, line);
+	else
+		tq_err(err, errlen, "%s:%d: syntax error (%s); check the "
+		       "quotes, '=', ';' and brackets on or before this line",
+		       name, line, text);
+}
+
 static struct tq_conf *load_buf(const char *text, size_t len,
 				const char *name, char *err, size_t errlen)
 {
@@ -1391,11 +1411,7 @@ static struct tq_conf *load_buf(const char *text, size_t len,
 		return NULL;
 	config_init(&cfg);
 	if (config_read_string(&cfg, wide) != CONFIG_TRUE) {
-		tq_err(err, errlen, "%s:%d: syntax error: %s; check quotes, "
-		       "'=', ';' and brackets on or before this line", name,
-		       config_error_line(&cfg),
-		       config_error_text(&cfg) ? config_error_text(&cfg) :
-		       "unknown");
+		syntax_error(&cfg, name, err, errlen);
 		config_destroy(&cfg);
 		free(wide);
 		return NULL;

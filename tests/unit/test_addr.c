@@ -208,6 +208,11 @@ static void test_cidr_parse(void)
 			       "2001:db8:8000::/33");
 	CU_ASSERT_STRING_EQUAL(cidr("198.18.128.0/17"), "198.18.128.0/17");
 	CU_ASSERT_STRING_EQUAL(cidr("192.168.0.0/16"), "192.168.0.0/16");
+	/* mapped networks are stored as IPv4 */
+	CU_ASSERT_STRING_EQUAL(cidr("::ffff:198.18.0.0/112"), "198.18.0.0/16");
+	CU_ASSERT_STRING_EQUAL(cidr("::ffff:198.18.0.1"), "198.18.0.1/32");
+	CU_ASSERT_STRING_EQUAL(cidr("::ffff:198.18.0.1/128"), "198.18.0.1/32");
+	CU_ASSERT_STRING_EQUAL(cidr("::ffff:0.0.0.0/96"), "0.0.0.0/0");
 }
 
 static void test_cidr_rejects(void)
@@ -226,8 +231,9 @@ static void test_cidr_rejects(void)
 		/* not addresses */
 		"", "/", "/8", "example.org/24", "fe80::%eth0/64",
 		"198.18.0/24",
-		/* a mapped network would change meaning when stored v4 */
-		"::ffff:198.18.0.0/120",
+		/* a mapped network needs a prefix of 96..128 */
+		"::ffff:0.0.0.0/95", "::ffff:198.18.0.0/129",
+		"::ffff:198.18.0.0/112x", "::ffff:198.18.0.1/127",
 	};
 	struct tq_cidr c;
 	size_t i;
