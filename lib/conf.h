@@ -3,6 +3,12 @@
  * conf_load() parses a file into an immutable struct tq_conf with a default
  * for every setting.  Errors name the file, the line and the setting.  A
  * reload parses into a new struct; on failure the caller keeps the old one.
+ *
+ * Accepted: libconfig syntax without "@include" (one file, so the size limit
+ * and the line numbers mean something).  Integers beyond 32 bits are read
+ * as 64-bit ones (libconfig 1.5 alone would wrap them silently).  Unknown
+ * settings and sections, wrong types and out-of-range values are errors;
+ * an integer is accepted where a number is expected.
  */
 #ifndef TQ_CONF_H
 #define TQ_CONF_H
@@ -36,7 +42,8 @@ struct tq_window {
 
 struct tq_group {
 	char *name;
-	char **members;		/* numeric addresses or host names */
+	char **members;		/* addresses in canonical text form
+				 * (addr_format()), or host names as written */
 	size_t n_members;
 };
 
@@ -107,7 +114,8 @@ struct tq_conf *conf_defaults(void);
  * conf_load() - parse and validate a configuration file.
  * @path:   file to read.
  * @err:    on failure receives e.g.
- *          "/etc/tcpquota/tcpquota.conf:12: daemon.period: must be 1..3600"
+ *          "/etc/tcpquota/tcpquota.conf:12: daemon.period: 0 is out of
+ *          range; use 1..3600", or "FILE: cannot read: REASON".
  *
  * Returns a new struct (free with conf_free()), or NULL on any error.
  */
@@ -128,8 +136,12 @@ bool conf_is_free_user(const struct tq_conf *c, const char *name);
 /* The group named name, or NULL. */
 const struct tq_group *conf_group(const struct tq_conf *c, const char *name);
 
-/* Parsers used by conf and by the tools, exposed for tests. 0 / -1. */
-int conf_parse_days(const char *s, unsigned *days);	/* "mon-fri", "sat,sun", "daily" */
-int conf_parse_hhmm(const char *s, int *minutes);	/* "08:00", "24:00" */
+/* Parsers used by conf and by the tools, exposed for tests.  0, or -1 with
+ * the output untouched. */
+/* "mon-fri", "sat,sun", "fri-mon" (wraps), "mon-wed,fri", "daily"; any
+ * case, blanks allowed around commas. */
+int conf_parse_days(const char *s, unsigned *days);
+/* "HH:MM" exactly, 00:00..24:00, into minutes since midnight. */
+int conf_parse_hhmm(const char *s, int *minutes);
 
 #endif
