@@ -1,0 +1,231 @@
+# shellcheck shell=bash
+# common.sh - what demo.sh and lab.sh share: setting up the database, the
+# lab and the daemon, and small helpers that print evidence.  Needs
+# lib.sh, lab.sh and mariadb.sh sourced and tq_init called first.
+# The variables set here are read by the scripts that source it.
+# shellcheck disable=SC2034
+
+PERIOD=${DEMO_PERIOD:-2}	# seconds between polls
+RATE=2				# rates.default
+MINQ=0				# quota.min_quota
+GWID=demo			# daemon.gateway
+TABLE=tcpquota			# network.table
+ALICE_IP=198.18.1.10		# = LAB_LAN4, the lab's first LAN host
+BOB_IP=198.18.1.11
+ROOM_A=198.18.1.20
+ROOM_B=198.18.1.21
+DAEMON_PID=
+DAEMON_RC=
+TM_STARTED=
+
+if [ -t 1 ]; then
+	_B=$(printf '\033[1m') _N=$(printf '\033[0m')
+else
+	_B='' _N=''
+fi
+
+step() { printf '\n%s== %s%s\n' "$_B" "$*" "$_N"; }
+say() { printf '   %s\n' "$*"; }
+indent() { sed 's/^/     /'; }
+
+# The floor(period * rate / n) + 1 charge of each of n users.
+charge() { echo $((PERIOD * RATE / $1 + 1)); }
+
+# run TOOL ARGS...: a tool on the gateway, shown as the admin types it;
+# a non-zero exit is a failed step.
+run() {
+	local tool=$1 rc
+	shift
+	printf '   # %s %s\n' "$tool" "$*"
+	lab_gw "$TQ_BUILD/$tool" --config "$CONF" "$@" 2>&1 | indent
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -eq 0 ]; then
+		ok "$tool $*"
+	else
+		fail "$tool $* exited $rc"
+	fi
+	return "$rc"
+}
+
+show_sql() {
+	printf '   sql> %s;\n' "$1"
+	mariadb --no-defaults -S "$MDB_SOCKET" -uroot -t tcpquota -e "$1" |
+		indent
+}
+
+# show_nft TITLE [SET]: the daemon's table, or one of its sets.
+show_nft() {
+	say "$1"
+	if [ -n "${2:-}" ]; then
+		say "# nft list set inet $TABLE $2"
+		lab_gw nft list set inet "$TABLE" "$2" | indent
+	else
+		say "# nft list table inet $TABLE"
+		lab_gw nft list table inet "$TABLE" | indent
+	fi
+}
+
+balance() { mdb_sql "SELECT quota FROM tcptab WHERE name = '$1'"; }
+masq_is() {
+	[ "$(mdb_sql "SELECT open FROM masq WHERE host = '$1'")" = "$2" ]
+}
+row_gone() {
+	[ -z "$(mdb_sql "SELECT host FROM masq WHERE host = '$1'")" ]
+}
+counter_ge() {
+	local c
+	c=$(mdb_sql "SELECT counter FROM masq WHERE host = '$1'")
+	[ -n "$c" ] && [ "$c" -ge "$2" ]
+}
+# qc HOST [HOST2]: "quota counter" of the user of each host, read in one
+# statement so that no poll falls between the numbers.
+qc() {
+	if [ $# -eq 1 ]; then
+		mdb_sql "SELECT t.quota, m.counter FROM tcptab t
+			 JOIN masq m ON m.name = t.name WHERE m.host = '$1'"
+	else
+		mdb_sql "SELECT a.quota, ma.counter, b.quota, mb.counter
+			 FROM tcptab a JOIN masq ma ON ma.name = a.name,
+			      tcptab b JOIN masq mb ON mb.name = b.name
+			 WHERE ma.host = '$1' AND mb.host = '$2'"
+	fi
+}
+room_open() {
+	[ "$(mdb_sql "SELECT COUNT(*) FROM masq WHERE host IN
+		('$ROOM_A', '$ROOM_B') AND open = 1 AND free = 1")" = 2 ]
+}
+table_exists() { lab_gw nft list table inet "$TABLE" >/dev/null 2>&1; }
+
+# ---- terminals (tmux on a private socket: a real pseudo-terminal) ----
+
+tm() { tmux -S "$TQ_TMP/tmux.sock" "$@"; }
+
+# pane_start NAME TOOL ARGS...: run a tool on the gateway in a terminal.
+pane_start() {
+	local name=$1 tool=$2 cmd
+	shift 2
+	cmd=$(printf '%q ' ip netns exec "$LAB_GW" "$TQ_BUILD/$tool" \
+		--config "$CONF" "$@")
+	tm new-session -d -s "$name" -x 100 -y 10 \
+		"$cmd; echo \"[exit status \$?]\"; sleep 3600"
+	if [ -z "$TM_STARTED" ]; then
+		TM_STARTED=1
+		at_exit tm kill-server
+	fi
+}
+pane_text() { tm capture-pane -p -t "$1" 2>/dev/null; }
+pane_show() {
+	say "$2"
+	pane_text "$1" | sed '/^[[:space:]]*$/d; s/^/     | /'
+}
+pane_exited() { pane_text "$1" | grep -q '^\[exit status'; }
+pane_failed() { pane_text "$1" | grep -q '^\[exit status [1-9]'; }
+pane_succeeded() { pane_text "$1" | grep -q '^\[exit status 0\]'; }
+
+# ---- traffic: a long-lived connection sending a line every 0.3 s ----
+
+# traffic_start NAME NS: the server echoes every line back into
+# $TQ_TMP/traffic-NAME.out, which grows while the connection lives.
+traffic_start() {
+	local name=$1 ns=$2 pid
+	: >"$TQ_TMP/traffic-$name.out"
+	(while :; do echo "tick"; sleep 0.3; done) |
+		ip netns exec "$ns" socat - \
+			"TCP:$LAB_SRV4:$LAB_PORT,connect-timeout=2" \
+			>"$TQ_TMP/traffic-$name.out" 2>/dev/null &
+	pid=$!
+	printf -v "TRAFFIC_$name" '%s' "$pid"
+	at_exit "kill $pid 2>/dev/null"
+}
+traffic_stop() {
+	local v="TRAFFIC_$1"
+	[ -n "${!v:-}" ] && kill "${!v}" 2>/dev/null
+	printf -v "$v" '%s' ""
+}
+# True if the connection's echo output did not grow for a second.
+traffic_stopped() {
+	local f="$TQ_TMP/traffic-$1.out" s1 s2
+	s1=$(stat -c %s "$f")
+	sleep 1
+	s2=$(stat -c %s "$f")
+	[ "$s1" = "$s2" ]
+}
+
+# ---- the whole set-up ----
+
+write_conf() {
+	cat >"$CONF" <<CONF
+# tcpquota.conf of the demo lab (written by demo/common.sh)
+daemon = {
+	period = $PERIOD;
+	heartbeat_tics = 10;
+	gateway = "$GWID";
+	pidfile = "$TQ_TMP/tcpquotad.pid";
+	logfile = "$LOGFILE";
+	journal = "$TQ_TMP/journal";
+	wakeup = "$TQ_TMP/wakeup.sock";
+};
+$(mdb_conf)
+$(lab_conf)
+quota = {
+	min_quota = $MINQ;
+	min_uid = 1000;
+	free_users = [ "free" ];
+	message_file = "";
+};
+rates = {
+	default = $RATE;
+	money_unit = "SEK";
+	money_per_minute = 0.1;
+};
+groups = {
+	room1 = [ "$ROOM_A", "$ROOM_B" ];
+};
+CONF
+}
+
+# daemon_start foreground|fork: tcpquotad on the gateway, in the
+# foreground (-f, a child of this shell, so its exit status can be read)
+# or daemonized as an init script would start it.
+daemon_start() {
+	if [ "$1" = fork ]; then
+		ip netns exec "$LAB_GW" "$TQ_BUILD/tcpquotad" --config "$CONF" \
+			</dev/null >>"$TQ_TMP/daemon.err" 2>&1 || return 1
+		DAEMON_PID=$(cat "$TQ_TMP/tcpquotad.pid")
+	else
+		ip netns exec "$LAB_GW" "$TQ_BUILD/tcpquotad" -f \
+			--config "$CONF" </dev/null >>"$TQ_TMP/daemon.err" 2>&1 &
+		DAEMON_PID=$!
+		at_exit daemon_stop
+	fi
+	if ! wait_for 10 table_exists; then
+		echo "tcpquotad did not create its table; its log:" >&2
+		tail -n 20 "$LOGFILE" "$TQ_TMP/daemon.err" >&2
+		return 1
+	fi
+}
+
+daemon_stop() {
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_RC=$?
+	DAEMON_PID=
+}
+
+# demo_setup foreground|fork
+demo_setup() {
+	CONF=$TQ_TMP/tcpquota.conf
+	LOGFILE=$TQ_TMP/tcpquotad.log
+	mdb_start || return 1
+	lab_create || return 1
+	NS_ALICE=$LAB_LAN
+	lab_add_lan BOB "$BOB_IP" 2001:db8:1::11 || return 1
+	lab_add_lan ROOMA "$ROOM_A" 2001:db8:1::20 || return 1
+	lab_add_lan ROOMB "$ROOM_B" 2001:db8:1::21 || return 1
+	NS_BOB=$LAB_NS_BOB
+	NS_ROOM_A=$LAB_NS_ROOMA
+	NS_ROOM_B=$LAB_NS_ROOMB
+	write_conf
+	daemon_start "$1"
+}

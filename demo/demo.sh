@@ -1,0 +1,182 @@
+#!/bin/bash
+# demo.sh - "make demo": tcpquota at work, step by step, with evidence.
+#
+# A private MariaDB, a lab of network namespaces (LAN hosts - gateway -
+# Internet server), the real tcpquotad on the gateway and the real tools.
+# Every step prints what it does and what it sees, and is checked; the
+# demo ends with the test summary and exits non-zero if any step did not
+# behave.  Everything is torn down at the end, also on Ctrl-C.
+#
+# Run as root:  make demo   (or B=build demo/demo.sh)
+# shellcheck source=tests/lib/lib.sh
+. "$(dirname "$0")/../tests/lib/lib.sh"
+# shellcheck source=tests/lib/lab.sh
+. "$TQ_ROOT/tests/lib/lab.sh"
+# shellcheck source=tests/lib/mariadb.sh
+. "$TQ_ROOT/tests/lib/mariadb.sh"
+# shellcheck source=demo/common.sh
+. "$TQ_ROOT/demo/common.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "demo: run as root (network namespaces, nftables)" >&2
+	exit 1
+fi
+tq_init demo
+T0=$SECONDS
+
+# ---------------------------------------------------------------------
+step "Setting up: a private MariaDB, the lab and tcpquotad"
+demo_setup foreground || { fail "setting up the demo"; tq_done; exit 1; }
+say "database:  MariaDB on $MDB_SOCKET (no network)"
+say "lab:       LAN hosts alice=$ALICE_IP bob=$BOB_IP room1=$ROOM_A,$ROOM_B"
+say "           gateway $LAB_GW, server $LAB_SRV4:$LAB_PORT"
+say "tcpquotad: period $PERIOD s, rate $RATE, gateway id \"$GWID\", pid $DAEMON_PID"
+say "config:    $CONF"
+show_nft "the daemon's own table (no host opened yet):"
+
+# ---------------------------------------------------------------------
+step "1. A LAN host cannot reach the Internet server"
+say "alice's machine ($ALICE_IP) connects to $LAB_SRV4:$LAB_PORT ..."
+if out=$(lab_try "$NS_ALICE" "$LAB_SRV4"); then
+	fail "alice's host reached the server before openhost: $out"
+else
+	ok "connection refused by the gateway (dropped in chain forward)"
+fi
+
+# ---------------------------------------------------------------------
+step "2. The admin gives alice and bob some quota"
+run tcpquota "allow alice bob free; set alice 300; set bob 600"
+run tcpquota list
+expect_eq "alice's balance is 300 s" 300 "$(balance alice)"
+
+# ---------------------------------------------------------------------
+step "3. alice runs openhost (in a terminal) for the host she sits at"
+say "(root runs it for her with --user/--host; a user logged in over"
+say " ssh from $ALICE_IP just types 'openhost')"
+pane_start alice openhost --user alice --host "$ALICE_IP"
+if wait_for 15 masq_is "$ALICE_IP" 1; then
+	ok "the daemon opened $ALICE_IP (masq.open = 1)"
+else
+	fail "the daemon did not open $ALICE_IP"
+fi
+sleep 1
+pane_show alice "alice's terminal:"
+show_sql "SELECT host, name, open, tic, counter FROM masq"
+show_nft "alice's host is now in set hosts4:" hosts4
+if out=$(lab_try "$NS_ALICE" "$LAB_SRV4"); then
+	ok "alice's host reaches the server (masqueraded: it saw $out)"
+else
+	fail "alice's host still cannot reach the server"
+fi
+
+# ---------------------------------------------------------------------
+step "4. Traffic flows and alice's balance drops by the formula"
+traffic_start alice "$NS_ALICE"
+wait_for 10 counter_ge "$ALICE_IP" 1
+read -r q0 c0 <<<"$(qc "$ALICE_IP")"
+say "alice: balance $q0 s after $c0 charged polls; waiting 3 polls ..."
+wait_for 20 counter_ge "$ALICE_IP" $((c0 + 3))
+read -r q1 c1 <<<"$(qc "$ALICE_IP")"
+per=$(charge 1)
+say "alice: balance $q1 s after $c1 charged polls"
+say "one user online: floor(period * rate / n) + 1 = floor($PERIOD * $RATE / 1) + 1 = $per s per poll"
+say "$((c1 - c0)) polls * $per = $(((c1 - c0) * per)) s;  $q0 - $q1 = $((q0 - q1)) s"
+expect_eq "alice paid $per s per poll alone" $(((c1 - c0) * per)) $((q0 - q1))
+
+# ---------------------------------------------------------------------
+step "5. bob opens his host too: two users share the cost"
+pane_start bob openhost --user bob --host "$BOB_IP"
+if wait_for 15 masq_is "$BOB_IP" 1; then
+	ok "the daemon opened $BOB_IP for bob"
+else
+	fail "the daemon did not open $BOB_IP"
+fi
+traffic_start bob "$NS_BOB"
+wait_for 10 counter_ge "$BOB_IP" 1
+read -r qa0 ca0 qb0 cb0 <<<"$(qc "$ALICE_IP" "$BOB_IP")"
+say "alice: $qa0 s, bob: $qb0 s; waiting 3 polls ..."
+wait_for 20 counter_ge "$ALICE_IP" $((ca0 + 3))
+read -r qa1 ca1 qb1 cb1 <<<"$(qc "$ALICE_IP" "$BOB_IP")"
+per=$(charge 2)
+say "two users online: floor($PERIOD * $RATE / 2) + 1 = $per s per poll each"
+say "alice: $((ca1 - ca0)) polls, paid $((qa0 - qa1)) s;  bob: $((cb1 - cb0)) polls, paid $((qb0 - qb1)) s"
+expect_eq "alice paid $per s per shared poll" $(((ca1 - ca0) * per)) $((qa0 - qa1))
+expect_eq "bob paid $per s per shared poll" $(((cb1 - cb0) * per)) $((qb0 - qb1))
+show_sql "SELECT id, period, quota AS debited FROM periodtab ORDER BY id DESC LIMIT 1"
+pane_show bob "bob's terminal:"
+
+# ---------------------------------------------------------------------
+step "6. alice's balance reaches min_quota ($MINQ): her host is cut"
+q=$(balance alice)
+run tcpquota "add alice -$((q - 3 * per))"
+say "alice has $(balance alice) s left: about 3 more polls"
+if wait_for 20 row_gone "$ALICE_IP"; then
+	ok "the daemon closed $ALICE_IP and deleted its masq row"
+else
+	fail "alice's host was not cut off"
+fi
+say "balance now: $(balance alice) s (at or below $MINQ)"
+check "alice's running connection was cut at once" \
+	wait_for 5 traffic_stopped alice
+if out=$(lab_try "$NS_ALICE" "$LAB_SRV4"); then
+	fail "alice's host still reaches the server: $out"
+else
+	ok "alice's host cannot reach the server any more"
+fi
+grep -E 'cut off alice|closed .*alice' "$LOGFILE" | tail -n 2 | sed 's/^/     log: /'
+wait_for 10 pane_exited alice
+pane_show alice "alice's terminal:"
+check "openhost told alice and exited non-zero" pane_failed alice
+
+# ---------------------------------------------------------------------
+step "7. bob presses Enter in openhost: his host is closed"
+traffic_stop bob
+tm send-keys -t bob Enter
+if wait_for 15 row_gone "$BOB_IP"; then
+	ok "bob's host closed and its row removed"
+else
+	fail "bob's host was not closed"
+fi
+wait_for 10 pane_exited bob
+pane_show bob "bob's terminal:"
+check "openhost exited 0 for bob" pane_succeeded bob
+
+# ---------------------------------------------------------------------
+step "8. A teacher opens room1 for free access with openfw"
+run openfw room1
+check "both hosts of room1 are open (free = 1)" wait_for 10 room_open
+show_sql "SELECT host, name, open, free FROM masq ORDER BY host"
+if out=$(lab_try "$NS_ROOM_A" "$LAB_SRV4"); then
+	ok "$ROOM_A reaches the server ($out)"
+else
+	fail "$ROOM_A cannot reach the server"
+fi
+traffic_start room "$NS_ROOM_A"
+f0=$(balance free)
+wait_for 20 counter_ge "$ROOM_A" 3
+f1=$(balance free)
+say "the pseudo-user free pays for it: balance $f0 -> $f1 s (never cut off)"
+check "free was charged" [ "$f1" -lt "$f0" ]
+say "the original's query:"
+show_sql "SELECT quota FROM tcptab WHERE name LIKE 'free'"
+
+# ---------------------------------------------------------------------
+step "9. tcpquota top, once"
+run tcpquota --once top
+
+# ---------------------------------------------------------------------
+step "10. SIGTERM: the daemon removes its table and its rows"
+traffic_stop room
+daemon_stop
+expect_eq "tcpquotad exited with status 0" 0 "$DAEMON_RC"
+if lab_gw nft list table inet "$TABLE" >/dev/null 2>&1; then
+	fail "table inet $TABLE is still there"
+else
+	ok "table inet $TABLE is gone (nft list tables: $(lab_gw nft list tables | tr '\n' ' '))"
+fi
+expect_eq "no masq rows left for gateway $GWID" 0 \
+	"$(mdb_sql "SELECT COUNT(*) FROM masq WHERE gateway = '$GWID'")"
+tail -n 3 "$LOGFILE" | sed 's/^/     log: /'
+
+step "Done in $((SECONDS - T0)) s; tearing down"
+tq_done
