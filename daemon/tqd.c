@@ -954,6 +954,23 @@ static void wake_ready(int fd, uint32_t events, void *arg)
 			       0);
 }
 
+static int mkdir_parent(const char *path)
+{
+	char *d = xstrdup(path), *p;
+	int rc = 0;
+
+	for (p = d + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(d, 0750) < 0 && errno != EEXIST) {
+			rc = -1;
+			break;
+		}
+		*p = '/';
+	}
+	free(d);
+	return rc;
+}
+
 static int wake_open(struct tqd *t)
 {
 	struct sockaddr_un sun;
@@ -975,6 +992,9 @@ static int wake_open(struct tqd *t)
 		log_warn("wake-up socket");
 		return -1;
 	}
+	if (mkdir_parent(sun.sun_path) < 0)
+		log_warn("wake-up socket %s: creating its directory",
+			 sun.sun_path);
 	unlink(sun.sun_path);	/* stale from an unclean exit */
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		log_warn("wake-up socket %s", sun.sun_path);
@@ -1000,23 +1020,6 @@ static int wake_open(struct tqd *t)
 }
 
 /* ---- start, reload, shutdown ---- */
-
-static int mkdir_parent(const char *path)
-{
-	char *d = xstrdup(path), *p;
-	int rc = 0;
-
-	for (p = d + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		if (mkdir(d, 0750) < 0 && errno != EEXIST) {
-			rc = -1;
-			break;
-		}
-		*p = '/';
-	}
-	free(d);
-	return rc;
-}
 
 static int open_journal(struct tqd *t, char *err, size_t errlen)
 {

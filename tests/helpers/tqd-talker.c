@@ -1,0 +1,116 @@
+/* tqd-talker - keep one TCP connection busy for the daemon's tests.
+ *
+ *   tqd-talker ADDR PORT [INTERVAL_MS [STALL_MS [DURATION_S]]]
+ *
+ * Connects, then sends a line every INTERVAL_MS (default 200) and reads
+ * the echoes.  Writes "connected" and then one "." per echo to stdout
+ * (flushed), so a test can see traffic flow.  Exit status: 0 after
+ * DURATION_S seconds (default: run until killed), 3 if no echo arrived for
+ * STALL_MS (default 1500), 4 if the connection failed, 5 if the peer
+ * closed or reset it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int dial(const char *addr, int port)
+{
+	struct sockaddr_in6 s6;
+	struct sockaddr_in s4;
+	int fd;
+
+	memset(&s4, 0, sizeof(s4));
+	memset(&s6, 0, sizeof(s6));
+	if (inet_pton(AF_INET, addr, &s4.sin_addr) == 1) {
+		s4.sin_family = AF_INET;
+		s4.sin_port = htons((uint16_t)port);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&s4,
+				       sizeof(s4)) == 0)
+			return fd;
+	} else if (inet_pton(AF_INET6, addr, &s6.sin6_addr) == 1) {
+		s6.sin6_family = AF_INET6;
+		s6.sin6_port = htons((uint16_t)port);
+		fd = socket(AF_INET6, SOCK_STREAM, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&s6,
+				       sizeof(s6)) == 0)
+			return fd;
+	} else {
+		fprintf(stderr, "tqd-talker: bad address %s\n", addr);
+		return -1;
+	}
+	fprintf(stderr, "tqd-talker: connect %s: %s\n", addr, strerror(errno));
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	long long interval, stall, duration, start, last_rx, next_tx, t;
+	struct pollfd pfd;
+	char buf[4096];
+	ssize_t n;
+	int fd, wait;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: tqd-talker ADDR PORT [INTERVAL_MS "
+			"[STALL_MS [DURATION_S]]]\n");
+		return 2;
+	}
+	interval = argc > 3 ? atoll(argv[3]) : 200;
+	stall = argc > 4 ? atoll(argv[4]) : 1500;
+	duration = argc > 5 ? atoll(argv[5]) * 1000 : 0;
+	fd = dial(argv[1], atoi(argv[2]));
+	if (fd < 0)
+		return 4;
+	setvbuf(stdout, NULL, _IONBF, 0);
+	printf("connected\n");
+	start = last_rx = next_tx = now_ms();
+	for (;;) {
+		t = now_ms();
+		if (duration && t - start >= duration)
+			return 0;
+		if (t - last_rx >= stall) {
+			fprintf(stderr, "tqd-talker: stalled\n");
+			return 3;
+		}
+		if (t >= next_tx) {
+			if (write(fd, "ping\n", 5) != 5) {
+				fprintf(stderr, "tqd-talker: write: %s\n",
+					strerror(errno));
+				return 5;
+			}
+			next_tx = t + interval;
+		}
+		wait = (int)(next_tx - t);
+		if (wait < 1)
+			wait = 1;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, wait) < 0 && errno != EINTR)
+			return 5;
+		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0) {
+			fprintf(stderr, "tqd-talker: connection closed\n");
+			return 5;
+		}
+		last_rx = now_ms();
+		printf(".");
+	}
+}

@@ -1,0 +1,150 @@
+#!/bin/bash
+# 031-charge.sh - tcpquotad charges users with traffic by the formula
+# floor(period * rate / n) + 1, shares among users online, leaves idle
+# hosts alone, charges local users, blocks (and with kill_processes kills)
+# local users who are not allowed, and adds each poll to the period table.
+. "$(dirname "$0")/../lib/lib.sh"
+. "$TQ_ROOT/tests/lib/lab.sh"
+. "$TQ_ROOT/tests/lib/mariadb.sh"
+. "$TQ_ROOT/tests/lib/tqd.sh"
+tq_init tqd-charge
+
+if ! tqd_setup; then
+	fail "lab and database set up"
+	tq_done
+	exit 1
+fi
+r=$(tq_rand | cut -c1-6)
+LOC=tql$r	# allowed local user
+BAD=tqb$r	# local user in tcptab, not allowed
+tqd_useradd "$LOC" || { fail "useradd $LOC"; tq_done; exit 1; }
+LOC_UID=$TQD_UID
+tqd_useradd "$BAD" || { fail "useradd $BAD"; tq_done; exit 1; }
+BAD_UID=$TQD_UID
+
+mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 100000),
+	('bob', 100000), ('$LOC', 50000), ('$BAD', 50000);
+	INSERT INTO allowed (name) VALUES ('alice'), ('bob'), ('$LOC');
+	INSERT INTO periodtab (quota) VALUES (0);
+	INSERT INTO masq (host, name, tic, open, free, gateway) VALUES
+	('$LAB_LAN4', 'alice', 1000, 2, 0, 'gw1'),
+	('198.18.1.11', 'bob', 1000, 2, 0, 'gw1')"
+lab_add_lan BOB 198.18.1.11 2001:db8:1::11
+# period 1 s, rate 2: alone floor(1*2/1)+1 = 3, two online floor(2/2)+1 = 2
+tqd_write
+tqd_start || { fail "daemon starts"; tq_done; exit 1; }
+check "alice's host opened" tqd_wait_ms 2000 tqd_open_is "$LAB_LAN4" 1
+check "bob's host opened" tqd_wait_ms 2000 tqd_open_is 198.18.1.11 1
+
+# One consistent read: alice quota, counter; bob quota, counter; the
+# newest period's total; the local user's quota.
+snap() {
+	tqd_q "SELECT (SELECT quota FROM tcptab WHERE name = 'alice'),
+		(SELECT counter FROM masq WHERE name = 'alice'),
+		(SELECT quota FROM tcptab WHERE name = 'bob'),
+		(SELECT counter FROM masq WHERE name = 'bob'),
+		(SELECT quota FROM periodtab ORDER BY id DESC LIMIT 1),
+		(SELECT quota FROM tcptab WHERE name = '$LOC')"
+}
+
+# --- idle open hosts are not charged
+tqd_wait_polls 2
+read -r qa0 ca0 qb0 cb0 t0 _ <<<"$(snap)"
+tqd_wait_polls 3
+read -r qa1 ca1 qb1 cb1 t1 _ <<<"$(snap)"
+expect_eq "idle host: alice not charged" "100000 0" "$qa1 $ca1"
+expect_eq "idle host: bob not charged" "100000 0" "$qb1 $cb1"
+expect_eq "idle: period total unchanged" "$t0" "$t1"
+
+# --- alice alone with traffic: 3 per charged poll
+tqd_talk "$LAB_LAN" "$LAB_SRV4" "$LAB_PORT" 200 100000
+A_TALK=$TQD_TALK
+tqd_wait_polls 2
+read -r qa0 ca0 qb0 cb0 t0 _ <<<"$(snap)"
+tqd_wait_polls 4
+read -r qa1 ca1 qb1 cb1 t1 _ <<<"$(snap)"
+dc=$((ca1 - ca0))
+check "alice charged in each poll with traffic ($dc of 4)" \
+	[ "$dc" -ge 3 ]
+expect_eq "alice alone pays 3 per charged poll" $((3 * dc)) $((qa0 - qa1))
+expect_eq "period total grows by alice's debits" $((qa0 - qa1)) \
+	$((t1 - t0))
+expect_eq "bob idle meanwhile" "$qb0 $cb0" "$qb1 $cb1"
+
+# --- alice and bob with traffic: each pays floor(1*2/2)+1 = 2
+tqd_talk "$LAB_NS_BOB" "$LAB_SRV4" "$LAB_PORT" 200 100000
+B_TALK=$TQD_TALK
+tqd_wait_polls 2
+read -r qa0 ca0 qb0 cb0 t0 _ <<<"$(snap)"
+tqd_wait_polls 4
+read -r qa1 ca1 qb1 cb1 t1 _ <<<"$(snap)"
+dca=$((ca1 - ca0))
+dcb=$((cb1 - cb0))
+check "both charged in each poll ($dca, $dcb of 4)" \
+	[ "$dca" -ge 3 ] && [ "$dcb" -ge 3 ]
+expect_eq "alice pays the shared amount" $((2 * dca)) $((qa0 - qa1))
+expect_eq "bob pays the shared amount" $((2 * dcb)) $((qb0 - qb1))
+expect_eq "period total = both debits" $((qa0 - qa1 + qb0 - qb1)) \
+	$((t1 - t0))
+expect_eq "connection count written" 1 \
+	"$(mdb_sql "SELECT cnts FROM masq WHERE name = 'alice'")"
+
+# --- traffic stops: no more charges
+kill "$A_TALK" "$B_TALK" 2>/dev/null
+wait "$A_TALK" "$B_TALK" 2>/dev/null
+tqd_wait_polls 2
+read -r qa0 ca0 qb0 cb0 t0 _ <<<"$(snap)"
+tqd_wait_polls 3
+read -r qa1 ca1 qb1 cb1 t1 _ <<<"$(snap)"
+expect_eq "after the traffic: nobody charged" "$qa0 $ca0 $qb0 $cb0 $t0" \
+	"$qa1 $ca1 $qb1 $cb1 $t1"
+
+# --- a local user on the gateway with an outside connection
+talk_as() {
+	local uid=$1
+	TQD_NTALK=$((TQD_NTALK + 1))
+	TQD_TALK_OUT=$TQ_TMP/talk.$TQD_NTALK
+	ip netns exec "$LAB_GW" setpriv --reuid="$uid" --regid=100 \
+		--clear-groups "$TQ_BUILD/tests/tqd-talker" "$LAB_SRV4" \
+		"$LAB_PORT" 200 100000 >"$TQD_TALK_OUT" 2>&1 &
+	TQD_TALK=$!
+	at_exit "kill $TQD_TALK 2>/dev/null"
+}
+talk_as "$LOC_UID"
+L_TALK=$TQD_TALK
+# root on the gateway talks too: never charged, blocked or killed
+talk_as 0
+R_TALK=$TQD_TALK
+tqd_wait_polls 2
+read -r _ _ _ _ t0 ql0 <<<"$(snap)"
+tqd_wait_polls 4
+read -r _ _ _ _ t1 ql1 <<<"$(snap)"
+dl=$((ql0 - ql1))
+check "local user charged ($dl)" [ "$dl" -ge 9 ]
+expect_eq "local user pays 3 per poll" 0 $((dl % 3))
+expect_eq "period total = local user's debits" "$dl" $((t1 - t0))
+check "local user not blocked" tqd_alive "$L_TALK"
+kill "$L_TALK" 2>/dev/null
+
+# --- a local user who is not allowed: blocked, process kept...
+talk_as "$BAD_UID"
+X_TALK=$TQD_TALK
+blocked() { tqd_uids | grep -qx "$BAD_UID"; }
+check "not-allowed local user's uid blocked" wait_for 5 blocked
+check "cut-off logged" tqd_wait_log "cut off $BAD: " 2
+sleep 1
+check "without kill_processes his process lives" tqd_alive "$X_TALK"
+expect_eq "not-allowed user not charged" 50000 \
+	"$(mdb_sql "SELECT quota FROM tcptab WHERE name = '$BAD'")"
+# ... and killed once kill_processes is on (SIGHUP)
+TQD_KILL=true tqd_write
+kill -HUP "$TQD_PID"
+check "with kill_processes his process dies" wait_for 5 tqd_dead "$X_TALK"
+check "kill logged" tqd_wait_log "killed [0-9]+ process(es)? of $BAD" 2
+check "root's connection is never killed" tqd_alive "$R_TALK"
+expect_eq "only the not-allowed uid is blocked" "$BAD_UID" "$(tqd_uids)"
+kill "$R_TALK" 2>/dev/null
+
+tqd_stop
+expect_eq "SIGTERM: exit status 0" 0 "$TQD_RC"
+tq_done
