@@ -1,0 +1,549 @@
+/* test_tools.c - the tools' pure helpers: utmp lookup on crafted files,
+ * money, JSON escaping, command splitting and argument parsing. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <utmpx.h>
+
+#include "tool.h"
+#include "tq_test.h"
+
+/* ---- utmp ---- */
+
+static char utmp_path[64];
+
+static void rec(FILE *f, short type, const char *line, pid_t pid,
+		const char *user, const char *host, const char *addr)
+{
+	struct utmpx u;
+
+	memset(&u, 0, sizeof(u));
+	u.ut_type = type;
+	u.ut_pid = pid;
+	strncpy(u.ut_line, line, sizeof(u.ut_line));
+	strncpy(u.ut_user, user, sizeof(u.ut_user));
+	strncpy(u.ut_host, host, sizeof(u.ut_host));
+	if (addr && strchr(addr, ':')) {
+		CU_ASSERT_FATAL(inet_pton(AF_INET6, addr, u.ut_addr_v6) == 1);
+	} else if (addr) {
+		CU_ASSERT_FATAL(inet_pton(AF_INET, addr, u.ut_addr_v6) == 1);
+	}
+	CU_ASSERT_FATAL(fwrite(&u, sizeof(u), 1, f) == 1);
+}
+
+static FILE *utmp_new(void)
+{
+	int fd;
+
+	strcpy(utmp_path, "/tmp/test_tools_utmp.XXXXXX");
+	fd = mkstemp(utmp_path);
+	CU_ASSERT_FATAL(fd >= 0);
+	return fdopen(fd, "w");
+}
+
+static pid_t dead_pid(void)
+{
+	pid_t p = fork();
+
+	if (p == 0)
+		_exit(0);
+	waitpid(p, NULL, 0);
+	return p;
+}
+
+static int lookup(const char *line, struct tool_login *l, char *buf)
+{
+	char err[256];
+	int rc = tool_utmp_lookup(utmp_path, line, l, err, sizeof(err));
+
+	if (rc == TOOL_LOGIN_OK)
+		addr_format(&l->addr, buf, TQ_ADDRSTRLEN);
+	else
+		buf[0] = '\0';
+	return rc;
+}
+
+static void test_utmp_ssh_v4(void)
+{
+	struct tool_login l;
+	char a[TQ_ADDRSTRLEN];
+	FILE *f = utmp_new();
+
+	rec(f, LOGIN_PROCESS, "tty1", getpid(), "LOGIN", "", NULL);
+	rec(f, USER_PROCESS, "pts/7", getpid(), "alice", "198.18.1.10",
+	    "198.18.1.10");
+	fclose(f);
+	CU_ASSERT_EQUAL(lookup("pts/7", &l, a), TOOL_LOGIN_OK);
+	CU_ASSERT_STRING_EQUAL(a, "198.18.1.10");
+	CU_ASSERT_STRING_EQUAL(l.user, "alice");
+	CU_ASSERT_STRING_EQUAL(l.line, "pts/7");
+	CU_ASSERT_EQUAL(l.pid, getpid());
+	/* ttyname() gives the /dev/ form. */
+	CU_ASSERT_EQUAL(lookup("/dev/pts/7", &l, a), TOOL_LOGIN_OK);
+	CU_ASSERT_STRING_EQUAL(a, "198.18.1.10");
+	unlink(utmp_path);
+}
+
+static void test_utmp_ssh_v6(void)
+{
+	struct tool_login l;
+	char a[TQ_ADDRSTRLEN];
+	FILE *f = utmp_new();
+
+	rec(f, USER_PROCESS, "pts/2", getpid(), "bob", "lan-pc.example",
+	    "2001:db8:1::10");
+	rec(f, USER_PROCESS, "pts/3", getpid(), "carol", "",
+	    "::ffff:198.18.1.11");
+	fclose(f);
+	CU_ASSERT_EQUAL(lookup("pts/2", &l, a), TOOL_LOGIN_OK);
+	CU_ASSERT_STRING_EQUAL(a, "2001:db8:1::10");
+	CU_ASSERT_STRING_EQUAL(l.user, "bob");
+	/* An IPv4-mapped address is the IPv4 host. */
+	CU_ASSERT_EQUAL(lookup("pts/3", &l, a), TOOL_LOGIN_OK);
+	CU_ASSERT_STRING_EQUAL(a, "198.18.1.11");
+	CU_ASSERT_EQUAL(l.addr.family, AF_INET);
+	unlink(utmp_path);
+}
+
+static void test_utmp_host_fallback(void)
+{
+	struct tool_login l;
+	char a[TQ_ADDRSTRLEN];
+	FILE *f = utmp_new();
+
+	/* No ut_addr_v6: a numeric ut_host is used ... */
+	rec(f, USER_PROCESS, "pts/4", getpid(), "dave", "2001:db8:1::20",
+	    NULL);
+	/* ... a host name never is (it could be anything). */
+	rec(f, USER_PROCESS, "pts/5", getpid(), "erin", "lan-pc.example",
+	    NULL);
+	/* An X display is not an address either. */
+	rec(f, USER_PROCESS, "pts/6", getpid(), "erin", ":0", NULL);
+	fclose(f);
+	CU_ASSERT_EQUAL(lookup("pts/4", &l, a), TOOL_LOGIN_OK);
+	CU_ASSERT_STRING_EQUAL(a, "2001:db8:1::20");
+	CU_ASSERT_EQUAL(lookup("pts/5", &l, a), TOOL_LOGIN_LOCAL);
+	CU_ASSERT_STRING_EQUAL(l.user, "erin");
+	CU_ASSERT_EQUAL(lookup("pts/6", &l, a), TOOL_LOGIN_LOCAL);
+	unlink(utmp_path);
+}
+
+static void test_utmp_console(void)
+{
+	struct tool_login l;
+	char a[TQ_ADDRSTRLEN];
+	FILE *f = utmp_new();
+
+	rec(f, USER_PROCESS, "tty1", getpid(), "frank", "", NULL);
+	fclose(f);
+	CU_ASSERT_EQUAL(lookup("/dev/tty1", &l, a), TOOL_LOGIN_LOCAL);
+	CU_ASSERT_STRING_EQUAL(l.user, "frank");
+	CU_ASSERT_STRING_EQUAL(l.line, "tty1");
+	unlink(utmp_path);
+}
+
+static void test_utmp_stale(void)
+{
+	struct tool_login l;
+	char a[TQ_ADDRSTRLEN];
+	pid_t dead = dead_pid();
+	FILE *f = utmp_new();
+
+	/* The dead session's record must not be used ... */
+	rec(f, USER_PROCESS, "pts/9", dead, "mallory", "198.18.1.66",
+	    "198.18.1.66");
+	/* ... nor a logged-out one ... */
+	rec(f, DEAD_PROCESS, "pts/10", getpid(), "", "198.18.1.67",
+	    "198.18.1.67");
+	/* ... and a stale record before the live one loses to it. */
+	rec(f, USER_PROCESS, "pts/11", dead, "mallory", "198.18.1.68",
+	    "198.18.1.68");
+	rec(f, USER_PROCESS, "pts/11", getpid(), "grace", "198.18.1.12",
+	    "198.18.1.12");
+	rec(f, USER_PROCESS, "pts/12", getpid(), "heidi", "198.18.1.13",
+	    "198.18.1.13");
+	rec(f, USER_PROCESS, "pts/12", dead, "mallory", "198.18.1.69",
+	    "198.18.1.69");
+	fclose(f);
+	CU_ASSERT_EQUAL(lookup("pts/9", &l, a), TOOL_LOGIN_NONE);
+	CU_ASSERT_EQUAL(lookup("pts/10", &l, a), TOOL_LOGIN_NONE);
+	CU_ASSERT_EQUAL(lookup("pts/11", &l, a), TOOL_LOGIN_OK);
+	CU_ASSERT_STRING_EQUAL(a, "198.18.1.12");
+	CU_ASSERT_STRING_EQUAL(l.user, "grace");
+	CU_ASSERT_EQUAL(lookup("pts/12", &l, a), TOOL_LOGIN_OK);
+	CU_ASSERT_STRING_EQUAL(a, "198.18.1.13");
+	CU_ASSERT_STRING_EQUAL(l.user, "heidi");
+	unlink(utmp_path);
+}
+
+static void test_utmp_wrong_tty(void)
+{
+	struct tool_login l;
+	char a[TQ_ADDRSTRLEN], err[256];
+	FILE *f = utmp_new();
+
+	rec(f, USER_PROCESS, "pts/1", getpid(), "ivan", "198.18.1.14",
+	    "198.18.1.14");
+	/* A 32-character line fills ut_line without a NUL. */
+	rec(f, USER_PROCESS, "pts/1234567890123456789012345678",
+	    getpid(), "judy", "198.18.1.15", "198.18.1.15");
+	fclose(f);
+	CU_ASSERT_EQUAL(lookup("pts/2", &l, a), TOOL_LOGIN_NONE);
+	CU_ASSERT_EQUAL(lookup("pts/10", &l, a), TOOL_LOGIN_NONE);
+	CU_ASSERT_EQUAL(lookup("pts/", &l, a), TOOL_LOGIN_NONE);
+	CU_ASSERT_EQUAL(lookup("pts/1234567890123456789012345678", &l, a),
+			TOOL_LOGIN_OK);
+	CU_ASSERT_STRING_EQUAL(a, "198.18.1.15");
+	CU_ASSERT_EQUAL(lookup("pts/12345678901234567890123456789", &l, a),
+			TOOL_LOGIN_NONE);
+	CU_ASSERT_EQUAL(lookup("pts/123456789012345678901234567", &l, a),
+			TOOL_LOGIN_NONE);
+	unlink(utmp_path);
+	CU_ASSERT_EQUAL(tool_utmp_lookup(utmp_path, "pts/1", &l, err,
+					 sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "No such file"));
+}
+
+/* ---- money and numbers ---- */
+
+static void test_money(void)
+{
+	char b[64];
+
+	CU_ASSERT_STRING_EQUAL(tool_money(3600, 0.1, "SEK", b, sizeof(b)),
+			       "6.00 SEK");
+	CU_ASSERT_STRING_EQUAL(tool_money(0, 0.1, "SEK", b, sizeof(b)),
+			       "0.00 SEK");
+	CU_ASSERT_STRING_EQUAL(tool_money(59, 0.1, "SEK", b, sizeof(b)),
+			       "0.10 SEK");
+	CU_ASSERT_STRING_EQUAL(tool_money(-90, 0.1, "SEK", b, sizeof(b)),
+			       "-0.15 SEK");
+	/* -0.0017 rounds to zero: no "-0.00". */
+	CU_ASSERT_STRING_EQUAL(tool_money(-1, 0.1, "SEK", b, sizeof(b)),
+			       "0.00 SEK");
+	CU_ASSERT_STRING_EQUAL(tool_money(-1008888, 0.1, "SEK", b, sizeof(b)),
+			       "-1681.48 SEK");
+	CU_ASSERT_STRING_EQUAL(tool_money(7200, 0.5, "", b, sizeof(b)),
+			       "60.00");
+	CU_ASSERT_STRING_EQUAL(tool_money(7200, 0.5, NULL, b, sizeof(b)),
+			       "60.00");
+	CU_ASSERT_STRING_EQUAL(tool_money(60, 1.0, "EUR", b, sizeof(b)),
+			       "1.00 EUR");
+	CU_ASSERT_STRING_EQUAL(tool_money(1000000000000LL, 0.1, "SEK", b,
+					  sizeof(b)),
+			       "1666666666.67 SEK");
+	/* Truncates safely. */
+	CU_ASSERT_STRING_EQUAL(tool_money(3600, 0.1, "SEK", b, 4), "6.0");
+}
+
+static void test_parse_ll(void)
+{
+	long long v;
+
+	CU_ASSERT_EQUAL(tool_parse_ll("3600", &v), 0);
+	CU_ASSERT_EQUAL(v, 3600);
+	CU_ASSERT_EQUAL(tool_parse_ll("-60", &v), 0);
+	CU_ASSERT_EQUAL(v, -60);
+	CU_ASSERT_EQUAL(tool_parse_ll("+60", &v), 0);
+	CU_ASSERT_EQUAL(v, 60);
+	CU_ASSERT_EQUAL(tool_parse_ll("12x", &v), -1);
+	CU_ASSERT_EQUAL(tool_parse_ll("", &v), -1);
+	CU_ASSERT_EQUAL(tool_parse_ll("-", &v), -1);
+	CU_ASSERT_EQUAL(tool_parse_ll(" 5", &v), -1);
+	CU_ASSERT_EQUAL(tool_parse_ll("5 ", &v), -1);
+	CU_ASSERT_EQUAL(tool_parse_ll("0x10", &v), -1);
+	CU_ASSERT_EQUAL(tool_parse_ll("99999999999999999999", &v), -1);
+	CU_ASSERT_EQUAL(tool_parse_ll("9223372036854775807", &v), 0);
+	CU_ASSERT_EQUAL(v, 9223372036854775807LL);
+}
+
+/* ---- JSON ---- */
+
+static char *json(const char *s)
+{
+	static char out[256];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	tool_json_str(f, s);
+	fclose(f);
+	snprintf(out, sizeof(out), "%s", buf);
+	free(buf);
+	return out;
+}
+
+static void test_json(void)
+{
+	CU_ASSERT_STRING_EQUAL(json("bob"), "\"bob\"");
+	CU_ASSERT_STRING_EQUAL(json(NULL), "null");
+	CU_ASSERT_STRING_EQUAL(json(""), "\"\"");
+	CU_ASSERT_STRING_EQUAL(json("a\"b\\c"), "\"a\\\"b\\\\c\"");
+	CU_ASSERT_STRING_EQUAL(json("l1\nl2\tx\r"), "\"l1\\nl2\\tx\\r\"");
+	CU_ASSERT_STRING_EQUAL(json("\x01\x1f\x7f"),
+			       "\"\\u0001\\u001f\\u007f\"");
+	/* Valid UTF-8 passes through. */
+	CU_ASSERT_STRING_EQUAL(json("\xc3\x85sa \xe2\x82\xac \xf0\x9f\x98\x80"),
+			       "\"\xc3\x85sa \xe2\x82\xac \xf0\x9f\x98\x80\"");
+	/* Invalid bytes, overlong forms, surrogates, truncation. */
+	CU_ASSERT_STRING_EQUAL(json("a\xffz"), "\"a\\ufffdz\"");
+	CU_ASSERT_STRING_EQUAL(json("\xc0\xaf"), "\"\\ufffd\\ufffd\"");
+	CU_ASSERT_STRING_EQUAL(json("\xed\xa0\x80"),
+			       "\"\\ufffd\\ufffd\\ufffd\"");
+	CU_ASSERT_STRING_EQUAL(json("x\xe2\x82"), "\"x\\ufffd\\ufffd\"");
+	CU_ASSERT_STRING_EQUAL(json("</script>"), "\"</script>\"");
+}
+
+/* ---- splitting ---- */
+
+static void test_split(void)
+{
+	struct tool_script s = { 0 };
+	char err[128];
+
+	CU_ASSERT_EQUAL(tool_split("allow bob; set bob 3600", &s, err,
+				   sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(s.n, 2);
+	CU_ASSERT_EQUAL(s.cmds[0].n, 2);
+	CU_ASSERT_STRING_EQUAL(s.cmds[0].v[0], "allow");
+	CU_ASSERT_STRING_EQUAL(s.cmds[0].v[1], "bob");
+	CU_ASSERT_PTR_NULL(s.cmds[0].v[2]);
+	CU_ASSERT_EQUAL(s.cmds[1].n, 3);
+	CU_ASSERT_STRING_EQUAL(s.cmds[1].v[2], "3600");
+	tool_script_free(&s);
+
+	/* Newlines, comments, empty commands, quotes, appending. */
+	CU_ASSERT_EQUAL(tool_split("# admin script\n\nadd 'Ann Lee' -60;;"
+				   "  \n  status \"a\\\"b\\\\\" # trailing\n"
+				   "list;x';'y", &s, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(tool_split("hosts", &s, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(s.n, 5);
+	CU_ASSERT_EQUAL(s.cmds[0].n, 3);
+	CU_ASSERT_STRING_EQUAL(s.cmds[0].v[1], "Ann Lee");
+	CU_ASSERT_STRING_EQUAL(s.cmds[0].v[2], "-60");
+	CU_ASSERT_EQUAL(s.cmds[1].n, 2);
+	CU_ASSERT_STRING_EQUAL(s.cmds[1].v[1], "a\"b\\");
+	CU_ASSERT_EQUAL(s.cmds[2].n, 1);
+	CU_ASSERT_STRING_EQUAL(s.cmds[2].v[0], "list");
+	CU_ASSERT_EQUAL(s.cmds[3].n, 1);
+	CU_ASSERT_STRING_EQUAL(s.cmds[3].v[0], "x;y");
+	CU_ASSERT_STRING_EQUAL(s.cmds[4].v[0], "hosts");
+	tool_script_free(&s);
+	CU_ASSERT_EQUAL(s.n, 0);
+
+	CU_ASSERT_EQUAL(tool_split(" ; ;\n# nothing\n", &s, err, sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(s.n, 0);
+	tool_script_free(&s);
+
+	CU_ASSERT_EQUAL(tool_split("set bob 'x", &s, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "unterminated ' quote");
+	CU_ASSERT_EQUAL(tool_split("allow \"bob", &s, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "unterminated \" quote");
+	tool_script_free(&s);
+}
+
+/* ---- argument parsing ---- */
+
+static void test_parse_opts(void)
+{
+	struct tool_opts o;
+	char err[128];
+	char *a1[] = { "tcpquota", "--config", "/x.conf", "--json", "list",
+		       "--json", NULL };
+	char *a2[] = { "tcpquota", "--config=/y.conf", "--once", "top", NULL };
+	char *a3[] = { "openhost", "--user", "bob", "--host=198.18.1.10",
+		       NULL };
+	char *a4[] = { "tcpquota", "-c", "/z", "--", "--json", NULL };
+	char *a5[] = { "tcpquota", "--json", "-", NULL };
+	char *a6[] = { "openhost", "--json", NULL };
+	char *a7[] = { "openhost", "--user", NULL };
+	char *a8[] = { "tcpquota", "--config=", "list", NULL };
+	char *a9[] = { "tcpquota", "--help", "-V", NULL };
+	char *a10[] = { "openhost", "--hostile", "x", NULL };
+
+	CU_ASSERT_EQUAL(tool_parse_opts(6, a1, TOOL_OPT_JSON | TOOL_OPT_ONCE,
+					&o, err, sizeof(err)), 4);
+	CU_ASSERT_STRING_EQUAL(o.config, "/x.conf");
+	CU_ASSERT_TRUE(o.json);
+	CU_ASSERT_FALSE(o.once);
+	CU_ASSERT_EQUAL(tool_parse_opts(4, a2, TOOL_OPT_JSON | TOOL_OPT_ONCE,
+					&o, err, sizeof(err)), 3);
+	CU_ASSERT_STRING_EQUAL(o.config, "/y.conf");
+	CU_ASSERT_TRUE(o.once);
+	CU_ASSERT_FALSE(o.json);
+	CU_ASSERT_EQUAL(tool_parse_opts(4, a3, TOOL_OPT_USER | TOOL_OPT_HOST,
+					&o, err, sizeof(err)), 4);
+	CU_ASSERT_STRING_EQUAL(o.user, "bob");
+	CU_ASSERT_STRING_EQUAL(o.host, "198.18.1.10");
+	CU_ASSERT_PTR_NULL(o.config);
+	CU_ASSERT_EQUAL(tool_parse_opts(5, a4, TOOL_OPT_JSON, &o, err,
+					sizeof(err)), 4);
+	CU_ASSERT_STRING_EQUAL(o.config, "/z");
+	CU_ASSERT_FALSE(o.json);
+	CU_ASSERT_EQUAL(tool_parse_opts(3, a5, TOOL_OPT_JSON, &o, err,
+					sizeof(err)), 2);
+	CU_ASSERT_TRUE(o.json);
+	CU_ASSERT_EQUAL(tool_parse_opts(2, a6, TOOL_OPT_USER | TOOL_OPT_HOST,
+					&o, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "unknown option --json");
+	CU_ASSERT_EQUAL(tool_parse_opts(2, a7, TOOL_OPT_USER, &o, err,
+					sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "option --user needs a value");
+	CU_ASSERT_EQUAL(tool_parse_opts(3, a8, 0, &o, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "option --config needs a value");
+	CU_ASSERT_EQUAL(tool_parse_opts(3, a9, 0, &o, err, sizeof(err)), 3);
+	CU_ASSERT_TRUE(o.help);
+	CU_ASSERT_TRUE(o.version);
+	CU_ASSERT_EQUAL(tool_parse_opts(3, a10, TOOL_OPT_HOST, &o, err,
+					sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "unknown option --hostile");
+}
+
+static int cmd(const char *line, struct tool_cmd *c, char *err,
+	       size_t errlen)
+{
+	static struct tool_script s;
+	char e2[64];
+
+	tool_script_free(&s);
+	if (tool_split(line, &s, e2, sizeof(e2)) < 0 || s.n != 1)
+		return -2;
+	return tool_cmd_parse(s.cmds[0].n, s.cmds[0].v, c, err, errlen);
+}
+
+static void test_cmd_parse(void)
+{
+	struct tool_cmd c;
+	char err[256];
+
+	CU_ASSERT_EQUAL(cmd("status", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TV_STATUS);
+	CU_ASSERT_EQUAL(c.n_names, 0);
+	CU_ASSERT_FALSE(c.admin);
+	CU_ASSERT_EQUAL(cmd("status bob", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.n_names, 1);
+	CU_ASSERT_STRING_EQUAL(c.names[0], "bob");
+	CU_ASSERT_EQUAL(cmd("allow bob carol", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TV_ALLOW);
+	CU_ASSERT_EQUAL(c.n_names, 2);
+	CU_ASSERT_STRING_EQUAL(c.names[1], "carol");
+	CU_ASSERT_TRUE(c.admin);
+	CU_ASSERT_TRUE(c.change);
+	CU_ASSERT_STRING_EQUAL(c.label, "allow bob");
+	CU_ASSERT_EQUAL(cmd("deny bob", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TV_DENY);
+	CU_ASSERT_EQUAL(cmd("set bob 3600", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TV_SET);
+	CU_ASSERT_EQUAL(c.seconds, 3600);
+	CU_ASSERT_EQUAL(c.n_names, 1);
+	CU_ASSERT_EQUAL(cmd("add bob -60", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TV_ADD);
+	CU_ASSERT_EQUAL(c.seconds, -60);
+	CU_ASSERT_EQUAL(cmd("add bob +60", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.seconds, 60);
+	CU_ASSERT_EQUAL(cmd("list", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TV_LIST);
+	CU_ASSERT_TRUE(c.admin);
+	CU_ASSERT_FALSE(c.change);
+	CU_ASSERT_EQUAL(cmd("log", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TV_LOG);
+	CU_ASSERT_EQUAL(cmd("log bob", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.n_names, 1);
+	CU_ASSERT_EQUAL(cmd("period new", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TV_PERIOD_NEW);
+	CU_ASSERT_EQUAL(c.n_names, 0);
+	CU_ASSERT_EQUAL(cmd("period list", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TV_PERIOD_LIST);
+	CU_ASSERT_EQUAL(cmd("hosts", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TV_HOSTS);
+	CU_ASSERT_EQUAL(cmd("top", &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TV_TOP);
+
+	CU_ASSERT_EQUAL(cmd("set bob 12x", &c, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "set bob: not a number: 12x");
+	CU_ASSERT_EQUAL(cmd("add bob", &c, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "add bob: usage: add USER [+|-]SECONDS");
+	CU_ASSERT_EQUAL(cmd("set bob 1 2", &c, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "set bob: usage: set USER SECONDS");
+	CU_ASSERT_EQUAL(cmd("allow", &c, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "allow: usage: allow USER...");
+	CU_ASSERT_EQUAL(cmd("status a b", &c, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "status a: usage: status [USER]");
+	CU_ASSERT_EQUAL(cmd("list x", &c, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "list x: usage: list");
+	CU_ASSERT_EQUAL(cmd("period", &c, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "period: usage: period new|list");
+	CU_ASSERT_EQUAL(cmd("period old", &c, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "period old: usage: period new|list");
+	CU_ASSERT_EQUAL(cmd("period new x", &c, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "period new: usage: period new");
+	CU_ASSERT_EQUAL(cmd("frob bob", &c, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "frob: unknown command");
+	CU_ASSERT_EQUAL(tool_cmd_parse(0, NULL, &c, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "no command");
+}
+
+static void test_fw_parse(void)
+{
+	struct tool_fw_cmd c;
+	char err[128];
+	char *toggle[] = { "room1" };
+	char *adm0[] = { "adm" };
+	char *adm1[] = { "adm", "198.18.1.10" };
+	char *cls0[] = { "cls" };
+	char *cls1[] = { "cls", "198.18.1.10" };
+	char *lst[] = { "lst" };
+	char *lst1[] = { "lst", "x" };
+	char *log1[] = { "log", "bob" };
+	char *two[] = { "room1", "room2" };
+
+	CU_ASSERT_EQUAL(tool_fw_parse(0, NULL, &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TF_TOGGLE);
+	CU_ASSERT_PTR_NULL(c.arg);
+	CU_ASSERT_EQUAL(tool_fw_parse(1, toggle, &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TF_TOGGLE);
+	CU_ASSERT_STRING_EQUAL(c.arg, "room1");
+	CU_ASSERT_EQUAL(tool_fw_parse(1, adm0, &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TF_ADM);
+	CU_ASSERT_PTR_NULL(c.arg);
+	CU_ASSERT_EQUAL(tool_fw_parse(2, adm1, &c, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(c.arg, "198.18.1.10");
+	CU_ASSERT_EQUAL(tool_fw_parse(1, cls0, &c, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "cls: usage: cls HOST");
+	CU_ASSERT_EQUAL(tool_fw_parse(2, cls1, &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TF_CLS);
+	CU_ASSERT_EQUAL(tool_fw_parse(1, lst, &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TF_LST);
+	CU_ASSERT_EQUAL(tool_fw_parse(2, lst1, &c, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(tool_fw_parse(2, log1, &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.verb, TF_LOG);
+	CU_ASSERT_STRING_EQUAL(c.arg, "bob");
+	CU_ASSERT_EQUAL(tool_fw_parse(2, two, &c, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "room1: usage: [GROUP|HOST]");
+}
+
+static const struct tq_test tests[] = {
+	{ "utmp ssh v4", test_utmp_ssh_v4 },
+	{ "utmp ssh v6 and mapped", test_utmp_ssh_v6 },
+	{ "utmp ut_host fallback", test_utmp_host_fallback },
+	{ "utmp local console", test_utmp_console },
+	{ "utmp stale records", test_utmp_stale },
+	{ "utmp wrong tty, missing file", test_utmp_wrong_tty },
+	{ "money formatting", test_money },
+	{ "strict numbers", test_parse_ll },
+	{ "JSON escaping", test_json },
+	{ ";-splitting", test_split },
+	{ "common options", test_parse_opts },
+	{ "tcpquota commands", test_cmd_parse },
+	{ "openfw commands", test_fw_parse },
+	{ NULL, NULL }
+};
+
+int main(void)
+{
+	return tq_test_main("tools", tests);
+}
