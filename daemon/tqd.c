@@ -35,6 +35,8 @@
 /* A host we put into the firewall (what a rebuild restores). */
 struct tqd_host {
 	struct tq_addr addr;
+	bool has_mac;		/* bound with network.bind_mac */
+	uint8_t mac[6];
 	char name[DB_NAME_BYTES];
 };
 
@@ -137,17 +139,19 @@ static struct tqd_host *host_find(struct tqd *t, const struct tq_addr *a)
 	return NULL;
 }
 
-static void host_add(struct tqd *t, const struct tq_addr *a,
+static void host_add(struct tqd *t, const struct nftb_host *nh,
 		     const char *name)
 {
-	struct tqd_host *h = host_find(t, a);
+	struct tqd_host *h = host_find(t, &nh->addr);
 
 	if (!h) {
 		xgrow(&t->hosts, &t->cap_hosts, t->n_hosts + 1,
 		      sizeof(*t->hosts));
 		h = &t->hosts[t->n_hosts++];
-		h->addr = *a;
+		h->addr = nh->addr;
 	}
+	h->has_mac = nh->has_mac;
+	memcpy(h->mac, nh->mac, sizeof(h->mac));
 	tq_strlcpy(h->name, name ? name : "", sizeof(h->name));
 }
 
@@ -215,8 +219,11 @@ static struct nftb_host *host_array(const struct tqd *t)
 	size_t i;
 
 	v = xcalloc(t->n_hosts ? t->n_hosts : 1, sizeof(*v));
-	for (i = 0; i < t->n_hosts; i++)
+	for (i = 0; i < t->n_hosts; i++) {
 		v[i].addr = t->hosts[i].addr;
+		v[i].has_mac = t->hosts[i].has_mac;
+		memcpy(v[i].mac, t->hosts[i].mac, sizeof(v[i].mac));
+	}
 	return v;
 }
 
@@ -331,6 +338,24 @@ static const char *row_name(const struct acct_masq *m)
 	return m->name && *m->name ? m->name : "?";
 }
 
+/* With network.bind_mac, bind each host to the MAC address the gateway
+ * sees for it now. */
+static void bind_macs(const struct tqd *t, struct nftb_host *v, size_t n)
+{
+	char buf[TQ_ADDRSTRLEN];
+	size_t i;
+
+	if (!t->conf->bind_mac || n == 0)
+		return;
+	if (procscan_neigh(v, n) < 0)
+		log_warn("neighbour table");
+	for (i = 0; i < n; i++)
+		if (!v[i].has_mac)
+			log_warnx("bind_mac: no neighbour entry for %s, "
+				  "opened without a MAC binding",
+				  addr_format(&v[i].addr, buf, sizeof(buf)));
+}
+
 /* One nftb batch for every fw_open row, one for every fw_close row.  A
  * failed batch marks its rows so their acknowledgements are not written
  * (the next poll decides again). */
@@ -340,10 +365,11 @@ static void do_firewall(struct tqd *t, struct decisions *d, bool may_open)
 	struct nftb_host *v;
 	struct tq_addr *addrs;
 	char buf[TQ_ADDRSTRLEN];
-	size_t i, n;
+	size_t i, n, *at;
 	long nct;
 
 	v = xcalloc(o->n_rows + 1, sizeof(*v));
+	at = xcalloc(o->n_rows + 1, sizeof(*at));
 	addrs = xcalloc(o->n_rows + 1, sizeof(*addrs));
 
 	n = 0;
@@ -354,8 +380,10 @@ static void do_firewall(struct tqd *t, struct decisions *d, bool may_open)
 			d->skip[i] = true;
 			continue;
 		}
+		at[i] = n;
 		v[n++].addr = o->rows[i].addr;
 	}
+	bind_macs(t, v, n);
 	if (n > 0 && nftb_open(t->nft, v, n) < 0) {
 		log_warnx("firewall: %s", nftb_error(t->nft));
 		for (i = 0; i < o->n_rows; i++)
@@ -367,7 +395,7 @@ static void do_firewall(struct tqd *t, struct decisions *d, bool may_open)
 
 			if (!r->fw_open || !r->addr_ok || d->skip[i])
 				continue;
-			host_add(t, &r->addr, d->in[r->idx].name);
+			host_add(t, &v[at[i]], d->in[r->idx].name);
 			log_info("opened %s for %s (%s)",
 				 addr_format(&r->addr, buf, sizeof(buf)),
 				 row_name(&d->in[r->idx]),
@@ -418,6 +446,7 @@ static void do_firewall(struct tqd *t, struct decisions *d, bool may_open)
 				 row_name(&d->in[r->idx]),
 				 r->why ? r->why : "refused");
 	}
+	free(at);
 	free(addrs);
 	free(v);
 }
@@ -1047,6 +1076,7 @@ static int open_journal(struct tqd *t, char *err, size_t errlen)
  * open; other rows claiming to be open are deleted. */
 static void reconcile(struct tqd *t, struct nftb_host **v, size_t *nv)
 {
+	const char **names = NULL;
 	struct tq_addr a;
 	size_t i;
 
@@ -1060,8 +1090,9 @@ static void reconcile(struct tqd *t, struct nftb_host **v, size_t *nv)
 		if (r->host_toolong || addr_parse(r->host, &a) < 0)
 			continue;	/* acct deletes malformed rows */
 		if (r->tic > 0 || r->free != MASQ_PAID) {
+			names = xrealloc(names, (*nv + 1) * sizeof(*names));
+			names[*nv] = r->name;
 			(*v)[(*nv)++].addr = a;
-			host_add(t, &a, r->name);
 			log_info("reopened %s for %s", r->host, r->name);
 			continue;
 		}
@@ -1073,6 +1104,10 @@ static void reconcile(struct tqd *t, struct nftb_host **v, size_t *nv)
 			log_info("deleted expired masq row %s of %s",
 				 r->host, r->name);
 	}
+	bind_macs(t, *v, *nv);
+	for (i = 0; i < *nv; i++)
+		host_add(t, &(*v)[i], names[i]);
+	free(names);
 }
 
 int tqd_start(struct tqd *t, char *err, size_t errlen)
