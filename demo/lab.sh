@@ -56,6 +56,8 @@ lab_up() {
 }
 
 # Short commands for a person in a shell: . build/lab/env
+# (the $ in the printf formats belong to the functions written out)
+# shellcheck disable=SC2016
 write_env() {
 	local q
 	printf '# source me: . %s/env\n' "$STATE_DIR"
