@@ -84,6 +84,19 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	}
 }
 
+/* An absolute path, so that a reload after chdir("/") finds the file. */
+static char *absolute(char *p)
+{
+	char *r = realpath(p, NULL);
+
+	if (!r)
+		return p;
+	free(p);
+	p = xstrdup(r);
+	free(r);
+	return p;
+}
+
 /* --debug prefers tcpquota.conf.debug beside the configuration file. */
 static char *config_path(const struct opts *o)
 {
@@ -91,14 +104,14 @@ static char *config_path(const struct opts *o)
 	size_t n;
 
 	if (!o->debug)
-		return xstrdup(o->config);
+		return absolute(xstrdup(o->config));
 	n = strlen(o->config) + sizeof(".debug");
 	p = xmalloc(n);
 	snprintf(p, n, "%s.debug", o->config);
 	if (access(p, R_OK) == 0)
-		return p;
+		return absolute(p);
 	free(p);
-	return xstrdup(o->config);
+	return absolute(xstrdup(o->config));
 }
 
 /* Lock the pid file; a second instance learns who holds it.  The file
@@ -240,6 +253,7 @@ int main(int argc, char **argv)
 	conf = conf_load(path, err, sizeof(err));
 	if (!conf) {
 		fprintf(stderr, "tcpquotad: %s\n", err);
+		free(path);
 		return 1;
 	}
 	if (o.check) {
@@ -250,8 +264,11 @@ int main(int argc, char **argv)
 	}
 
 	pidfd = pidfile_lock(conf->pidfile);
-	if (pidfd < 0)
+	if (pidfd < 0) {
+		conf_free(conf);
+		free(path);
 		return 1;
+	}
 	pidpath = xstrdup(conf->pidfile);
 	if (!o.nofork) {
 		/* flock() locks belong to the open file description, which
