@@ -1246,12 +1246,74 @@ static int find_include(const char *text, size_t len)
 	return 0;
 }
 
-/* libconfig 1.5 reads an integer without an "L" suffix into an int and
- * silently wraps: "min_quota = 5000000000;" became 705032704.  So before
- * parsing, give every integer literal that does not fit in 32 bits its "L",
- * and reject one that does not fit in 64 bits.  This is a scanner for just
- * enough of libconfig's syntax to tell literals from strings, comments and
- * names.  Returns a new buffer (the caller frees it) or NULL. */
+/* ---------------------------------------------------------------------
+ * A pre-scan that works around libconfig 1.5, which the parse would
+ * otherwise trust:
+ *  - an integer without an "L" suffix is read into an int and silently
+ *    wraps ("min_quota = 5000000000;" became 705032704), so every integer
+ *    literal that does not fit in 32 bits gets its "L", and one that does
+ *    not fit in 64 bits is rejected;
+ *  - a syntax error whose offending token is a string leaks the string
+ *    (the grammar has no %destructor), so a string where none may stand
+ *    is reported here, as is a string never closed;
+ *  - nesting is bounded (libconfig recurses over it).
+ * It knows just enough of libconfig's syntax to tell literals from
+ * strings, comments and names, and which tokens may precede a string.
+ * Returns a new buffer (the caller frees it) or NULL.
+ */
+#define TQ_CONF_MAX_DEPTH 32
+
+enum prev_tok {
+	T_START,		/* nothing yet */
+	T_EQUALS,		/* '=' or ':' */
+	T_STRING,
+	T_OPEN,			/* '[', '(' or '{' */
+	T_COMMA,
+	T_OTHER,		/* a name, a scalar, a closing bracket, ';' */
+};
+
+struct prescan {
+	const char *name;
+	char *err;
+	size_t errlen;
+	const char *p, *end;
+	char *out;
+	size_t o;
+	int line;
+	char stack[TQ_CONF_MAX_DEPTH];	/* the open brackets */
+	int depth;
+	enum prev_tok prev;
+};
+
+static int ps_err(struct prescan *ps, int line, const char *msg)
+{
+	return tq_err(ps->err, ps->errlen, "%s:%d: %s", ps->name, line, msg);
+}
+
+static void ps_copy(struct prescan *ps, const char *from)
+{
+	memcpy(ps->out + ps->o, from, (size_t)(ps->p - from));
+	ps->o += (size_t)(ps->p - from);
+}
+
+/* Where a string may stand: a value after '=', the next piece of a
+ * concatenation, an element of an array or a list. */
+static bool string_allowed(const struct prescan *ps)
+{
+	char top = ps->depth ? ps->stack[ps->depth - 1] : '{';
+
+	switch (ps->prev) {
+	case T_EQUALS:
+	case T_STRING:
+		return true;
+	case T_OPEN:
+	case T_COMMA:
+		return top == '[' || top == '(';
+	default:
+		return false;
+	}
+}
+
 static bool digits_exceed(const char *d, size_t n, const char *max)
 {
 	size_t mlen = strlen(max);
@@ -1265,103 +1327,161 @@ static bool digits_exceed(const char *d, size_t n, const char *max)
 	return memcmp(d, max, n) > 0;
 }
 
-static char *widen_ints(const char *text, size_t len, const char *name,
-			char *err, size_t errlen)
+static int ps_string(struct prescan *ps)
 {
-	char *out = xmalloc(len + len / 8 + 2);
-	const char *p = text, *end = text + len;
-	size_t o = 0;
-	int line = 1;
+	const char *from = ps->p;
+	int open_line = ps->line;
 
-	while (p < end) {
-		const char *start = p, *d;
-		bool hex = false;
+	if (!string_allowed(ps))
+		return ps_err(ps, open_line, "syntax error; check the quotes, "
+			      "'=', ';' and brackets on or before this line");
+	ps->p++;
+	while (ps->p < ps->end && *ps->p != '"') {
+		if (*ps->p == '\\' && ps->p + 1 < ps->end)
+			ps->p++;
+		if (*ps->p == '\n')
+			ps->line++;
+		ps->p++;
+	}
+	if (ps->p == ps->end)
+		return ps_err(ps, open_line, "string never closed; add the "
+			      "missing '\"'");
+	ps->p++;
+	ps_copy(ps, from);
+	ps->prev = T_STRING;
+	return 0;
+}
 
-		if (*p == '\n') {
-			line++;
-			out[o++] = *p++;
-		} else if (*p == '"') {
-			out[o++] = *p++;
-			while (p < end && *p != '"') {
-				if (*p == '\\' && p + 1 < end)
-					out[o++] = *p++;
-				if (*p == '\n')
-					line++;
-				out[o++] = *p++;
-			}
-			if (p < end)
-				out[o++] = *p++;
-		} else if (*p == '#' || (*p == '/' && p + 1 < end &&
-					 p[1] == '/')) {
-			while (p < end && *p != '\n')
-				out[o++] = *p++;
-		} else if (*p == '/' && p + 1 < end && p[1] == '*') {
-			out[o++] = *p++;
-			out[o++] = *p++;
-			while (p < end && !(*p == '*' && p + 1 < end &&
-					    p[1] == '/')) {
-				if (*p == '\n')
-					line++;
-				out[o++] = *p++;
-			}
-			if (p < end) {
-				out[o++] = *p++;
-				out[o++] = *p++;
-			}
-		} else if (isalpha((unsigned char)*p) || *p == '*' ||
-			   *p == '_') {
-			while (p < end && (isalnum((unsigned char)*p) ||
-					   *p == '*' || *p == '_' || *p == '-'))
-				out[o++] = *p++;
-		} else if (isdigit((unsigned char)*p) ||
-			   ((*p == '-' || *p == '+') && p + 1 < end &&
-			    isdigit((unsigned char)p[1]))) {
-			if (*p == '-' || *p == '+')
-				p++;
-			if (*p == '0' && p + 1 < end &&
-			    (p[1] == 'x' || p[1] == 'X')) {
-				hex = true;
-				p += 2;
-			}
-			d = p;
-			while (p < end && (hex ? isxdigit((unsigned char)*p) :
-					   isdigit((unsigned char)*p)))
-				p++;
-			if (p < end && !hex && (*p == '.' || *p == 'e' ||
-						*p == 'E')) {
-				/* a float: copy it as it is */
-				while (p < end && (isdigit((unsigned char)*p) ||
-						   strchr(".eE+-", *p)))
-					p++;
-				memcpy(out + o, start, (size_t)(p - start));
-				o += (size_t)(p - start);
-				continue;
-			}
-			if (hex ? digits_exceed(d, (size_t)(p - d),
-						"7fffffffffffffff") :
-			    digits_exceed(d, (size_t)(p - d), *start == '-' ?
-					  "9223372036854775808" :
-					  "9223372036854775807")) {
-				free(out);
-				tq_err(err, errlen, "%s:%d: integer %.*s is too "
-				       "large; use -9223372036854775808.."
-				       "9223372036854775807", name,
-				       line, (int)((p - start) > 40 ? 40 :
-						   (p - start)), start);
-				return NULL;
-			}
-			memcpy(out + o, start, (size_t)(p - start));
-			o += (size_t)(p - start);
-			if ((p == end || *p != 'L') &&
-			    (hex ? digits_exceed(d, (size_t)(p - d), "7fffffff") :
-			     digits_exceed(d, (size_t)(p - d), "2147483647")))
-				out[o++] = 'L';
+static int ps_number(struct prescan *ps)
+{
+	const char *from = ps->p, *d;
+	bool hex = false, neg = false;
+	size_t n;
+
+	if (*ps->p == '-' || *ps->p == '+')
+		neg = *ps->p++ == '-';
+	if (*ps->p == '0' && ps->p + 1 < ps->end &&
+	    (ps->p[1] == 'x' || ps->p[1] == 'X')) {
+		hex = true;
+		ps->p += 2;
+	}
+	d = ps->p;
+	while (ps->p < ps->end && (hex ? isxdigit((unsigned char)*ps->p) :
+				   isdigit((unsigned char)*ps->p)))
+		ps->p++;
+	n = (size_t)(ps->p - d);
+	ps->prev = T_OTHER;
+	if (!hex && ps->p < ps->end &&
+	    (*ps->p == '.' || *ps->p == 'e' || *ps->p == 'E')) {
+		/* a float: copied as it is */
+		while (ps->p < ps->end && (isdigit((unsigned char)*ps->p) ||
+					   strchr(".eE+-", *ps->p)))
+			ps->p++;
+		ps_copy(ps, from);
+		return 0;
+	}
+	if (hex ? digits_exceed(d, n, "7fffffffffffffff") :
+	    digits_exceed(d, n, neg ? "9223372036854775808" :
+			  "9223372036854775807"))
+		return tq_err(ps->err, ps->errlen, "%s:%d: integer %.*s is "
+			      "too large; use -9223372036854775808.."
+			      "9223372036854775807", ps->name, ps->line,
+			      (int)((ps->p - from) > 40 ? 40 : ps->p - from),
+			      from);
+	ps_copy(ps, from);
+	if ((ps->p == ps->end || *ps->p != 'L') &&
+	    digits_exceed(d, n, hex ? "7fffffff" : "2147483647"))
+		ps->out[ps->o++] = 'L';
+	return 0;
+}
+
+static void ps_comment(struct prescan *ps)
+{
+	const char *from = ps->p;
+
+	if (*ps->p == '/' && ps->p[1] == '*') {
+		ps->p += 2;
+		while (ps->p < ps->end &&
+		       !(*ps->p == '*' && ps->p + 1 < ps->end &&
+			 ps->p[1] == '/')) {
+			if (*ps->p == '\n')
+				ps->line++;
+			ps->p++;
+		}
+		ps->p = ps->p < ps->end ? ps->p + 2 : ps->end;
+	} else {
+		while (ps->p < ps->end && *ps->p != '\n')
+			ps->p++;
+	}
+	ps_copy(ps, from);
+}
+
+static char *prescan(const char *text, size_t len, const char *name,
+		     char *err, size_t errlen)
+{
+	struct prescan ps = {
+		.name = name, .err = err, .errlen = errlen,
+		.p = text, .end = text + len, .line = 1, .prev = T_START,
+	};
+
+	/* Each "L" follows a literal of at least 10 characters. */
+	ps.out = xmalloc(len + len / 10 + 2);
+	while (ps.p < ps.end) {
+		const char *from = ps.p;
+		char ch = *ps.p;
+
+		if (ch == '\n') {
+			ps.line++;
+			ps.out[ps.o++] = *ps.p++;
+		} else if (isspace((unsigned char)ch)) {
+			ps.out[ps.o++] = *ps.p++;
+		} else if (ch == '"') {
+			if (ps_string(&ps) < 0)
+				goto err;
+		} else if (ch == '#' || (ch == '/' && ps.p + 1 < ps.end &&
+					 (ps.p[1] == '/' || ps.p[1] == '*'))) {
+			ps_comment(&ps);
+		} else if (isalpha((unsigned char)ch) || ch == '*') {
+			while (ps.p < ps.end &&
+			       (isalnum((unsigned char)*ps.p) || *ps.p == '*' ||
+				*ps.p == '_' || *ps.p == '-'))
+				ps.p++;
+			ps_copy(&ps, from);
+			ps.prev = T_OTHER;
+		} else if (isdigit((unsigned char)ch) ||
+			   ((ch == '-' || ch == '+') && ps.p + 1 < ps.end &&
+			    isdigit((unsigned char)ps.p[1]))) {
+			if (ps_number(&ps) < 0)
+				goto err;
 		} else {
-			out[o++] = *p++;
+			if (ch == '[' || ch == '(' || ch == '{') {
+				if (ps.depth == TQ_CONF_MAX_DEPTH) {
+					ps_err(&ps, ps.line, "nested too "
+					       "deeply; use at most 32 levels "
+					       "of brackets");
+					goto err;
+				}
+				ps.stack[ps.depth++] = ch;
+				ps.prev = T_OPEN;
+			} else if (ch == ']' || ch == ')' || ch == '}') {
+				if (ps.depth)
+					ps.depth--;
+				ps.prev = T_OTHER;
+			} else if (ch == '=' || ch == ':') {
+				ps.prev = T_EQUALS;
+			} else if (ch == ',') {
+				ps.prev = T_COMMA;
+			} else {
+				ps.prev = T_OTHER;
+			}
+			ps.out[ps.o++] = *ps.p++;
 		}
 	}
-	out[o] = '\0';
-	return out;
+	ps.out[ps.o] = '\0';
+	return ps.out;
+err:
+	free(ps.out);
+	return NULL;
 }
 
 static void syntax_error(const config_t *cfg, const char *name, char *err,
@@ -1406,7 +1526,7 @@ static struct tq_conf *load_buf(const char *text, size_t len,
 		       "every setting in this one file", name, line);
 		return NULL;
 	}
-	wide = widen_ints(text, len, name, err, errlen);
+	wide = prescan(text, len, name, err, errlen);
 	if (!wide)
 		return NULL;
 	config_init(&cfg);

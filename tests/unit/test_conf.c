@@ -419,10 +419,43 @@ static void test_syntax(void)
 	expect_err("daemon = {\n\tperiod = ;\n};\n",
 		   "t.conf:2: syntax error; check the quotes, '=', ';' and "
 		   "brackets on or before this line");
-	/* an unclosed string runs to the end: libconfig names the last line */
+	/* an unclosed string is found before libconfig sees it */
 	expect_err("daemon = {\n\tgateway = \"gw1;\n};\n",
-		   "t.conf:4: syntax error; check the quotes, '=', ';' and "
+		   "t.conf:2: string never closed; add the missing '\"'");
+	expect_err("daemon = {\n\tgateway = \"gw1\\\"\n};\n",
+		   "t.conf:2: string never closed; add the missing '\"'");
+	/* a string where none may stand (libconfig 1.5 would leak it) */
+	expect_err("\"\"",
+		   "t.conf:1: syntax error; check the quotes, '=', ';' and "
 		   "brackets on or before this line");
+	expect_err("daemon = {\n period = 1\n \"x\";\n};",
+		   "t.conf:3: syntax error; check the quotes, '=', ';' and "
+		   "brackets on or before this line");
+	expect_err("daemon = { \"gateway\" = \"x\"; };",
+		   "t.conf:1: syntax error; check the quotes, '=', ';' and "
+		   "brackets on or before this line");
+	expect_err("network = { lan = [ \"eth1\" ] \"eth2\"; };",
+		   "t.conf:1: syntax error; check the quotes, '=', ';' and "
+		   "brackets on or before this line");
+	expect_err("daemon = { period = 1, \"x\" };",
+		   "t.conf:1: syntax error; check the quotes, '=', ';' and "
+		   "brackets on or before this line");
+	/* ...but in arrays, lists and concatenations it may */
+	{
+		struct tq_conf *c = expect_ok(
+			"network = { lan = [ \"eth\" \"1\", \"eth2\" ];\n"
+			"wan = ( \"eth\"\n\"0\" ); };\n"
+			"daemon = { gateway = \"g\" \"w\"; };");
+
+		CU_ASSERT_EQUAL_FATAL(c->n_lan, 2);
+		CU_ASSERT_STRING_EQUAL(c->lan[0], "eth1");
+		CU_ASSERT_STRING_EQUAL(c->lan[1], "eth2");
+		CU_ASSERT_STRING_EQUAL(c->wan[0], "eth0");
+		CU_ASSERT_STRING_EQUAL(c->gateway, "gw");
+		conf_free(c);
+	}
+	/* quotes in comments do not count */
+	conf_free(expect_ok("# \"\n// \"\n/* \"\n */ daemon = { };\n"));
 	expect_err("daemon = { period = 5; };\n# x\ndaemon = { };\n",
 		   "t.conf:3: duplicate setting; give each setting once");
 	expect_err("groups = {\n room1 = [ \"pc1\",\n 5 ];\n};\n",
@@ -1136,6 +1169,16 @@ static void test_limits(void)
 		      " ); };");
 	expect_err(text, "t.conf:1: rates.tariffs: has 1025 entries; use at "
 		   "most 1024");
+	free(text);
+
+	/* nesting: libconfig recurses over it */
+	text = repeat("rates = { tariffs = ", "(", 32, "", "");
+	expect_err(text, "t.conf:1: nested too deeply; use at most 32 levels "
+		   "of brackets");
+	free(text);
+	text = repeat("rates = { tariffs = ", "(", 31, "", "");
+	expect_err(text, "t.conf:1: syntax error; check the quotes, '=', ';' "
+		   "and brackets on or before this line");
 	free(text);
 
 	/* the file: 1 MiB passes, one byte more does not */
