@@ -157,7 +157,7 @@ static int db_fail(struct fw *f)
 /* Wait for each host to reach want; print the outcome.  Returns the
  * number of hosts that did not. */
 static int await(struct fw *f, const struct hostlist *l, const bool *mine,
-		 int want)
+		 int want, int kind)
 {
 	const char *gw = f->t.conf->gateway;
 	uint64_t end = tq_now_us() +
@@ -175,8 +175,9 @@ static int await(struct fw *f, const struct hostlist *l, const bool *mine,
 		if (want == MASQ_CLOSED)
 			tooldb_masq_delete(f->t.db, gw, l->h[i], NULL);
 		if (rc == TOOLDB_WAIT_OK) {
-			printf("%s: %s\n", l->h[i], want == MASQ_OPENED ?
-			       "opened" : "closed");
+			printf("%s %s\n", l->h[i], want == MASQ_CLOSED ?
+			       "closed" : kind == MASQ_ADMIN ? "opened (adm)" :
+			       "opened (free)");
 			continue;
 		}
 		bad++;
@@ -267,7 +268,7 @@ static int toggle(struct fw *f, const struct tq_group *g)
 		tooldb_log(f->t.db, true, f->t.user, action);
 		printf("closing group %s\n", g->name);
 		toolctx_poke(c);
-		bad = await(f, &l, isfree, MASQ_CLOSED);
+		bad = await(f, &l, isfree, MASQ_CLOSED, MASQ_FREE);
 		rc = bad ? -1 : 0;
 		goto out;
 	}
@@ -306,7 +307,7 @@ static int toggle(struct fw *f, const struct tq_group *g)
 	tooldb_log(f->t.db, true, f->t.user, action);
 	printf("opening group %s for free access\n", g->name);
 	toolctx_poke(c);
-	bad = await(f, &l, sel, MASQ_OPENED);
+	bad = await(f, &l, sel, MASQ_OPENED, MASQ_FREE);
 	rc = bad ? -1 : 0;
 out:
 	free(isfree);
@@ -359,7 +360,7 @@ static int adm(struct fw *f, const char *arg)
 		tooldb_log(f->t.db, true, f->t.user, action);
 	}
 	toolctx_poke(c);
-	if (await(f, &l, sel, MASQ_OPENED))
+	if (await(f, &l, sel, MASQ_OPENED, MASQ_ADMIN))
 		rc = -1;
 out:
 	free(sel);
@@ -409,7 +410,7 @@ static int cls(struct fw *f, const char *arg)
 		goto out;
 	}
 	toolctx_poke(c);
-	if (await(f, &l, sel, MASQ_CLOSED))
+	if (await(f, &l, sel, MASQ_CLOSED, MASQ_PAID))
 		rc = -1;
 out:
 	free(sel);

@@ -93,9 +93,10 @@ static const char *refusal(struct oh *o, char *buf, size_t len, int *dberr)
 		return buf;
 	}
 	if (!conf_is_free_user(conf, o->name) && u.quota <= conf->min_quota) {
-		snprintf(buf, len, "no quota left: %s balance is %lld s (%s),"
-			 " the limit is %lld s (%s)", o->self ? "your" :
-			 o->name, u.quota, tool_money(u.quota,
+		snprintf(buf, len, "no quota left: %s%s is %lld s (%s),"
+			 " the limit is %lld s (%s)", o->self ? "your balance" :
+			 "the balance of ", o->self ? "" : o->name, u.quota,
+			 tool_money(u.quota,
 			 conf->money_per_minute, conf->money_unit, mbuf,
 			 sizeof(mbuf)), conf->min_quota,
 			 tool_money(conf->min_quota, conf->money_per_minute,
@@ -164,9 +165,9 @@ static void status_line(struct oh *o, const struct tooldb_masq *m)
 		   o->t.conf->money_unit, mbuf, sizeof(mbuf));
 	if (o->tty)
 		fputs("\r\033[K", stdout);
-	printf("%s open for %s: balance %lld s (%s), polls charged %lld,"
-	       " connections %d", o->host, o->name, u.quota, mbuf, m->counter,
-	       m->cnts);
+	printf("balance %lld s (%s)  charged %lld poll%s  %d connection%s",
+	       u.quota, mbuf, m->counter, m->counter == 1 ? "" : "s",
+	       m->cnts, m->cnts == 1 ? "" : "s");
 	if (o->tty) {
 		fputs("  [Enter closes]", stdout);
 		o->line_shown = true;
@@ -393,7 +394,7 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	if (!toolctx_signalled()) {
-		printf("%s is open for %s\n", o.host, o.name);
+		printf("%s opened for %s.\n", o.host, o.name);
 		fflush(stdout);
 	}
 	rc = session(&o);

@@ -1,0 +1,231 @@
+#!/bin/bash
+# 043: the privilege model, as unprivileged users.  The whole test runs in
+# a private mount namespace with overlays on /etc and /run, so the test
+# users, groups, /etc/tcpquota and /run/utmp it creates never reach the
+# host.  Copies of the tools are installed setgid to a throw-away group
+# that alone may read the tools' credentials file (0640 root:group); the
+# admin credentials are readable by the admin group only.
+#   - a user cannot read the credentials, only the setgid tools can use them
+#   - identity is the real uid ($USER, $LOGNAME are ignored)
+#   - admin verbs, --user/--host, openfw: refused for plain users
+#   - a setgid tool refuses --config and ignores $TQ_CONFIG
+#   - the group is dropped after connecting
+#   - openhost on a real pseudo-terminal (tmux) finds the user's host in
+#     utmp, shows its status line, closes on Enter; other users' and local
+#     logins are refused
+if [ -z "${TQ_IN_MOUNT_NS:-}" ]; then
+	exec unshare -m --propagation private env TQ_IN_MOUNT_NS=1 \
+		bash "$0" "$@"
+fi
+. "$(dirname "$0")/../lib/lib.sh"
+. "$TQ_ROOT/tests/lib/mariadb.sh"
+. "$TQ_ROOT/tests/lib/tools.sh"
+tq_init 043-privileges
+
+setup() {
+	local ov=$TQ_TMP/ov
+	mkdir -p "$ov/etc" "$ov/etcw" "$ov/run" "$ov/runw" || return 1
+	mount -t overlay overlay \
+		-o "lowerdir=/etc,upperdir=$ov/etc,workdir=$ov/etcw" /etc &&
+	mount -t overlay overlay \
+		-o "lowerdir=/run,upperdir=$ov/run,workdir=$ov/runw" /run ||
+		return 1
+	groupadd tqtools && groupadd tqadm || return 1
+	useradd -M -N -g users -s /bin/sh -d /nonexistent tqalice &&
+	useradd -M -N -g users -s /bin/sh -d /nonexistent tqbob &&
+	useradd -M -N -g users -G tqadm -s /bin/sh -d /nonexistent tqteach ||
+		return 1
+	: >/run/utmp
+
+	mdb_start || return 1
+	local db tool_pw admin_pw
+	db=$(mdb_conf)
+	tool_pw=$(sed -n 's/^\s*tool_password_file = "\(.*\)";/\1/p' <<<"$db")
+	admin_pw=$(sed -n 's/^\s*admin_password_file = "\(.*\)";/\1/p' <<<"$db")
+	[ -f "$tool_pw" ] && [ -f "$admin_pw" ] || {
+		echo "mdb_conf has no tool/admin password files" >&2
+		return 1
+	}
+	mkdir -p /etc/tcpquota
+	install -m 0640 -o root -g tqtools "$tool_pw" /etc/tcpquota/tool.secret
+	install -m 0640 -o root -g tqadm "$admin_pw" \
+		/etc/tcpquota/admin.secret
+	TOOL_SECRET=$(cat "$tool_pw")
+	db=$(sed -e "s|^\(\s*tool_password_file = \).*|\1\"/etc/tcpquota/tool.secret\";|" \
+		 -e "s|^\(\s*admin_password_file = \).*|\1\"/etc/tcpquota/admin.secret\";|" \
+		 -e "/^\s*password_file = /d" <<<"$db")
+	TOOLS_ADMIN_GROUP=tqadm TOOLS_DB=$db tools_conf \
+		>/etc/tcpquota/tcpquota.conf
+	TOOLS_CONF=/etc/tcpquota/tcpquota.conf
+
+	BIN=$TQ_TMP/bin
+	mkdir -p "$BIN" "$TQ_TMP/plain"
+	local p
+	for p in openhost openfw tcpquota; do
+		install -m 2755 -o root -g tqtools "$TQ_BUILD/$p" "$BIN/$p"
+		install -m 0755 "$TQ_BUILD/$p" "$TQ_TMP/plain/$p"
+	done
+	TQTOOLS_GID=$(getent group tqtools | cut -d: -f3)
+}
+setup || { fail "set-up"; tq_done; exit 1; }
+at_exit "userdel tqalice; userdel tqbob; userdel tqteach; groupdel tqtools; groupdel tqadm"
+
+# as USER CMD...: run CMD with USER's uid, gid and groups, a plain env.
+as() {
+	local u=$1; shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
+		env -i PATH=/usr/bin:/bin TERM=xterm "$@"
+}
+
+tq "allow tqalice tqbob; set tqalice 600; set tqbob 1200" >/dev/null
+fake_start
+
+# --- credentials ----------------------------------------------------------------
+run_out out as tqalice cat /etc/tcpquota/tool.secret
+check "a user cannot read the tools' credentials" \
+	grep -q "Permission denied" <<<"$out"
+run_out out as tqalice "$TQ_TMP/plain/tcpquota" status
+expect_eq "without setgid the tool cannot connect" 1 "$RC"
+check "  and says why" grep -q "^tcpquota: " <<<"$out"
+check_not "  without printing the password" grep -qF "$TOOL_SECRET" <<<"$out"
+
+# --- identity -----------------------------------------------------------------------
+run_out out as tqalice env USER=tqteach LOGNAME=tqteach "$BIN/tcpquota" status
+expect_eq "status: own balance, identity from the real uid" \
+	"0 user: tqalice
+balance: 600 s (1.00 SEK)
+allowed: yes
+hosts: none" "$RC $(tr -s ' ' <<<"$out")"
+
+# --- admin verbs ------------------------------------------------------------------------
+run_out out as tqalice "$BIN/tcpquota" allow tqalice
+expect_eq "a user cannot run admin verbs" \
+	"1 tcpquota: allow tqalice: permission denied (root and members of group tqadm only)" \
+	"$RC $out"
+run_out out as tqalice env USER=root "$BIN/tcpquota" set tqalice 999999
+expect_eq "  not even with USER=root" \
+	"1 tcpquota: set tqalice: permission denied (root and members of group tqadm only)" \
+	"$RC $out"
+run_out out as tqalice "$BIN/tcpquota" status tqbob
+expect_eq "a user cannot see another's status" \
+	"1 tcpquota: status tqbob: permission denied (root and members of group tqadm only)" \
+	"$RC $out"
+for v in list log hosts "period list" "period new" "deny tqbob" top; do
+	run_out out as tqalice "$BIN/tcpquota" $v
+	expect_eq "user: $v refused" 1 "$RC"
+done
+expect_eq "balances untouched" "600 1200" \
+	"$(q "SELECT quota FROM tcptab WHERE name IN ('tqalice','tqbob')
+	      ORDER BY name" | tr '\n' ' ' | sed 's/ $//')"
+run_out out as tqteach "$BIN/tcpquota" "add tqbob 60; list"
+check "a member of the admin group can (admin credentials via the group)" \
+	[ "$RC" -eq 0 ]
+check "  sees the list" grep -Eq "^tqbob +1260 " <<<"$out"
+expect_eq "  the change is logged under the real user" "tqteach" \
+	"$(q "SELECT user FROM logging WHERE action LIKE 'add tqbob%'")"
+
+# --- configuration --------------------------------------------------------------------------
+sed 's/admin_group = "tqadm"/admin_group = "users"/' "$TOOLS_CONF" \
+	>"$TQ_TMP/evil.conf"
+chmod 644 "$TQ_TMP/evil.conf"
+for p in tcpquota openhost openfw; do
+	run_out out as tqalice "$BIN/$p" --config "$TQ_TMP/evil.conf" status
+	expect_eq "$p: setgid refuses --config" \
+		"1 $p: --config is refused: $p runs setgid and only root may choose its configuration" \
+		"$RC $out"
+done
+run_out out as tqalice env TQ_CONFIG="$TQ_TMP/evil.conf" \
+	"$BIN/tcpquota" allow tqalice
+expect_eq "setgid ignores \$TQ_CONFIG" \
+	"1 tcpquota: allow tqalice: permission denied (root and members of group tqadm only)" \
+	"$RC $out"
+run_out out env TQ_CONFIG="$TQ_TMP/evil.conf" "$TQ_BUILD/tcpquota" status tqbob
+check "(root, not setgid, may use \$TQ_CONFIG)" [ "$RC" -eq 0 ]
+
+# --- openhost options and openfw -----------------------------------------------------------
+run_out out as tqalice "$BIN/openhost" --host 198.18.1.10
+expect_eq "a user cannot name --host" \
+	"1 openhost: --user and --host are for root and members of group tqadm only" \
+	"$RC $out"
+run_out out as tqalice "$BIN/openhost" --user tqbob --host 198.18.1.10
+expect_eq "nor --user" 1 "$RC"
+run_out out as tqalice "$BIN/openfw" room2
+expect_eq "a user cannot run openfw" \
+	"1 openfw: permission denied (root and members of group tqadm only)" \
+	"$RC $out"
+run_out out as tqteach "$BIN/openfw" room2
+expect_eq "the admin group can" "0 opening group room2 for free access
+198.18.2.10 opened (free)" "$RC $out"
+as tqteach "$BIN/openfw" room2 >/dev/null
+expect_eq "no row for anyone else's host" "" "$(q "SELECT host FROM masq")"
+
+# --- openhost on a real terminal ------------------------------------------------------------
+mkdir -p "$TQ_TMP/pty"
+chown tqalice "$TQ_TMP/pty"
+chmod 755 "$TQ_TMP/pty"
+SOCK=$TQ_TMP/pty/tmux.sock
+at_exit "as tqalice tmux -S $SOCK kill-server 2>/dev/null"
+
+# pty_session NAME: a tmux window whose shell records its tty and pid,
+# waits for $TQ_TMP/pty/NAME.go, runs openhost and records its status.
+pty_session() {
+	local n=$1 d=$TQ_TMP/pty
+	rm -f "$d/$n".*
+	as tqalice tmux -S "$SOCK" new-session -d -s "$n" -x 160 -y 12 \
+		"tty >$d/$n.tty; echo \$\$ >$d/$n.pid;
+		 while [ ! -e $d/$n.go ]; do sleep 0.05; done;
+		 $BIN/openhost; echo \$? >$d/$n.rc; sleep 60"
+	wait_for 5 test -s "$d/$n.pid" || return 1
+	PTY_LINE=$(sed 's|^/dev/||' "$d/$n.tty")
+	PTY_PID=$(cat "$d/$n.pid")
+}
+pty_go() { touch "$TQ_TMP/pty/$1.go"; }
+screen() { as tqalice tmux -S "$SOCK" capture-pane -p -t "$1"; }
+on_screen() { screen "$1" | grep -q -- "$2"; }
+rc_of() { cat "$TQ_TMP/pty/$1.rc" 2>/dev/null; }
+
+pty_session s1 || fail "tmux session"
+utmp_add /run/utmp 7 "$PTY_PID" tqalice "$PTY_LINE" 198.18.1.10 198.18.1.10
+pty_go s1
+check "pty: alice's own host opens from her utmp record" \
+	wait_for 5 on_screen s1 "^198.18.1.10 opened for tqalice.$"
+check "pty: the status line appears" \
+	wait_for 5 on_screen s1 "^balance 600 s (1.00 SEK)  charged 0 polls  0 connections  \[Enter closes\]"
+expect_eq "pty: the row is hers" "tqalice 1 0" \
+	"$(q "SELECT name, open, free FROM masq WHERE host = '198.18.1.10'")"
+ohpid=$(pgrep -u tqalice -x openhost | head -n 1)
+gids=$(awk '/^Gid:/ { print $2, $3, $4 }' "/proc/$ohpid/status" 2>/dev/null)
+users_gid=$(id -g tqalice)
+expect_eq "pty: group dropped (real, effective = user's; saved = tqtools)" \
+	"$users_gid $users_gid $TQTOOLS_GID" "$gids"
+as tqalice tmux -S "$SOCK" send-keys -t s1 Enter
+check "pty: Enter closes" wait_for 5 test -s "$TQ_TMP/pty/s1.rc"
+expect_eq "pty: exit 0" 0 "$(rc_of s1)"
+expect_eq "pty: row removed" "" "$(q "SELECT host FROM masq")"
+check "pty: says closed" on_screen s1 "^198.18.1.10 closed$"
+
+# Somebody else's login record on her terminal (e.g. after su).
+pty_session s2
+utmp_add /run/utmp 7 "$PTY_PID" tqbob "$PTY_LINE" 198.18.1.11 198.18.1.11
+pty_go s2
+check "pty: another user's login record is refused" \
+	wait_for 5 test -s "$TQ_TMP/pty/s2.rc"
+expect_eq "  exit 1" 1 "$(rc_of s2)"
+check "  message" on_screen s2 "the login on $PTY_LINE belongs to tqbob, not to you"
+
+pty_session s3
+pty_go s3
+wait_for 5 test -s "$TQ_TMP/pty/s3.rc"
+expect_eq "pty: no login record: refused" 1 "$(rc_of s3)"
+check "  message" on_screen s3 "you are not logged in over the network"
+
+pty_session s4
+utmp_add /run/utmp 7 "$PTY_PID" tqalice "$PTY_LINE" ""
+pty_go s4
+wait_for 5 test -s "$TQ_TMP/pty/s4.rc"
+expect_eq "pty: local login (no address): refused" 1 "$(rc_of s4)"
+check "  message" on_screen s4 "you are not logged in over the network ($PTY_LINE is a local session)"
+expect_eq "no row was created by the refused attempts" "" \
+	"$(q "SELECT host FROM masq")"
+
+tq_done
