@@ -4,8 +4,11 @@
 # Enter/TERM/HUP, refusals, two users racing for one host, a daemon that
 # does not answer, refuses, or closes the host under the user.
 # The real daemon and a real terminal are in 044.
+# shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
+# shellcheck source=tests/lib/mariadb.sh
 . "$TQ_ROOT/tests/lib/mariadb.sh"
+# shellcheck source=tests/lib/tools.sh
 . "$TQ_ROOT/tests/lib/tools.sh"
 tq_init 041-openhost
 tools_setup || { fail "set-up"; tq_done; exit 1; }
@@ -74,31 +77,31 @@ for sig in TERM HUP INT; do
 done
 
 # --- refusals -------------------------------------------------------------------
-run_out out oh --user nobody --host 198.18.1.10
+run oh --user nobody --host 198.18.1.10
 expect_eq "not allowed" \
-	"1 openhost: nobody is not allowed to use the link" "$RC $out"
-run_out out oh --user poor --host 198.18.1.10
+	"1 openhost: nobody is not allowed to use the link" "$RC $OUT"
+run oh --user poor --host 198.18.1.10
 expect_eq "no quota: balance and limit" \
 	"1 openhost: no quota left: the balance of poor is 0 s (0.00 SEK), the limit is 0 s (0.00 SEK)" \
-	"$RC $out"
+	"$RC $OUT"
 check "refusals leave no row" no_row 198.18.1.10
-run_out out oh --user alice --host lanpc
+run oh --user alice --host lanpc
 expect_eq "--host must be numeric" \
 	"1 openhost: --host lanpc: not a numeric IPv4/IPv6 address" \
-	"$RC $out"
-run_out out oh --user alice </dev/null
+	"$RC $OUT"
+run oh --user alice </dev/null
 expect_eq "no terminal, no --host" \
 	"1 openhost: standard input is not your login terminal; run openhost from the session you logged in with" \
-	"$RC $out"
+	"$RC $OUT"
 
 oh_bg a2 --user alice --host 198.18.1.10
 check "alice open again" wait_for 5 row_is 198.18.1.10 "alice 1 0 10"
-run_out out oh --user alice --host 198.18.1.10
+run oh --user alice --host 198.18.1.10
 expect_eq "already opened by the same user" \
-	"1 openhost: 198.18.1.10 is already opened by alice" "$RC $out"
-run_out out oh --user bob --host 198.18.1.10
+	"1 openhost: 198.18.1.10 is already opened by alice" "$RC $OUT"
+run oh --user bob --host 198.18.1.10
 expect_eq "already opened by another user" \
-	"1 openhost: 198.18.1.10 is already opened by alice" "$RC $out"
+	"1 openhost: 198.18.1.10 is already opened by alice" "$RC $OUT"
 expect_eq "the refused attempts left alice's row alone" "alice 1 0 10" \
 	"$(row 198.18.1.10)"
 
@@ -159,15 +162,15 @@ fake_stop
 	sleep 0.1; done ) &
 REFUSER=$!
 at_exit "kill $REFUSER 2>/dev/null"
-run_out out oh --user alice --host 198.18.1.10 </dev/null
+run oh --user alice --host 198.18.1.10 </dev/null
 expect_eq "the daemon refused" \
-	"1 openhost: the daemon refused to open 198.18.1.10" "$RC $out"
+	"1 openhost: the daemon refused to open 198.18.1.10" "$RC $OUT"
 kill $REFUSER; wait $REFUSER 2>/dev/null
 
 t0=$SECONDS
-run_out out oh --user alice --host 198.18.1.10 </dev/null
+run oh --user alice --host 198.18.1.10 </dev/null
 expect_eq "no daemon: message" \
-	"1 openhost: tcpquotad is not answering (is it running?)" "$RC $out"
+	"1 openhost: tcpquotad is not answering (is it running?)" "$RC $OUT"
 el=$((SECONDS - t0))
 check "no daemon: gave up after max(3 * period, 5) = 5 s (took $el)" \
 	test "$el" -ge 4 -a "$el" -le 8

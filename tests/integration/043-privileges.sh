@@ -17,8 +17,11 @@ if [ -z "${TQ_IN_MOUNT_NS:-}" ]; then
 	exec unshare -m --propagation private env TQ_IN_MOUNT_NS=1 \
 		bash "$0" "$@"
 fi
+# shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
+# shellcheck source=tests/lib/mariadb.sh
 . "$TQ_ROOT/tests/lib/mariadb.sh"
+# shellcheck source=tests/lib/tools.sh
 . "$TQ_ROOT/tests/lib/tools.sh"
 tq_init 043-privileges
 
@@ -42,10 +45,10 @@ setup() {
 	db=$(mdb_conf)
 	tool_pw=$(sed -n 's/^\s*tool_password_file = "\(.*\)";/\1/p' <<<"$db")
 	admin_pw=$(sed -n 's/^\s*admin_password_file = "\(.*\)";/\1/p' <<<"$db")
-	[ -f "$tool_pw" ] && [ -f "$admin_pw" ] || {
+	if [ ! -f "$tool_pw" ] || [ ! -f "$admin_pw" ]; then
 		echo "mdb_conf has no tool/admin password files" >&2
 		return 1
-	}
+	fi
 	mkdir -p /etc/tcpquota
 	install -m 0640 -o root -g tqtools "$tool_pw" /etc/tcpquota/tool.secret
 	install -m 0640 -o root -g tqadm "$admin_pw" \
@@ -81,46 +84,46 @@ tq "allow tqalice tqbob; set tqalice 600; set tqbob 1200" >/dev/null
 fake_start
 
 # --- credentials ----------------------------------------------------------------
-run_out out as tqalice cat /etc/tcpquota/tool.secret
+run as tqalice cat /etc/tcpquota/tool.secret
 check "a user cannot read the tools' credentials" \
-	grep -q "Permission denied" <<<"$out"
-run_out out as tqalice "$TQ_TMP/plain/tcpquota" status
+	grep -q "Permission denied" <<<"$OUT"
+run as tqalice "$TQ_TMP/plain/tcpquota" status
 expect_eq "without setgid the tool cannot connect" 1 "$RC"
-check "  and says why" grep -q "^tcpquota: " <<<"$out"
-check_not "  without printing the password" grep -qF "$TOOL_SECRET" <<<"$out"
+check "  and says why" grep -q "^tcpquota: " <<<"$OUT"
+check_not "  without printing the password" grep -qF "$TOOL_SECRET" <<<"$OUT"
 
 # --- identity -----------------------------------------------------------------------
-run_out out as tqalice env USER=tqteach LOGNAME=tqteach "$BIN/tcpquota" status
+run as tqalice env USER=tqteach LOGNAME=tqteach "$BIN/tcpquota" status
 expect_eq "status: own balance, identity from the real uid" \
 	"0 user: tqalice
 balance: 600 s (1.00 SEK)
 allowed: yes
-hosts: none" "$RC $(tr -s ' ' <<<"$out")"
+hosts: none" "$RC $(tr -s ' ' <<<"$OUT")"
 
 # --- admin verbs ------------------------------------------------------------------------
-run_out out as tqalice "$BIN/tcpquota" allow tqalice
+run as tqalice "$BIN/tcpquota" allow tqalice
 expect_eq "a user cannot run admin verbs" \
 	"1 tcpquota: allow tqalice: permission denied (root and members of group tqadm only)" \
-	"$RC $out"
-run_out out as tqalice env USER=root "$BIN/tcpquota" set tqalice 999999
+	"$RC $OUT"
+run as tqalice env USER=root "$BIN/tcpquota" set tqalice 999999
 expect_eq "  not even with USER=root" \
 	"1 tcpquota: set tqalice: permission denied (root and members of group tqadm only)" \
-	"$RC $out"
-run_out out as tqalice "$BIN/tcpquota" status tqbob
+	"$RC $OUT"
+run as tqalice "$BIN/tcpquota" status tqbob
 expect_eq "a user cannot see another's status" \
 	"1 tcpquota: status tqbob: permission denied (root and members of group tqadm only)" \
-	"$RC $out"
+	"$RC $OUT"
 for v in list log hosts "period list" "period new" "deny tqbob" top; do
-	run_out out as tqalice "$BIN/tcpquota" $v
+	run as tqalice "$BIN/tcpquota" "$v"
 	expect_eq "user: $v refused" 1 "$RC"
 done
 expect_eq "balances untouched" "600 1200" \
 	"$(q "SELECT quota FROM tcptab WHERE name IN ('tqalice','tqbob')
 	      ORDER BY name" | tr '\n' ' ' | sed 's/ $//')"
-run_out out as tqteach "$BIN/tcpquota" "add tqbob 60; list"
+run as tqteach "$BIN/tcpquota" "add tqbob 60; list"
 check "a member of the admin group can (admin credentials via the group)" \
 	[ "$RC" -eq 0 ]
-check "  sees the list" grep -Eq "^tqbob +1260 " <<<"$out"
+check "  sees the list" grep -Eq "^tqbob +1260 " <<<"$OUT"
 expect_eq "  the change is logged under the real user" "tqteach" \
 	"$(q "SELECT user FROM logging WHERE action LIKE 'add tqbob%'")"
 
@@ -129,33 +132,33 @@ sed 's/admin_group = "tqadm"/admin_group = "users"/' "$TOOLS_CONF" \
 	>"$TQ_TMP/evil.conf"
 chmod 644 "$TQ_TMP/evil.conf"
 for p in tcpquota openhost openfw; do
-	run_out out as tqalice "$BIN/$p" --config "$TQ_TMP/evil.conf" status
+	run as tqalice "$BIN/$p" --config "$TQ_TMP/evil.conf" status
 	expect_eq "$p: setgid refuses --config" \
 		"1 $p: --config is refused: $p runs setgid and only root may choose its configuration" \
-		"$RC $out"
+		"$RC $OUT"
 done
-run_out out as tqalice env TQ_CONFIG="$TQ_TMP/evil.conf" \
+run as tqalice env TQ_CONFIG="$TQ_TMP/evil.conf" \
 	"$BIN/tcpquota" allow tqalice
 expect_eq "setgid ignores \$TQ_CONFIG" \
 	"1 tcpquota: allow tqalice: permission denied (root and members of group tqadm only)" \
-	"$RC $out"
-run_out out env TQ_CONFIG="$TQ_TMP/evil.conf" "$TQ_BUILD/tcpquota" status tqbob
+	"$RC $OUT"
+run env TQ_CONFIG="$TQ_TMP/evil.conf" "$TQ_BUILD/tcpquota" status tqbob
 check "(root, not setgid, may use \$TQ_CONFIG)" [ "$RC" -eq 0 ]
 
 # --- openhost options and openfw -----------------------------------------------------------
-run_out out as tqalice "$BIN/openhost" --host 198.18.1.10
+run as tqalice "$BIN/openhost" --host 198.18.1.10
 expect_eq "a user cannot name --host" \
 	"1 openhost: --user and --host are for root and members of group tqadm only" \
-	"$RC $out"
-run_out out as tqalice "$BIN/openhost" --user tqbob --host 198.18.1.10
+	"$RC $OUT"
+run as tqalice "$BIN/openhost" --user tqbob --host 198.18.1.10
 expect_eq "nor --user" 1 "$RC"
-run_out out as tqalice "$BIN/openfw" room2
+run as tqalice "$BIN/openfw" room2
 expect_eq "a user cannot run openfw" \
 	"1 openfw: permission denied (root and members of group tqadm only)" \
-	"$RC $out"
-run_out out as tqteach "$BIN/openfw" room2
+	"$RC $OUT"
+run as tqteach "$BIN/openfw" room2
 expect_eq "the admin group can" "0 opening group room2 for free access
-198.18.2.10 opened (free)" "$RC $out"
+198.18.2.10 opened (free)" "$RC $OUT"
 as tqteach "$BIN/openfw" room2 >/dev/null
 expect_eq "no row for anyone else's host" "" "$(q "SELECT host FROM masq")"
 

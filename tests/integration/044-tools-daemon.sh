@@ -5,10 +5,15 @@
 # traffic passes), Enter closes it (row gone, set empty, traffic blocked).
 # openfw toggles a room and force-closes a user's host; tcpquota top and
 # hosts show the daemon's view.
+# shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
+# shellcheck source=tests/lib/lab.sh
 . "$TQ_ROOT/tests/lib/lab.sh"
+# shellcheck source=tests/lib/mariadb.sh
 . "$TQ_ROOT/tests/lib/mariadb.sh"
+# shellcheck source=tests/lib/tqd.sh
 . "$TQ_ROOT/tests/lib/tqd.sh"
+# shellcheck source=tests/lib/tools.sh
 . "$TQ_ROOT/tests/lib/tools.sh"
 tq_init 044-tools-daemon
 tqd_setup || { fail "set-up"; tq_done; exit 1; }
@@ -49,12 +54,12 @@ check "openhost: status line on the terminal" \
 	wait_for 5 on_screen p1 "^balance [0-9-]* s ([0-9.-]* SEK)  charged [0-9]* polls\?  [0-9]* connections\?  \[Enter closes\]"
 check "the host is in the firewall set" tqd_has_host "$LAB_LAN4"
 check "traffic passes" wait_for 5 reaches
-run_out out tq hosts
+run tq hosts
 check "tcpquota hosts shows the open row" \
-	grep -Eq "^gw1 +$LAB_LAN4 +alice +open +paid " <<<"$out"
-run_out out tq --once top
+	grep -Eq "^gw1 +$LAB_LAN4 +alice +open +paid " <<<"$OUT"
+run tq --once top
 check "tcpquota top shows alice's host" \
-	grep -Eq "^gw1 +$LAB_LAN4 +alice +open +paid " <<<"$out"
+	grep -Eq "^gw1 +$LAB_LAN4 +alice +open +paid " <<<"$OUT"
 tmux -S "$SOCK" send-keys -t p1 Enter
 check "Enter: openhost exits" wait_for 10 test -s "$TQ_TMP/p1.rc"
 expect_eq "Enter: exit 0" 0 "$(pane_rc p1)"
@@ -73,9 +78,9 @@ check "heartbeat: tic ($tic) kept above heartbeat_tics - 3" \
 	test "${tic:-0}" -gt 7
 
 # --- openfw cls under the user; the daemon's close reaches openhost ------------------
-run_out out fw cls "$LAB_LAN4"
+run fw cls "$LAB_LAN4"
 expect_eq "openfw cls: acknowledged by the daemon" "0 $LAB_LAN4 closed" \
-	"$RC $out"
+	"$RC $OUT"
 check "openhost exits" wait_for 10 test -s "$TQ_TMP/p2.rc"
 expect_eq "  with status 2" 2 "$(pane_rc p2)"
 check "  and tells the user" on_screen p2 "tcpquotad closed $LAB_LAN4"
@@ -83,17 +88,17 @@ check "the host is out of the set" wait_for 5 bash -c \
 	"! ip netns exec $LAB_GW nft list set inet tcpquota hosts4 | grep -qw $LAB_LAN4"
 
 # --- openfw toggles a room --------------------------------------------------------------
-run_out out fw room1
+run fw room1
 expect_eq "openfw room1: both addresses opened by the daemon" \
 	"0 opening group room1 for free access
 $LAB_LAN4 opened (free)
-$LAB_LAN6 opened (free)" "$RC $out"
+$LAB_LAN6 opened (free)" "$RC $OUT"
 check "free host in the set" tqd_has_host "$LAB_LAN4"
 check "free host passes traffic" wait_for 5 reaches
-run_out out fw room1
+run fw room1
 expect_eq "openfw room1 again: closed" "0 closing group room1
 $LAB_LAN4 closed
-$LAB_LAN6 closed" "$RC $out"
+$LAB_LAN6 closed" "$RC $OUT"
 check "room closed: blocked" blocked
 expect_eq "no rows left" "" "$(mdb_sql "SELECT host FROM masq")"
 

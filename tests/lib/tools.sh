@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034
 # tools.sh - helpers for the tools' integration tests (tests/integration/
 # 04x-*.sh).  Needs lib.sh and mariadb.sh.
 #
@@ -16,7 +17,7 @@
 #                        allowed users with quota > 0 (and free rows), else
 #                        delete; open=3 -> 0.  For the tools-only tests.
 #   q SQL                mdb_sql with whitespace squeezed
-#   run_out VAR CMD...   run CMD, stdout+stderr into $VAR, status into RC
+#   run CMD...           run CMD: stdout+stderr into $OUT, status into $RC
 #   json_ok              stdin is valid JSON (jq)
 
 TOOLS_FAKE_PID=
@@ -70,12 +71,9 @@ fw() { "$TQ_BUILD/openfw" --config "$TOOLS_CONF" "$@"; }
 
 q() { mdb_sql "$1" | tr -s '\t ' ' '; }
 
-run_out() {
-	local __v=$1; shift
-	local __o
-	__o=$("$@" 2>&1)
+run() {
+	OUT=$("$@" 2>&1)
 	RC=$?
-	printf -v "$__v" '%s' "$__o"
 }
 
 json_ok() { jq -e . >/dev/null 2>&1; }
