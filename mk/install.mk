@@ -25,7 +25,8 @@ TQ_CONFDIR     := $(SYSCONFDIR)/tcpquota
 TOOL_PROGS     := openhost openfw tcpquota
 SBIN_SCRIPTS   := scripts/tcpquota-setup-db init/tcpquota-health
 MAN_PAGES      := $(wildcard man/*.[158])
-CONF_FILES     := $(filter-out %~,$(wildcard conf/tcpquota.conf conf/*.txt))
+CONF_FILES     := $(filter-out %~,$(wildcard conf/tcpquota.conf \
+		  conf/tcpquota.conf.debug conf/*.txt))
 SQL_FILES      := $(shell find sql -type f ! -name '*~' 2>/dev/null | sort)
 
 # Fill in the installed paths.

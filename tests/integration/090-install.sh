@@ -102,12 +102,18 @@ if command -v systemd-analyze >/dev/null; then
 	# ExecStart must exist for verify: point it at the DESTDIR binary.
 	sed "s|^ExecStart=$P|ExecStart=$D$P|" \
 		"$D$P/lib/systemd/system/tcpquotad.service" >"$u"
-	if out=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify "$u" 2>&1) &&
-		[ -z "$out" ]; then
+	# Documentation=man:... is checked too: find the installed pages.
+	if out=$(MANPATH=$D$P/share/man SYSTEMD_LOG_LEVEL=warning \
+		systemd-analyze verify "$u" 2>&1) && [ -z "$out" ]; then
 		ok "systemd-analyze verify tcpquotad.service"
 	else
 		fail "systemd-analyze verify tcpquotad.service: $out"
 	fi
+	# Its own exposure score (0 = locked down, 10 = none): "OK" is < 5.
+	score=$(systemd-analyze security --offline=yes "$u" 2>/dev/null |
+		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+	check "systemd-analyze security: exposure $score below 4.0" \
+		awk -v s="$score" 'BEGIN { exit !(s != "" && s < 4.0) }'
 else
 	echo "note: systemd-analyze not installed, unit not verified (not counted)"
 fi
