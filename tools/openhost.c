@@ -226,10 +226,9 @@ static int session(struct oh *o)
 {
 	const struct tq_conf *conf = o->t.conf;
 	struct pollfd pfd = { .fd = 0, .events = POLLIN };
-	uint64_t now, next_tic = 0, next_status = 0;
+	uint64_t now, due, next_tic = 0, next_status = 0;
 	uint64_t tic_every = (uint64_t)conf->period * 1000000 / 2;
 	struct tooldb_masq m;
-	bool stdin_open = true;
 	char buf[256], err[256];
 	ssize_t n;
 	int rc, timeout;
@@ -244,20 +243,18 @@ static int session(struct oh *o)
 			rc = tooldb_masq_get(o->t.db, conf->gateway, o->host,
 					     &m);
 			if (rc < 0) {
-				/* Keep trying: the daemon holds the host
-				 * until tic runs out. */
+				/* Keep trying (the daemon holds the host
+				 * until tic runs out), but keep listening
+				 * for Enter and signals meanwhile. */
 				if (toolctx_reconnect(&o->t, err,
-						      sizeof(err)) < 0 &&
-				    now >= next_status) {
+						      sizeof(err)) < 0) {
 					endline(o);
 					fprintf(stderr, "openhost: database "
 						"unavailable: %s\n", err);
-					next_status = now + STATUS_EVERY_US;
 				}
-				toolctx_sleep_ms(500);
-				continue;
-			}
-			if (rc == 0 || strcmp(m.name, o->name) != 0 ||
+				next_tic = next_status = tq_now_us() +
+							 STATUS_EVERY_US;
+			} else if (rc == 0 || strcmp(m.name, o->name) != 0 ||
 			    m.open == MASQ_CLOSED) {
 				if (rc == 1 && strcmp(m.name, o->name) == 0)
 					tooldb_masq_delete(o->t.db,
@@ -265,8 +262,7 @@ static int session(struct oh *o)
 							   o->host, o->name);
 				explain_closed(o);
 				return 2;
-			}
-			if (now >= next_tic) {
+			} else if (now >= next_tic) {
 				tooldb_masq_set_tic(o->t.db, conf->gateway,
 						    o->host, o->name,
 						    conf->heartbeat_tics);
@@ -278,11 +274,9 @@ static int session(struct oh *o)
 			}
 		}
 		now = tq_now_us();
-		timeout = 1 + (int)(((next_tic < next_status ? next_tic :
-				      next_status) - now) / 1000);
-		if (timeout < 1)
-			timeout = 1;
-		rc = poll(&pfd, stdin_open ? 1 : 0, timeout);
+		due = next_tic < next_status ? next_tic : next_status;
+		timeout = due > now ? 1 + (int)((due - now) / 1000) : 1;
+		rc = poll(&pfd, 1, timeout);
 		if (rc > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR))) {
 			n = read(0, buf, sizeof(buf));
 			if (n <= 0 || memchr(buf, '\n', n) ||
@@ -305,6 +299,8 @@ int main(int argc, char **argv)
 	const struct tq_conf *conf;
 
 	toolctx_sanitize_env();
+	/* Results and errors interleave in order, also in a pipe. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	first = tool_parse_opts(argc, argv, TOOL_OPT_USER | TOOL_OPT_HOST,
 				&opt, err, sizeof(err));
 	if (first < 0 || (first >= 0 && first < argc)) {

@@ -630,6 +630,8 @@ int main(int argc, char **argv)
 	size_t k;
 
 	toolctx_sanitize_env();
+	/* Results and errors interleave in order, also in a pipe. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	first = tool_parse_opts(argc, argv, TOOL_OPT_JSON | TOOL_OPT_ONCE, &o,
 				err, sizeof(err));
 	if (first < 0) {

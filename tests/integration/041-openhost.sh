@@ -34,7 +34,8 @@ oh_bg() {
 	rm -f "$TQ_TMP/$name.fifo"
 	mkfifo "$TQ_TMP/$name.fifo"
 	exec 7<>"$TQ_TMP/$name.fifo"
-	oh "$@" <"$TQ_TMP/$name.fifo" >"$TQ_TMP/$name.out" 2>&1 &
+	"$TQ_BUILD/openhost" --config "$TOOLS_CONF" "$@" \
+		<"$TQ_TMP/$name.fifo" >"$TQ_TMP/$name.out" 2>&1 &
 	OH_PID=$!
 	at_exit "kill $OH_PID 2>/dev/null"
 }
@@ -134,10 +135,12 @@ lost_one() {
 }
 for i in 1 2 3; do
 	: >"$TQ_TMP/r-a"; : >"$TQ_TMP/r-b"
-	oh --user alice --host 198.18.1.20 <"$TQ_TMP/race.fifo" \
+	"$TQ_BUILD/openhost" --config "$TOOLS_CONF" --user alice \
+		--host 198.18.1.20 <"$TQ_TMP/race.fifo" \
 		>"$TQ_TMP/r-a" 2>&1 &
 	pa=$!
-	oh --user bob --host 198.18.1.20 <"$TQ_TMP/race.fifo" \
+	"$TQ_BUILD/openhost" --config "$TOOLS_CONF" --user bob \
+		--host 198.18.1.20 <"$TQ_TMP/race.fifo" \
 		>"$TQ_TMP/r-b" 2>&1 &
 	pb=$!
 	wait_for 10 lost_one
@@ -158,14 +161,15 @@ done
 
 # --- a daemon that refuses, and one that does not answer ---------------------------
 fake_stop
-( while :; do mdb_sql "DELETE FROM masq WHERE open = 2" >/dev/null 2>&1
+( while [ ! -e "$TQ_TMP/refuser.stop" ]; do
+	mdb_sql "DELETE FROM masq WHERE open = 2" >/dev/null 2>&1
 	sleep 0.1; done ) &
 REFUSER=$!
-at_exit "kill $REFUSER 2>/dev/null"
+at_exit "touch $TQ_TMP/refuser.stop; wait $REFUSER 2>/dev/null"
 run oh --user alice --host 198.18.1.10 </dev/null
 expect_eq "the daemon refused" \
 	"1 openhost: the daemon refused to open 198.18.1.10" "$RC $OUT"
-kill $REFUSER; wait $REFUSER 2>/dev/null
+touch "$TQ_TMP/refuser.stop"; wait $REFUSER 2>/dev/null
 
 t0=$SECONDS
 run oh --user alice --host 198.18.1.10 </dev/null

@@ -67,7 +67,8 @@ expect_eq "a host name on the command line finds its group" \
 
 # --- a host held by a user is left alone -------------------------------------------
 mkfifo "$TQ_TMP/a.fifo"; exec 7<>"$TQ_TMP/a.fifo"
-oh --user alice --host 198.18.1.10 <"$TQ_TMP/a.fifo" >"$TQ_TMP/a.out" 2>&1 &
+"$TQ_BUILD/openhost" --config "$TOOLS_CONF" --user alice --host 198.18.1.10 \
+	<"$TQ_TMP/a.fifo" >"$TQ_TMP/a.out" 2>&1 &
 OH=$!
 at_exit "kill $OH 2>/dev/null"
 wait_for 5 grep -q "opened for alice" "$TQ_TMP/a.out"

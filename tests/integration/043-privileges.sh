@@ -131,8 +131,10 @@ expect_eq "  the change is logged under the real user" "tqteach" \
 sed 's/admin_group = "tqadm"/admin_group = "users"/' "$TOOLS_CONF" \
 	>"$TQ_TMP/evil.conf"
 chmod 644 "$TQ_TMP/evil.conf"
-for p in tcpquota openhost openfw; do
-	run as tqalice "$BIN/$p" --config "$TQ_TMP/evil.conf" status
+for p in tcpquota:status openhost: openfw:lst; do
+	# shellcheck disable=SC2086
+	run as tqalice "$BIN/${p%%:*}" --config "$TQ_TMP/evil.conf" ${p#*:}
+	p=${p%%:*}
 	expect_eq "$p: setgid refuses --config" \
 		"1 $p: --config is refused: $p runs setgid and only root may choose its configuration" \
 		"$RC $OUT"

@@ -79,7 +79,7 @@ run() {
 json_ok() { jq -e . >/dev/null 2>&1; }
 
 _fake_loop() {
-	while :; do
+	while [ ! -e "$TQ_TMP/fake.stop" ]; do
 		mariadb --no-defaults -S "$MDB_SOCKET" -uroot -N -B tcpquota -e "
 			DELETE FROM masq WHERE open = 2 AND free = 0 AND
 			  (name NOT IN (SELECT name FROM allowed) OR
@@ -92,6 +92,7 @@ _fake_loop() {
 }
 
 fake_start() {
+	rm -f "$TQ_TMP/fake.stop"
 	_fake_loop &
 	TOOLS_FAKE_PID=$!
 	at_exit fake_stop
@@ -99,7 +100,8 @@ fake_start() {
 
 fake_stop() {
 	[ -n "$TOOLS_FAKE_PID" ] || return 0
-	kill "$TOOLS_FAKE_PID" 2>/dev/null
+	# Stop between two rounds, so no late UPDATE lands after we return.
+	touch "$TQ_TMP/fake.stop"
 	wait "$TOOLS_FAKE_PID" 2>/dev/null
 	TOOLS_FAKE_PID=
 }
