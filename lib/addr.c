@@ -51,11 +51,12 @@ int addr_parse(const char *s, struct tq_addr *out)
 
 const char *addr_format(const struct tq_addr *a, char *buf, size_t len)
 {
+	socklen_t n = len > TQ_ADDRSTRLEN ? TQ_ADDRSTRLEN : (socklen_t)len;
+
 	if (!len)
 		return buf;
 	if ((a->family != AF_INET && a->family != AF_INET6) ||
-	    !inet_ntop(a->family, a->a, buf, len > (size_t)TQ_ADDRSTRLEN ?
-		       TQ_ADDRSTRLEN : (socklen_t)len))
+	    !inet_ntop(a->family, a->a, buf, n))
 		snprintf(buf, len, "?");
 	return buf;
 }
