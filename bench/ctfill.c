@@ -3,6 +3,11 @@
  * per sendmsg through one libmnl socket, every ACK drained.
  *
  *   ctfill [-n ENTRIES] [-H HOSTS] [-6 PCT] [-l PCT] [-t TIMEOUT] [-q]
+ *   ctfill -D [-n EXPECTED]
+ *
+ * -D dumps the table instead (IPv4 and IPv6, 32 KiB reads, messages
+ * counted, nothing parsed): the floor of any netlink reader.  With -n it
+ * fails unless exactly EXPECTED entries came back.
  *
  * Entry k comes from LAN host k % HOSTS (198.18.0.0/16, or 2001:db8:1::/48
  * for the IPv6 share), source port 1024 + k / HOSTS, to a "WAN" address in
@@ -198,10 +203,71 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The netlink floor: a dump read and thrown away. */
+static int dump(long expect)
+{
+	static char rbuf[1 << 15];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	unsigned long n = 0;
+	int rcv = 4 << 20;
+	bool done = false;
+
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		perror("ctfill: netlink");
+		return 1;
+	}
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE,
+		   &rcv, sizeof(rcv));
+	nlh = mnl_nlmsg_put_header(rbuf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = 1;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		perror("ctfill: sendto");
+		return 1;
+	}
+	while (!done) {
+		ssize_t r = mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf));
+		const struct nlmsghdr *m;
+		int len;
+
+		if (r < 0) {
+			perror("ctfill: recv");
+			return 1;
+		}
+		len = (int)r;
+		for (m = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(m, len);
+		     m = mnl_nlmsg_next(m, &len)) {
+			if (m->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (m->nlmsg_type == NLMSG_ERROR) {
+				fprintf(stderr, "ctfill: dump failed\n");
+				return 1;
+			}
+			n++;
+		}
+	}
+	mnl_socket_close(nl);
+	if (expect >= 0 && (unsigned long)expect != n) {
+		fprintf(stderr, "ctfill: dumped %lu entries, expected %ld\n",
+			n, expect);
+		return 1;
+	}
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ctfill [-n ENTRIES] [-H HOSTS] [-6 PCT] "
-		"[-l PCT] [-t TIMEOUT] [-q]\n");
+		"[-l PCT] [-t TIMEOUT] [-q]\n       ctfill -D [-n EXPECTED]\n");
 	exit(2);
 }
 
@@ -214,12 +280,16 @@ int main(int argc, char **argv)
 	unsigned long k = 0;
 	uint32_t seq = 1;
 	int opt, one = 1, rcv = 4 << 20;
-	bool quiet = false;
+	bool quiet = false, dumping = false, nset = false;
 	double t0;
 
-	while ((opt = getopt(argc, argv, "n:H:6:l:t:q")) != -1) {
+	while ((opt = getopt(argc, argv, "n:H:6:l:t:qD")) != -1) {
 		switch (opt) {
-		case 'n': f.n = strtoul(optarg, NULL, 10); break;
+		case 'n':
+			f.n = strtoul(optarg, NULL, 10);
+			nset = true;
+			break;
+		case 'D': dumping = true; break;
 		case 'H': f.hosts = strtoul(optarg, NULL, 10); break;
 		case '6': f.pct6 = (unsigned)atoi(optarg); break;
 		case 'l': f.pctlocal = (unsigned)atoi(optarg); break;
@@ -228,6 +298,8 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
+	if (dumping)
+		return dump(nset ? (long)f.n : -1);
 	if (f.hosts == 0 || f.hosts > 60000 || f.pct6 > 100 ||
 	    f.pctlocal > 100 || f.n / f.hosts >= 64000)
 		usage();

@@ -88,6 +88,9 @@ poll_bench() {
 	log "poll: tqd_poll in-process, $users users / $users open hosts"
 	res "${pr[@]}" "$BB/pollbench" -c "$conf" -t "$users" -r 10 \
 		-L "$TQD_DIR/pollbench.log" -l "poll/$users/wall"
+	# Fewer users online: a constant number of commands does not move.
+	res "${pr[@]}" "$BB/pollbench" -c "$conf" -t $((users / 10)) -r 5 \
+		-L "$TQD_DIR/pollbench.log" -l "poll/$users/wall-$((users / 10))online"
 
 	# --- B: the same at 500k conntrack entries -------------------------
 	log "poll: filling $ct conntrack entries"

@@ -116,6 +116,7 @@ part_scan() {
 		pr=(ip netns exec "$ns")
 		T() { local l=$1; shift; res "${pr[@]}" "$BB/timeit" -r "$r" -l "scan/$n/$l" "$@"; }
 		T cat -o /dev/null -- cat /proc/net/nf_conntrack
+		T nl-floor -- "$BB/ctfill" -D -n "$n"
 		T conntrack-L -o /dev/null -- conntrack -L
 		T perl -o /dev/null -- perl bench/naive.pl /proc/net/nf_conntrack
 		T awk -o /dev/null -- awk -f bench/naive.awk /proc/net/nf_conntrack
