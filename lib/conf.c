@@ -840,7 +840,7 @@ static const struct key daemon_keys[] = {
 	STR("logfile", logfile, check_logfile),
 	STR("journal", journal, check_path),
 	STR("wakeup", wakeup, check_socket_or_empty),
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct key database_keys[] = {
@@ -857,7 +857,7 @@ static const struct key database_keys[] = {
 	STR("admin_user", db_admin_user, check_dbuser),
 	STR("admin_password_file", db_admin_password_file,
 	    check_path_or_empty),
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct key network_keys[] = {
@@ -870,7 +870,7 @@ static const struct key network_keys[] = {
 	BOOL("check_local", check_local),
 	BOOL("check_masq", check_masq),
 	BOOL("bind_mac", bind_mac),
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct key quota_keys[] = {
@@ -883,7 +883,7 @@ static const struct key quota_keys[] = {
 	BOOL("kill_processes", kill_processes),
 	STR("admin_group", admin_group, check_username),
 	STR("message_file", message_file, check_path_or_empty),
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct key rates_keys[] = {
@@ -893,14 +893,14 @@ static const struct key rates_keys[] = {
 	{ "money_per_minute", K_DOUBLE, OFF(money_per_minute), 0, 0, 0,
 	  0, 1000000, NULL, NULL },
 	SPECIAL("tariffs"),
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct key window_keys[] = {
 	SPECIAL("days"),
 	SPECIAL("from"),
 	SPECIAL("to"),
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct key tariff_keys[] = {
@@ -908,7 +908,7 @@ static const struct key tariff_keys[] = {
 	SPECIAL("from"),
 	SPECIAL("to"),
 	SPECIAL("rate"),
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct key *find_key(const struct key *keys, const char *name)
