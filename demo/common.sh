@@ -28,6 +28,16 @@ step() { printf '\n%s== %s%s\n' "$_B" "$*" "$_N"; }
 say() { printf '   %s\n' "$*"; }
 indent() { sed 's/^/     /'; }
 
+# Later steps build on the earlier ones: after a failure, stop here
+# rather than wait for things that cannot happen.
+stop_if_failed() {
+	[ "$TQ_FAILED" -eq 0 ] && return 0
+	say "a step above failed; stopping the demo here (log: $LOGFILE)"
+	tail -n 15 "$LOGFILE" 2>/dev/null | indent
+	tq_done
+	exit 1
+}
+
 # The floor(period * rate / n) + 1 charge of each of n users.
 charge() { echo $((PERIOD * RATE / $1 + 1)); }
 

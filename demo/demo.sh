@@ -69,6 +69,7 @@ else
 	fail "alice's host still cannot reach the server"
 fi
 
+stop_if_failed
 # ---------------------------------------------------------------------
 step "4. Traffic flows and alice's balance drops by the formula"
 traffic_start alice "$NS_ALICE"
@@ -83,6 +84,7 @@ say "one user online: floor(period * rate / n) + 1 = floor($PERIOD * $RATE / 1) 
 say "$((c1 - c0)) polls * $per = $(((c1 - c0) * per)) s;  $q0 - $q1 = $((q0 - q1)) s"
 expect_eq "alice paid $per s per poll alone" $(((c1 - c0) * per)) $((q0 - q1))
 
+stop_if_failed
 # ---------------------------------------------------------------------
 step "5. bob opens his host too: two users share the cost"
 pane_start bob openhost --user bob --host "$BOB_IP"
@@ -105,6 +107,7 @@ expect_eq "bob paid $per s per shared poll" $(((cb1 - cb0) * per)) $((qb0 - qb1)
 show_sql "SELECT id, period, quota AS debited FROM periodtab ORDER BY id DESC LIMIT 1"
 pane_show bob "bob's terminal:"
 
+stop_if_failed
 # ---------------------------------------------------------------------
 step "6. alice's balance reaches min_quota ($MINQ): her host is cut"
 q=$(balance alice)
@@ -141,6 +144,7 @@ wait_for 10 pane_exited bob
 pane_show bob "bob's terminal:"
 check "openhost exited 0 for bob" pane_succeeded bob
 
+stop_if_failed
 # ---------------------------------------------------------------------
 step "8. A teacher opens room1 for free access with openfw"
 run openfw room1
