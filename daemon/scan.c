@@ -601,15 +601,17 @@ void scan_agg_reset(struct scan_agg *g)
 bool scan_addr_never_external(const struct tq_addr *a)
 {
 	static const uint8_t zero[16];
-	const uint8_t *b = a->a;
+	struct tq_addr m = *a;
+	const uint8_t *b = m.a;
 
-	if (a->family == AF_INET) {
+	normalise_mapped(&m);
+	if (m.family == AF_INET) {
 		return b[0] == 0 || b[0] == 127 || (b[0] & 0xf0) == 0xe0 ||
 		       (b[0] == 169 && b[1] == 254) ||
 		       (b[0] == 255 && b[1] == 255 && b[2] == 255 &&
 			b[3] == 255);
 	}
-	if (a->family != AF_INET6)
+	if (m.family != AF_INET6)
 		return true;
 	if (b[0] == 0xff || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80))
 		return true;
