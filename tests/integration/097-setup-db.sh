@@ -1,0 +1,117 @@
+#!/bin/bash
+# 097-setup-db.sh - tcpquota-setup-db on an empty MariaDB: groups,
+# database and tables, three working accounts, password files with the
+# right owners and modes; running it again keeps the passwords,
+# --new-passwords changes them.
+# shellcheck source=tests/lib/lib.sh
+. "$(dirname "$0")/../lib/lib.sh"
+# shellcheck source=tests/lib/mariadb.sh
+. "$TQ_ROOT/tests/lib/mariadb.sh"
+tq_init setup-db
+
+if ! mdb_start; then
+	fail "database server starts"
+	tq_done
+	exit 1
+fi
+# Start from nothing: no database, no accounts.
+mariadb --no-defaults -S "$MDB_SOCKET" -uroot -e "
+	DROP DATABASE IF EXISTS tcpquota;
+	DROP USER IF EXISTS 'tcpquotad'@'localhost', 'tcpquota_tool'@'localhost',
+		'tcpquota_admin'@'localhost';"
+
+r=$(tq_rand | cut -c1-6)
+G=tqt$r
+AG=tqa$r
+at_exit "groupdel $G 2>/dev/null; groupdel $AG 2>/dev/null"
+E=$TQ_TMP/etc
+mkdir -p "$E"
+cat >"$E/tcpquota.conf" <<CONF
+database = {
+	socket = "$MDB_SOCKET";
+	name = "tcpquota";
+	user = "tcpquotad";
+	password_file = "$E/db.secret";
+	tool_user = "tcpquota_tool";
+	tool_password_file = "$E/tool.secret";
+	admin_user = "tcpquota_admin";
+	admin_password_file = "$E/admin.secret";
+};
+quota = {
+	admin_group = "$AG";
+};
+CONF
+
+# (also called through check, with arguments)
+# shellcheck disable=SC2120
+setup() {
+	sh "$TQ_ROOT/scripts/tcpquota-setup-db" --config "$E/tcpquota.conf" \
+		--sql-dir "$TQ_ROOT/sql" --group "$G" --no-defaults "$@" \
+		>"$TQ_TMP/setup.out" 2>&1
+}
+# as USER PWFILE SQL: run SQL with an account's password from its file
+as() {
+	MYSQL_PWD=$(head -n 1 "$2") mariadb --no-defaults -S "$MDB_SOCKET" \
+		-u "$1" -N -B tcpquota -e "$3" 2>&1
+}
+
+if setup --no-defaults; then
+	ok "tcpquota-setup-db succeeds"
+else
+	cat "$TQ_TMP/setup.out"
+	fail "tcpquota-setup-db succeeds"
+fi
+check "group $G created" getent group "$G"
+check "group $AG created" getent group "$AG"
+for t in tcptab allowed masq periodtab logging logging_openfw; do
+	check "table $t exists" mdb_sql "SELECT 1 FROM $t LIMIT 1"
+done
+expect_eq "db.secret is root:root 0600" "600 root root" \
+	"$(stat -c '%a %U %G' "$E/db.secret")"
+expect_eq "tool.secret is root:$G 0640" "640 root $G" \
+	"$(stat -c '%a %U %G' "$E/tool.secret")"
+expect_eq "admin.secret is root:$AG 0640" "640 root $AG" \
+	"$(stat -c '%a %U %G' "$E/admin.secret")"
+for f in db tool admin; do
+	check "$f.secret holds a 32-character password" \
+		grep -qxE '[A-Za-z0-9]{32}' "$E/$f.secret"
+done
+check_not "the passwords differ" \
+	[ "$(cat "$E/db.secret")" = "$(cat "$E/tool.secret")" ]
+check_not "no password in the output" \
+	grep -qF "$(cat "$E/tool.secret")" "$TQ_TMP/setup.out"
+
+expect_eq "the daemon's account reads masq" 0 \
+	"$(as tcpquotad "$E/db.secret" 'SELECT COUNT(*) FROM masq')"
+expect_eq "the tools' account reads tcptab" 0 \
+	"$(as tcpquota_tool "$E/tool.secret" 'SELECT COUNT(*) FROM tcptab')"
+expect_eq "the admins' account reads tcptab" 0 \
+	"$(as tcpquota_admin "$E/admin.secret" 'SELECT COUNT(*) FROM tcptab')"
+check_not "a wrong password is refused" \
+	env MYSQL_PWD=wrong mariadb --no-defaults -S "$MDB_SOCKET" \
+	-u tcpquotad -e 'SELECT 1' tcpquota
+mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('free', -1008888)"
+expect_eq "the original's query works verbatim" -1008888 \
+	"$(as tcpquota_admin "$E/admin.secret" "SELECT quota FROM tcptab WHERE name LIKE 'free'")"
+
+# Again: nothing changes, everything still works, data kept.
+sums=$(cat "$E"/*.secret | md5sum)
+check "a second run succeeds" setup
+expect_eq "a second run keeps the passwords" "$sums" \
+	"$(cat "$E"/*.secret | md5sum)"
+expect_eq "and the data" -1008888 \
+	"$(as tcpquotad "$E/db.secret" "SELECT quota FROM tcptab WHERE name = 'free'")"
+
+old=$(cat "$E/db.secret")
+check "--new-passwords succeeds" setup --new-passwords
+check_not "--new-passwords changes them" [ "$(cat "$E/db.secret")" = "$old" ]
+expect_eq "the new daemon password works" 0 \
+	"$(as tcpquotad "$E/db.secret" 'SELECT COUNT(*) FROM masq')"
+check_not "the old one no longer does" \
+	env MYSQL_PWD="$old" mariadb --no-defaults -S "$MDB_SOCKET" \
+	-u tcpquotad -e 'SELECT 1' tcpquota
+
+check_not "refuses a socket it cannot reach" \
+	sh "$TQ_ROOT/scripts/tcpquota-setup-db" --config "$E/tcpquota.conf" \
+	--sql-dir "$TQ_ROOT/sql" --socket "$TQ_TMP/none.sock" --no-defaults
+tq_done
