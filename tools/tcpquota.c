@@ -35,6 +35,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: tcpquota [--config FILE] [--json] [--once] COMMAND"
 	      " [; COMMAND ...]\n"
+	      "       tcpquota top [--once]\n"
 	      "       tcpquota [options] -    (commands from stdin)\n"
 	      "commands:\n"
 	      "  status [USER]          balance, allowed, open hosts\n"
@@ -79,7 +80,7 @@ static int status_host_cb(void *arg, const struct tooldb_masq *m)
 		printf(",\"open\":%d,\"free\":%d,\"cnts\":%d,\"counter\":%lld}",
 		       m->open, m->free, m->cnts, m->counter);
 	} else {
-		printf("%s %s", c->first ? "" : ",", m->host);
+		printf("%s%s", c->first ? ", hosts: " : ", ", m->host);
 		if (strcmp(m->gateway, c->t.conf->gateway) != 0)
 			printf("@%s", m->gateway);
 	}
@@ -115,13 +116,14 @@ static int do_status(struct cli *c, const char *name)
 		fputs("]}\n", stdout);
 		return 0;
 	}
-	printf("user:    %s\n", name);
-	printf("balance: %lld s (%s)\n", u.quota, mbuf);
-	printf("allowed: %s\n", u.allowed ? "yes" : "no");
-	printf("hosts:  ");
-	if (tooldb_masq_list(c->t.db, NULL, name, status_host_cb, c) < 0)
+	/* "alice: 3540 s (5.90 SEK), allowed, hosts: 198.18.1.10" */
+	printf("%s: %lld s (%s), %s", name, u.quota, mbuf,
+	       u.allowed ? "allowed" : "not allowed");
+	if (tooldb_masq_list(c->t.db, NULL, name, status_host_cb, c) < 0) {
+		putchar('\n');
 		return fail_db(c);
-	printf("%s\n", c->first ? " none" : "");
+	}
+	putchar('\n');
 	return 0;
 }
 
@@ -604,6 +606,31 @@ static int check_cmd(struct cli *c, const struct tool_argv *a,
 	return 0;
 }
 
+/* "--json" and "--once" may also follow the verb ("top --once"). */
+static void take_flags(struct cli *c, struct tool_script *s)
+{
+	size_t k;
+	int i, o;
+	struct tool_argv *a;
+
+	for (k = 0; k < s->n; k++) {
+		a = &s->cmds[k];
+		for (i = o = 0; i < a->n; i++) {
+			if (i > 0 && strcmp(a->v[i], "--json") == 0) {
+				c->json = true;
+			} else if (i > 0 && strcmp(a->v[i], "--once") == 0) {
+				c->once = true;
+			} else {
+				a->v[o++] = a->v[i];
+				continue;
+			}
+			free(a->v[i]);
+		}
+		a->v[o] = NULL;
+		a->n = o;
+	}
+}
+
 static char *read_all(FILE *f)
 {
 	size_t cap = 4096, n = 0, r;
@@ -691,6 +718,7 @@ int main(int argc, char **argv)
 		}
 		s = one;
 	}
+	take_flags(&c, &s);
 	if (!s.n) {
 		fprintf(stderr, "tcpquota: no command\n");
 		goto out;

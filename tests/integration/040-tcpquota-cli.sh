@@ -146,18 +146,20 @@ expect_eq "--json list" '["bob",3640,"6.07 SEK",true]
 ["dave",660,"1.10 SEK",true]' \
 	"$(tq --json list | jq -c '.[] | [.name,.quota,.money,.allowed]')"
 
+expect_eq "--json may follow the verb" 3 "$(tq list --json | jq length)"
 run tq status bob
-expect_eq "status bob" "user: bob
-balance: 3640 s (6.07 SEK)
-allowed: yes
-hosts: none" "$(sq "$OUT")"
+expect_eq "status bob" "0 bob: 3640 s (6.07 SEK), allowed" "$RC $OUT"
+run tq status carol
+expect_eq "status of a denied user" "0 carol: 180 s (0.30 SEK), not allowed" \
+	"$RC $OUT"
 mdb_sql "INSERT INTO masq (gateway, host, name, open, free, cnts, counter,
 	 tic) VALUES ('gw1', '198.18.1.10', 'bob', 1, 0, 3, 7, 10),
 	 ('gw2', '2001:db8:1::12', 'bob', 1, 0, 0, 2, 9),
 	 ('gw1', '198.18.1.11', 'free', 1, 1, 0, 0, 10)"
 run tq status bob
-expect_eq "status with open hosts" "hosts: 198.18.1.10, 2001:db8:1::12@gw2" \
-	"$(sq "$OUT" | tail -n 1)"
+expect_eq "status with open hosts" \
+	"0 bob: 3640 s (6.07 SEK), allowed, hosts: 198.18.1.10, 2001:db8:1::12@gw2" \
+	"$RC $OUT"
 expect_eq "--json status" \
 	'{"user":"bob","quota":3640,"money":"6.07 SEK","allowed":true,"hosts":["198.18.1.10","2001:db8:1::12"]}' \
 	"$(tq --json status bob |
@@ -175,7 +177,7 @@ expect_eq "--json hosts" '["gw1","198.18.1.10","bob","open","paid",3,7]
 ["gw2","2001:db8:1::12","bob","open","paid",0,2]' \
 	"$(tq --json hosts |
 	   jq -c '.[] | [.gateway,.host,.name,.state,.kind,.cnts,.counter]')"
-run tq --once top
+run tq top --once
 check "top --once: header (1 user online, rate 2, period 1 -> 3 s)" \
 	grep -Eq "^tcpquota top .* rate 2  online 1  charge 3 s/poll" \
 	<<<"$OUT"
