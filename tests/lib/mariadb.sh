@@ -5,7 +5,9 @@
 #   mdb_start      install + start a server in $TQ_TMP/mdb (UNIX socket,
 #                  no networking), load the schema and grants; stopped and
 #                  removed at exit.  Exports MDB_SOCKET, MDB_DIR, and
-#                  MDB_SECRET (password file of the daemon's account).
+#                  MDB_SECRET, MDB_TOOL_SECRET, MDB_ADMIN_SECRET (password
+#                  files of the daemon's, the tools' and the admins'
+#                  accounts tcpquotad, tcpquota_tool, tcpquota_admin).
 #   mdb_sql SQL    run SQL as the server's root on database tcpquota;
 #                  prints tab-separated rows without headers.
 #   mdb_stop / mdb_kill (SIGKILL) / mdb_restart / mdb_pause / mdb_resume
@@ -21,6 +23,7 @@ _mdb_run() {
 		--skip-networking --user=root --log-error="$MDB_DIR/err.log" \
 		--innodb-buffer-pool-size=32M --innodb-log-file-size=16M \
 		--skip-log-bin --character-set-server=utf8mb4 \
+		--innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 \
 		--collation-server=utf8mb4_unicode_ci \
 		--max-connections=200 >/dev/null 2>&1 &
 	MDB_PID=$!
@@ -35,11 +38,16 @@ mdb_start() {
 	MDB_DIR=$TQ_TMP/mdb
 	MDB_SOCKET=$MDB_DIR/mysqld.sock
 	MDB_SECRET=$MDB_DIR/tcpquotad.secret
-	export MDB_DIR MDB_SOCKET MDB_SECRET
+	MDB_TOOL_SECRET=$MDB_DIR/tool.secret
+	MDB_ADMIN_SECRET=$MDB_DIR/admin.secret
+	export MDB_DIR MDB_SOCKET MDB_SECRET MDB_TOOL_SECRET MDB_ADMIN_SECRET
 	mkdir -p "$MDB_DIR"
 	if ! mariadb-install-db --no-defaults --datadir="$MDB_DIR/data" \
 		--user=root --auth-root-authentication-method=socket \
-		--skip-test-db >"$MDB_DIR/install.log" 2>&1; then
+		--skip-test-db --innodb-log-file-size=16M \
+		--innodb-buffer-pool-size=32M --innodb-doublewrite=0 \
+		--innodb-flush-log-at-trx-commit=0 --skip-log-bin \
+		>"$MDB_DIR/install.log" 2>&1; then
 		echo "mariadb-install-db failed:" >&2
 		tail -n 20 "$MDB_DIR/install.log" >&2
 		return 1
@@ -83,6 +91,10 @@ database = {
 	name = "tcpquota";
 	user = "tcpquotad";
 	password_file = "$MDB_SECRET";
+	tool_user = "tcpquota_tool";
+	tool_password_file = "$MDB_TOOL_SECRET";
+	admin_user = "tcpquota_admin";
+	admin_password_file = "$MDB_ADMIN_SECRET";
 	timeout = 2;
 };
 CONF
