@@ -332,11 +332,11 @@ long long tooldb_logs(struct db *db, bool openfw, const char *user,
 		"SELECT DATE_FORMAT(`when`, '%Y-%m-%d %H:%i:%s'), user, action"
 		" FROM logging_openfw WHERE ? IS NULL OR user = ? OR"
 		" SUBSTRING_INDEX(SUBSTRING_INDEX(action, ' ', 2), ' ', -1)"
-		" = ? ORDER BY `when`, action" :
+		" = ? ORDER BY `when`" :
 		"SELECT DATE_FORMAT(`when`, '%Y-%m-%d %H:%i:%s'), user, action"
 		" FROM logging WHERE ? IS NULL OR user = ? OR"
 		" SUBSTRING_INDEX(SUBSTRING_INDEX(action, ' ', 2), ' ', -1)"
-		" = ? ORDER BY `when`, action";
+		" = ? ORDER BY `when`";
 
 	return db_query(db, cb, arg, sql, "sss", user, user, user);
 }
