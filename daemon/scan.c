@@ -134,20 +134,32 @@ static inline const char *tok_end(const char *p, const char *e)
 	return p;
 }
 
-/* Exactly n hex digits at p into *v (n <= 8).  Returns the end or NULL. */
+/* Exactly n hex digits at p into *v (n is 2, 4 or 8).  Returns the end or
+ * NULL.  Unrolled by four: the digits are checked together. */
 static inline const char *hexn(const char *p, const char *e, int n,
 			       uint32_t *v)
 {
 	uint32_t x = 0;
-	int i, d;
+	int i, a, b, c, d;
 
 	if (e - p < n)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		d = hexdig(p[i]);
-		if (d < 0)
+	if (n == 2) {
+		a = hexdig(p[0]);
+		b = hexdig(p[1]);
+		if ((a | b) < 0)
 			return NULL;
-		x = x << 4 | (uint32_t)d;
+		*v = (uint32_t)(a << 4 | b);
+		return p + 2;
+	}
+	for (i = 0; i < n; i += 4) {
+		a = hexdig(p[i]);
+		b = hexdig(p[i + 1]);
+		c = hexdig(p[i + 2]);
+		d = hexdig(p[i + 3]);
+		if ((a | b | c | d) < 0)
+			return NULL;
+		x = x << 16 | (uint32_t)(a << 12 | b << 8 | c << 4 | d);
 	}
 	*v = x;
 	return p + n;
@@ -319,10 +331,40 @@ int scan_tcp(FILE *f, int family, scan_sock_cb cb, void *arg,
 
 /* ---- /proc/net/nf_conntrack ------------------------------------------- */
 
-/* Dotted quad, each part 0..255, no leading '+', at most 3 digits. */
-static bool ipv4_parse(const char *p, const char *e, struct tq_addr *a)
+/* A field ends at a blank or at the end of the line. */
+static inline bool at_end(const char *p, const char *e)
 {
-	unsigned part, digits;
+	return p == e || is_sp(*p);
+}
+
+/* Decimal digits up to the end of the field; no sign, no overflow.
+ * Returns the end or NULL. */
+static inline const char *dec_field(const char *p, const char *e,
+				    uint64_t *v)
+{
+	const char *s = p;
+	uint64_t x = 0;
+	unsigned d;
+
+	while (p < e && (d = (unsigned)(unsigned char)*p - '0') <= 9) {
+		if (p - s >= 19 && (__builtin_mul_overflow(x, 10, &x) ||
+				    __builtin_add_overflow(x, d, &x)))
+			return NULL;
+		if (p - s < 19)
+			x = x * 10 + d;
+		p++;
+	}
+	if (p == s || !at_end(p, e))
+		return NULL;
+	*v = x;
+	return p;
+}
+
+/* Dotted quad, each part 0..255 in at most 3 digits.  Returns the end. */
+static const char *ipv4_field(const char *p, const char *e,
+			      struct tq_addr *a)
+{
+	unsigned part, digits, d;
 	int i;
 
 	memset(a, 0, sizeof(*a));
@@ -330,33 +372,36 @@ static bool ipv4_parse(const char *p, const char *e, struct tq_addr *a)
 	for (i = 0; i < 4; i++) {
 		part = 0;
 		digits = 0;
-		while (p < e && *p >= '0' && *p <= '9' && digits < 4) {
-			part = part * 10 + (unsigned)(*p - '0');
+		while (p < e && (d = (unsigned)(unsigned char)*p - '0') <= 9) {
+			if (++digits > 3)
+				return NULL;
+			part = part * 10 + d;
 			p++;
-			digits++;
 		}
-		if (!digits || digits > 3 || part > 255)
-			return false;
+		if (!digits || part > 255)
+			return NULL;
 		a->a[i] = (uint8_t)part;
 		if (i < 3) {
 			if (p >= e || *p != '.')
-				return false;
+				return NULL;
 			p++;
 		}
 	}
-	return p == e;
+	return at_end(p, e) ? p : NULL;
 }
 
 /* The kernel prints %pI6: eight groups of four hex digits.  Anything else
- * (a hand-written compressed form) goes through addr_parse(). */
-static bool ipv6_parse(const char *p, const char *e, struct tq_addr *a)
+ * (a hand-written compressed form) goes through addr_parse().  Returns the
+ * end of the field or NULL. */
+static const char *ipv6_field(const char *p, const char *e,
+			      struct tq_addr *a)
 {
 	char tmp[TQ_ADDRSTRLEN];
+	const char *q = p, *t;
 	uint32_t w;
-	const char *q = p;
 	int i;
 
-	if (e - p == 39) {
+	if (e - p >= 39 && at_end(p + 39, e)) {
 		memset(a, 0, sizeof(*a));
 		a->family = AF_INET6;
 		for (i = 0; i < 8; i++) {
@@ -368,20 +413,23 @@ static bool ipv6_parse(const char *p, const char *e, struct tq_addr *a)
 		}
 		if (i == 8) {
 			normalise_mapped(a);
-			return true;
+			return q;
 		}
 	}
-	if (e - p >= (long)sizeof(tmp) || memchr(p, '\0', (size_t)(e - p)))
-		return false;
-	memcpy(tmp, p, (size_t)(e - p));
-	tmp[e - p] = '\0';
-	return strchr(tmp, ':') && addr_parse(tmp, a) == 0;
+	t = tok_end(p, e);
+	if (t - p >= (long)sizeof(tmp) || memchr(p, '\0', (size_t)(t - p)))
+		return NULL;
+	memcpy(tmp, p, (size_t)(t - p));
+	tmp[t - p] = '\0';
+	if (!strchr(tmp, ':') || addr_parse(tmp, a) != 0)
+		return NULL;
+	return t;
 }
 
-static bool ct_addr(const char *p, const char *e, int family,
-		    struct tq_addr *a)
+static inline const char *ct_addr(const char *p, const char *e, int family,
+				  struct tq_addr *a)
 {
-	return family == AF_INET ? ipv4_parse(p, e, a) : ipv6_parse(p, e, a);
+	return family == AF_INET ? ipv4_field(p, e, a) : ipv6_field(p, e, a);
 }
 
 static bool proto_has_ports(unsigned proto)
@@ -397,20 +445,25 @@ static bool proto_has_ports(unsigned proto)
 	return false;
 }
 
+/* Does the field at p start with the literal key s (including '=')? */
+#define HAS(p, e, s) \
+	((size_t)((e) - (p)) >= sizeof(s) - 1 && !memcmp((p), (s), sizeof(s) - 1))
 #define KEY(p, kl, s) ((kl) == sizeof(s) - 1 && !memcmp((p), (s), (kl)))
 
-/* One conntrack line into *c.  0, or -1 if malformed or truncated. */
+/* One conntrack line into *c.  0, or -1 if malformed or truncated.
+ *
+ * One pass: each field is recognised by its key and its value parsed in
+ * place up to the next blank.  A line is complete only if it has both
+ * tuples and ends with "use=N", which the kernel always prints last. */
 static int ct_line(const char *p, const char *e, struct scan_ct *c)
 {
-	const char *t, *eq;
+	enum { F_SRC = 1, F_DST = 2, F_SPORT = 4, F_DPORT = 8 };
+	struct tq_addr tmp;
+	const char *t;
 	uint64_t v, pk = 0, by = 0;
 	int family, dir = -1;	/* -1 before the first tuple, 0 orig, 1 reply */
-	unsigned seen = 0;	/* bit per field of the original tuple */
-	bool reply_src = false, reply_dst = false, use = false;
-	unsigned cnt[2] = { 0, 0 };
-	size_t kl;
-
-	enum { F_SRC = 1, F_DST = 2, F_SPORT = 4, F_DPORT = 8 };
+	unsigned seen[2] = { 0, 0 }, cnt[2] = { 0, 0 };
+	bool use = false, eq;
 
 	/* "ipv4     2 tcp      6 " */
 	p = skip_sp(p, e);
@@ -421,91 +474,74 @@ static int ct_line(const char *p, const char *e, struct scan_ct *c)
 		family = AF_INET6;
 	else
 		return -1;
-	p = skip_sp(t, e);
-	t = tok_end(p, e);
-	if (!dec_u64(p, t, &v) || v != (family == AF_INET ? 2 : 10))
+	p = dec_field(skip_sp(t, e), e, &v);
+	if (!p || v != (family == AF_INET ? 2 : 10))
 		return -1;
-	p = skip_sp(t, e);		/* l4 name: not needed */
+	p = skip_sp(p, e);		/* l4 name: not needed */
 	t = tok_end(p, e);
 	if (t == p)
 		return -1;
-	p = skip_sp(t, e);
-	t = tok_end(p, e);
-	if (!dec_u64(p, t, &v) || v > 255)
+	p = dec_field(skip_sp(t, e), e, &v);
+	if (!p || v > 255)
 		return -1;
 	memset(c, 0, sizeof(*c));
 	c->proto = (uint8_t)v;
-	for (p = skip_sp(t, e); p < e; p = skip_sp(t, e)) {
-		t = tok_end(p, e);
+
+	for (p = skip_sp(p, e); p < e; p = skip_sp(p, e)) {
 		if (use)		/* use=N must be the last field */
 			return -1;
-		eq = memchr(p, '=', (size_t)(t - p));
-		if (!eq) {
-			/* timeout, tcp state, [ASSURED] and such flags */
-			if (dir >= 0 && *p != '[')
+		if (HAS(p, e, "src=")) {
+			if (++dir > 1)
+				return -1;
+			p = ct_addr(p + 4, e, family, dir ? &tmp : &c->src);
+			seen[dir] |= F_SRC;
+		} else if (dir < 0) {
+			/* timeout, state, gre's "timeout=180,"... */
+			p = tok_end(p, e);
+			continue;
+		} else if (HAS(p, e, "dst=")) {
+			p = ct_addr(p + 4, e, family, dir ? &tmp : &c->dst);
+			seen[dir] |= F_DST;
+		} else if (HAS(p, e, "sport=") || HAS(p, e, "dport=")) {
+			bool s = *p == 's';
+
+			p = dec_field(p + 6, e, &v);
+			if (!p || v > 65535)
+				return -1;
+			seen[dir] |= s ? F_SPORT : F_DPORT;
+			if (!dir && s)
+				c->sport = (uint16_t)v;
+			else if (!dir)
+				c->dport = (uint16_t)v;
+		} else if (HAS(p, e, "packets=")) {
+			p = dec_field(p + 8, e, &v);
+			pk += v;
+			cnt[dir] |= 1;
+		} else if (HAS(p, e, "bytes=")) {
+			p = dec_field(p + 6, e, &v);
+			by += v;
+			cnt[dir] |= 2;
+		} else if (HAS(p, e, "use=")) {
+			p = dec_field(p + 4, e, &v);
+			use = true;
+		} else {
+			/* [ASSURED], type=, mark=, zone=, secctx=...: a bare
+			 * word after the tuples is not kernel output */
+			eq = *p == '[';
+			for (; p < e && !is_sp(*p); p++)
+				eq |= *p == '=';
+			if (!eq)
 				return -1;
 			continue;
 		}
-		kl = (size_t)(eq - p);
-		eq++;
-		if (KEY(p, kl, "src")) {
-			if (dir == 1)
-				return -1;
-			dir++;
-			if (dir == 0) {
-				if (!ct_addr(eq, t, family, &c->src))
-					return -1;
-				seen |= F_SRC;
-			} else {
-				struct tq_addr tmp;
-
-				if (!ct_addr(eq, t, family, &tmp))
-					return -1;
-				reply_src = true;
-			}
-		} else if (dir < 0) {
-			continue;	/* nothing keyed before the tuples */
-		} else if (KEY(p, kl, "dst")) {
-			struct tq_addr tmp;
-
-			if (!ct_addr(eq, t, family, dir ? &tmp : &c->dst))
-				return -1;
-			if (dir)
-				reply_dst = true;
-			else
-				seen |= F_DST;
-		} else if (KEY(p, kl, "sport") || KEY(p, kl, "dport")) {
-			if (!dec_u64(eq, t, &v) || v > 65535)
-				return -1;
-			if (dir == 0 && p[0] == 's') {
-				c->sport = (uint16_t)v;
-				seen |= F_SPORT;
-			} else if (dir == 0) {
-				c->dport = (uint16_t)v;
-				seen |= F_DPORT;
-			}
-		} else if (KEY(p, kl, "packets")) {
-			if (!dec_u64(eq, t, &v))
-				return -1;
-			pk += v;
-			cnt[dir] |= 1;
-		} else if (KEY(p, kl, "bytes")) {
-			if (!dec_u64(eq, t, &v))
-				return -1;
-			by += v;
-			cnt[dir] |= 2;
-		} else if (KEY(p, kl, "use")) {
-			if (!dec_u64(eq, t, &v))
-				return -1;
-			use = true;
-		}
-		/* type= code= id= mark= zone= secctx= labels= ...: unused */
+		if (!p)
+			return -1;
 	}
-	if (!use || dir != 1 || !reply_src || !reply_dst ||
-	    (seen & (F_SRC | F_DST)) != (F_SRC | F_DST))
+	if (!use || dir != 1 || (seen[0] & (F_SRC | F_DST)) != (F_SRC | F_DST)
+	    || (seen[1] & (F_SRC | F_DST)) != (F_SRC | F_DST))
 		return -1;
 	if (proto_has_ports(c->proto) &&
-	    (seen & (F_SPORT | F_DPORT)) != (F_SPORT | F_DPORT))
+	    (seen[0] & (F_SPORT | F_DPORT)) != (F_SPORT | F_DPORT))
 		return -1;
 	/* Counters come in pairs per direction, in both directions or none. */
 	if (cnt[0] != cnt[1] || (cnt[0] != 0 && cnt[0] != 3))
