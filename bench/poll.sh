@@ -72,7 +72,7 @@ poll_bench() {
 	_poll_rows "$users" | mdb_sql "$(cat)" || return 1
 
 	# --- A: tqd_poll in-process, 1000 users / 1000 hosts -------------
-	ns=$(bench_ns poll)
+	bench_ns poll; ns=$BENCH_NS
 	pr=(ip netns exec "$ns")
 	ip -n "$ns" link add dummy0 type dummy
 	ip -n "$ns" link set dummy0 up

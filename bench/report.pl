@@ -264,6 +264,12 @@ goal('peak RSS ≤ 10 MiB at 500k entries', defined $rss ? $rss <= 10240 :
 print "### Goals\n\n| goal | verdict | measured |\n|---|---|---|\n";
 print "$_\n" for @g;
 print "\n";
+for (grep { /^failed / } @meta) {
+	print "FAILED (no figure): ", substr($_, 7), "\n\n";
+}
+for (grep { /^(poll )?not-measured/ || /^poll not-measured/ } @meta) {
+	print "Not measured: $_\n\n";
+}
 for (grep { /^elapsed / } @meta) {
 	print "Run time: ", substr($_, 8), ".\n";
 }

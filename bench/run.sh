@@ -53,21 +53,28 @@ fi
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 meta() { echo "META $*" >>"$RES"; }
-# res CMD...: run a benchmark, keep its RES lines, show them.
+# res CMD...: run a benchmark, keep its RES lines, show them.  A failure
+# is recorded (the table shows "-", the run exits 1 at the end) and the
+# run goes on with the next measurement.
+BENCH_FAILED=0
 res() {
 	local out
-	out=$("$@") || { echo "bench: failed: $*" >&2; exit 1; }
+	if ! out=$("$@"); then
+		echo "bench: FAILED: $*" >&2
+		meta "failed $*"
+		BENCH_FAILED=$((BENCH_FAILED + 1))
+		return 1
+	fi
 	grep '^RES ' <<<"$out" | tee -a "$RES" >&2
 }
 
-# A namespace of our own; deleted at exit.
+# bench_ns NAME: a namespace of our own in $BENCH_NS; deleted at exit.
+# (Not from a $(...) subshell: at_exit must run in this shell.)
 bench_ns() {
-	local ns
-	ns="tqb-$1-$(tq_rand)"
-	ip netns add "$ns" || exit 1
-	at_exit "ip netns del $ns 2>/dev/null"
-	ip -n "$ns" link set lo up
-	echo "$ns"
+	BENCH_NS="tqb-$1-$(tq_rand)"
+	ip netns add "$BENCH_NS" || exit 1
+	at_exit "ip netns del $BENCH_NS 2>/dev/null"
+	ip -n "$BENCH_NS" link set lo up
 }
 
 meta "date $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -81,7 +88,7 @@ for s in $SCAN_SIZES; do n=${s%%:*}; [ "$n" -gt "$need" ] && need=$n; done
 need=$((need + need / 10 + 1000))
 if [ ! -r "$CT_MAX_FILE" ]; then
 	# The module is loaded on first use (a namespace's conntrack -L).
-	ns0=$(bench_ns probe)
+	bench_ns probe; ns0=$BENCH_NS
 	ip netns exec "$ns0" conntrack -L >/dev/null 2>&1 || true
 fi
 CT_MAX_OLD=$(cat "$CT_MAX_FILE") || exit 1
@@ -100,7 +107,7 @@ fi
 # ---- 1. scan cost ---------------------------------------------------------
 part_scan() {
 	local ns s n h r cnt pr
-	ns=$(bench_ns scan)
+	bench_ns scan; ns=$BENCH_NS
 	ip netns exec "$ns" sysctl -qw net.netfilter.nf_conntrack_acct=1
 	meta "tools $(perl -e 'printf "perl %vd", $^V'), awk: $(readlink -f "$(command -v awk)"), $(conntrack --version 2>&1 | head -n 1)"
 	for s in $SCAN_SIZES; do
@@ -109,9 +116,9 @@ part_scan() {
 		[ "$n" -ge 500000 ] && r=5
 		ip netns exec "$ns" conntrack -F >/dev/null 2>&1
 		log "scan: filling $n entries over $h hosts"
-		ip netns exec "$ns" "$BB/ctfill" -n "$n" -H "$h" >&2 || exit 1
+		ip netns exec "$ns" "$BB/ctfill" -n "$n" -H "$h" >&2 || return 1
 		cnt=$(ip netns exec "$ns" cat /proc/sys/net/netfilter/nf_conntrack_count)
-		[ "$cnt" -eq "$n" ] || { echo "bench: table holds $cnt, not $n" >&2; exit 1; }
+		[ "$cnt" -eq "$n" ] || { echo "bench: table holds $cnt, not $n" >&2; return 1; }
 		meta "scan/$n entries=$n hosts=$h bytes=$(ip netns exec "$ns" cat /proc/net/nf_conntrack | wc -c)"
 		pr=(ip netns exec "$ns")
 		T() { local l=$1; shift; res "${pr[@]}" "$BB/timeit" -r "$r" -l "scan/$n/$l" "$@"; }
@@ -207,7 +214,7 @@ pset_file() {
 
 part_nft() {
 	local ns n pr f probe=198.19.255.7
-	ns=$(bench_ns nft)
+	bench_ns nft; ns=$BENCH_NS
 	pr=(ip netns exec "$ns")
 	meta "tools $(nft --version)"
 	log "nft: nftb in-process, sizes $NFT_SIZES"
@@ -216,7 +223,7 @@ part_nft() {
 		log "nft: the nft CLI at $n hosts"
 		f=$TQ_TMP/set-$n.nft
 		nft_file "$n" tqnft >"$f"
-		"${pr[@]}" nft -f "$f" || exit 1
+		"${pr[@]}" nft -f "$f" || return 1
 		res "${pr[@]}" "$BB/timeit" -r 3 -l "nft/$n/nft-f" -- nft -f "$f"
 		res "${pr[@]}" "$BB/timeit" -r "$NFT_CLI_RUNS" -l "nft/$n/nft-add-element" \
 			-u "nft delete element inet tqnft hosts4 { $probe }" -- \
@@ -231,7 +238,7 @@ part_nft() {
 		log "nft: one rule per host, $n rules"
 		f=$TQ_TMP/rules-$n.nft
 		rule_file "$n" tqrule >"$f"
-		"${pr[@]}" nft -f "$f" || exit 1
+		"${pr[@]}" nft -f "$f" || return 1
 		res "${pr[@]}" "$BB/timeit" -r 3 -l "rule/$n/nft-f" -- nft -f "$f"
 		res "${pr[@]}" "$BB/timeit" -r "$NFT_CLI_RUNS" -l "rule/$n/nft-add-rule" -- \
 			nft add rule inet tqrule out ip saddr "$probe" accept
@@ -242,18 +249,18 @@ part_nft() {
 # ---- packet path: set lookup vs one rule per host --------------------------
 part_pkt() {
 	local ns n pr f
-	ns=$(bench_ns pkt)
+	bench_ns pkt; ns=$BENCH_NS
 	pr=(ip netns exec "$ns")
 	res "${pr[@]}" "$BB/pktcost" -n "$PKTS" -l "pkt/none"
 	for n in $RULE_SIZES; do
 		f=$TQ_TMP/pset-$n.nft
 		# The set lookup the daemon's rules do (no match: 127.0.0.1).
 		pset_file "$n" tqpkt >"$f"
-		"${pr[@]}" nft -f "$f" || exit 1
+		"${pr[@]}" nft -f "$f" || return 1
 		res "${pr[@]}" "$BB/pktcost" -n "$PKTS" -l "pkt/$n/set"
 		"${pr[@]}" nft delete table inet tqpkt
 		rule_file "$n" tqpkt >"$f"
-		"${pr[@]}" nft -f "$f" || exit 1
+		"${pr[@]}" nft -f "$f" || return 1
 		res "${pr[@]}" "$BB/pktcost" -n "$((PKTS / (1 + n / 2000)))" -l "pkt/$n/rules"
 		"${pr[@]}" nft delete table inet tqpkt
 	done
@@ -273,7 +280,11 @@ part_poll() {
 T0=$SECONDS
 for p in $PARTS; do
 	log "part $p"
-	"part_$p"
+	if ! "part_$p"; then
+		echo "bench: part $p did not complete" >&2
+		meta "failed part $p"
+		BENCH_FAILED=$((BENCH_FAILED + 1))
+	fi
 done
 meta "elapsed ${SECONDS}s (parts: $PARTS)"
 log "done in $((SECONDS - T0)) s"
@@ -286,5 +297,10 @@ if [ "$MODE" = full ]; then
 else
 	# Smoke: the report must build from what was measured.
 	perl bench/report.pl "$RES" >"$TQ_TMP/results.md" || exit 1
-	echo "RESULT bench-smoke passed=1 failed=0"
+	if [ "$BENCH_FAILED" -eq 0 ]; then
+		echo "RESULT bench-smoke passed=1 failed=0"
+	else
+		echo "RESULT bench-smoke passed=0 failed=1"
+	fi
 fi
+[ "$BENCH_FAILED" -eq 0 ] || { echo "bench: $BENCH_FAILED measurement(s) failed" >&2; exit 1; }
