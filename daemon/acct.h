@@ -82,7 +82,9 @@ struct acct_in {
 /* What to do with one masq row (only rows that change are listed). */
 struct acct_row {
 	size_t idx;		/* index into acct_in.masq */
-	bool fw_open;		/* add the host to the firewall */
+	bool fw_open;		/* add the host to the firewall (idempotent:
+				 * an open request for a host already in
+				 * the set asks for it again) */
 	bool fw_close;		/* remove it, and its conntrack entries */
 	bool del;		/* delete the row */
 	bool set_open;		/* write open = open */
@@ -93,7 +95,15 @@ struct acct_row {
 	uint32_t cnts;
 	bool addr_ok;		/* host text parsed */
 	struct tq_addr addr;
-	const char *why;	/* for the log: "open request", "tic expired" */
+	const char *why;	/* never NULL; for the log, one of: "open
+				 * request", "close request", "refused: not
+				 * allowed", "refused: no quota", "tic
+				 * expired", "outside free hours", "cut off:
+				 * no quota", "cut off: not allowed", "bad
+				 * host", "bad open code", "bad free code",
+				 * "bad name", "repair" (firewall brought in
+				 * line with open 1/0), "online" (charged),
+				 * "heartbeat" (only tic_dec) */
 };
 
 struct acct_debit {
@@ -138,6 +148,23 @@ struct acct_out {
  * re-added), heartbeat (tic decrement, expiry closes and deletes), who is
  * online (if link_up), the charge, cut-offs, free hours.  Fills *out; free
  * it with acct_out_free().  Returns 0 (it cannot fail: memory aborts).
+ *
+ * Details the tests pin down:
+ * - rows with a host that does not parse, an open code outside 0..3, a
+ *   free code outside 0..2, or a paid row without a name are deleted
+ *   (and closed if in the firewall) and counted in n_bad_rows;
+ * - paid rows with open 1 or 0 lose one tic per poll and are deleted at
+ *   tic <= 1, so with heartbeat_tics = N an unrefreshed row goes at the
+ *   N-th poll; free and admin rows never expire by tic and are repaired
+ *   (re-added) whatever their tic;
+ * - a row counts online if it had open == 1 before this poll and its
+ *   packet total moved, even if it is deleted in this poll;
+ * - a local user whose uid is blocked is neither charged nor cut again
+ *   (the output chain stops its traffic; sockets may linger);
+ * - with the link down nobody is charged, but requests, expiry, free
+ *   hours and cut-offs of users not allowed or at/below min_quota still
+ *   apply;
+ * - debits, cuts by name (strcmp); unblock by uid; rows by index.
  */
 int acct_poll(const struct acct_in *in, struct acct_out *out);
 void acct_out_free(struct acct_out *out);
