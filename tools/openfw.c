@@ -267,7 +267,7 @@ static int toggle(struct fw *f, const struct tq_group *g)
 			 g->name, list);
 		tooldb_log(f->t.db, true, f->t.user, action);
 		printf("closing group %s\n", g->name);
-		toolctx_poke(c);
+		toolctx_poke(&f->t);
 		bad = await(f, &l, isfree, MASQ_CLOSED, MASQ_FREE);
 		rc = bad ? -1 : 0;
 		goto out;
@@ -306,7 +306,7 @@ static int toggle(struct fw *f, const struct tq_group *g)
 	snprintf(action, sizeof(action), "open group %s: %s", g->name, list);
 	tooldb_log(f->t.db, true, f->t.user, action);
 	printf("opening group %s for free access\n", g->name);
-	toolctx_poke(c);
+	toolctx_poke(&f->t);
 	bad = await(f, &l, sel, MASQ_OPENED, MASQ_FREE);
 	rc = bad ? -1 : 0;
 out:
@@ -359,7 +359,7 @@ static int adm(struct fw *f, const char *arg)
 		snprintf(action, sizeof(action), "adm %s", l.h[i]);
 		tooldb_log(f->t.db, true, f->t.user, action);
 	}
-	toolctx_poke(c);
+	toolctx_poke(&f->t);
 	if (await(f, &l, sel, MASQ_OPENED, MASQ_ADMIN))
 		rc = -1;
 out:
@@ -409,7 +409,7 @@ static int cls(struct fw *f, const char *arg)
 		rc = -1;
 		goto out;
 	}
-	toolctx_poke(c);
+	toolctx_poke(&f->t);
 	if (await(f, &l, sel, MASQ_CLOSED, MASQ_PAID))
 		rc = -1;
 out:

@@ -188,7 +188,7 @@ static int close_host(struct oh *o)
 		say(o, "database error: %s", db_error(o->t.db));
 		return -1;
 	}
-	toolctx_poke(o->t.conf);
+	toolctx_poke(&o->t);
 	rc = tooldb_wait(o->t.db, gw, o->host, MASQ_CLOSED,
 			 toolctx_ack_timeout_ms(o->t.conf), NULL);
 	tooldb_masq_delete(o->t.db, gw, o->host, o->name);
@@ -370,7 +370,7 @@ int main(int argc, char **argv)
 		say(&o, "database error: %s", db_error(o.t.db));
 		goto fail;
 	}
-	toolctx_poke(conf);
+	toolctx_poke(&o.t);
 	rc = tooldb_wait(o.t.db, conf->gateway, o.host, MASQ_OPENED,
 			 toolctx_ack_timeout_ms(conf), &m);
 	if (rc == TOOLDB_WAIT_TIMEOUT) {

@@ -16,6 +16,8 @@
 
 extern char **environ;
 
+static int wake_connect(const struct tq_conf *conf);
+
 static bool env_keep(const char *e)
 {
 	return strncmp(e, "TERM=", 5) == 0 || strncmp(e, "LANG=", 5) == 0 ||
@@ -84,6 +86,7 @@ int toolctx_init(struct tool_ctx *t, const char *prog, const char *config,
 	const char *env;
 
 	memset(t, 0, sizeof(*t));
+	t->wake_fd = -1;
 	t->prog = prog;
 	t->uid = getuid();
 	t->gid = getgid();
@@ -119,12 +122,15 @@ int toolctx_init(struct tool_ctx *t, const char *prog, const char *config,
 
 void toolctx_free(struct tool_ctx *t)
 {
+	if (t->wake_fd >= 0)
+		close(t->wake_fd);
 	if (t->db)
 		db_free(t->db);
 	if (t->conf)
 		conf_free(t->conf);
 	free(t->conf_path);
 	memset(t, 0, sizeof(*t));
+	t->wake_fd = -1;
 }
 
 void toolctx_drop(struct tool_ctx *t, bool keep_saved)
@@ -157,6 +163,8 @@ int toolctx_connect(struct tool_ctx *t, enum db_account acct,
 	t->acct = acct;
 	t->db = db_new(t->conf, acct);
 	rc = db_connect(t->db);
+	if (t->wake_fd < 0)
+		t->wake_fd = wake_connect(t->conf);
 	toolctx_drop(t, keep_saved);
 	if (rc != 0)
 		return tq_err(err, errlen, "cannot connect to the database: %s",
@@ -185,23 +193,61 @@ int toolctx_reconnect(struct tool_ctx *t, char *err, size_t errlen)
 	return 0;
 }
 
-void toolctx_poke(const struct tq_conf *conf)
+/* A datagram socket connected to the wake-up socket, or -1.  The path's
+ * permissions are checked at connect(), so this runs with the group. */
+static int wake_connect(const struct tq_conf *conf)
 {
 	struct sockaddr_un sa;
 	int fd;
 
 	if (!conf->wakeup || !*conf->wakeup ||
 	    strlen(conf->wakeup) >= sizeof(sa.sun_path))
-		return;
+		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, conf->wakeup, strlen(conf->wakeup));
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* (Re)connect, with the group if we still may take it back. */
+static void wake_reconnect(struct tool_ctx *t)
+{
+	bool regain = t->setgid && t->dropped && t->keep_saved;
+
+	if (t->wake_fd >= 0)
+		close(t->wake_fd);
+	t->wake_fd = -1;
+	if (t->setgid && t->dropped && !regain)
 		return;
-	(void)sendto(fd, "w", 1, MSG_DONTWAIT, (struct sockaddr *)&sa,
-		     sizeof(sa));
-	close(fd);
+	if (regain && setegid(t->sgid) != 0)
+		return;
+	t->wake_fd = wake_connect(t->conf);
+	if (regain && setegid(t->gid) != 0) {
+		fprintf(stderr, "%s: cannot drop group privileges: %s\n",
+			t->prog, strerror(errno));
+		exit(1);
+	}
+}
+
+void toolctx_poke(struct tool_ctx *t)
+{
+	if (t->wake_fd < 0)
+		wake_reconnect(t);
+	if (t->wake_fd < 0)
+		return;
+	if (send(t->wake_fd, "w", 1, MSG_DONTWAIT) < 0 && errno != EAGAIN) {
+		/* The daemon restarted: its socket is a new one. */
+		wake_reconnect(t);
+		if (t->wake_fd >= 0)
+			(void)send(t->wake_fd, "w", 1, MSG_DONTWAIT);
+	}
 }
 
 int toolctx_ack_timeout_ms(const struct tq_conf *conf)

@@ -44,6 +44,7 @@ struct tool_ctx {
 	struct tq_conf *conf;
 	struct db *db;
 	enum db_account acct;
+	int wake_fd;		/* connected to conf->wakeup, or -1 */
 };
 
 /* Whitelist the environment if the process is setgid/setuid and the real
@@ -77,8 +78,12 @@ int toolctx_reconnect(struct tool_ctx *t, char *err, size_t errlen);
 void toolctx_drop(struct tool_ctx *t, bool keep_saved);
 
 /* Send one datagram to conf->wakeup so the daemon acts at once.  Failure
- * is not an error: the daemon polls anyway. */
-void toolctx_poke(const struct tq_conf *conf);
+ * is not an error: the daemon polls anyway.  The socket may be writable
+ * by the setgid group only (tcpquotad makes it 0660 root:tcpquota), so
+ * toolctx_connect() connects it before the group is dropped; openhost
+ * (keep_saved) regains the group briefly to reconnect after a daemon
+ * restart. */
+void toolctx_poke(struct tool_ctx *t);
 
 /* Timeout for the daemon's acknowledgement, milliseconds:
  * max(3 * period, 5) seconds. */

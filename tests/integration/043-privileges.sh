@@ -186,6 +186,15 @@ screen() { as tqalice tmux -S "$SOCK" capture-pane -p -t "$1"; }
 on_screen() { screen "$1" | grep -q -- "$2"; }
 rc_of() { cat "$TQ_TMP/pty/$1.rc" 2>/dev/null; }
 
+# The daemon's wake-up socket is writable by the tools' group only.
+socat -u UNIX-RECV:"$TQ_TMP/wakeup.sock",unlink-early \
+	OPEN:"$TQ_TMP/pokes",creat,append 2>/dev/null &
+POKER=$!
+at_exit "kill $POKER 2>/dev/null"
+wait_for 5 test -S "$TQ_TMP/wakeup.sock"
+chgrp tqtools "$TQ_TMP/wakeup.sock"
+chmod 0660 "$TQ_TMP/wakeup.sock"
+
 pty_session s1 || fail "tmux session"
 utmp_add /run/utmp 7 "$PTY_PID" tqalice "$PTY_LINE" 198.18.1.10 198.18.1.10
 pty_go s1
@@ -193,6 +202,8 @@ check "pty: alice's own host opens from her utmp record" \
 	wait_for 5 on_screen s1 "^198.18.1.10 opened for tqalice.$"
 check "pty: the status line appears" \
 	wait_for 5 on_screen s1 "^balance 600 s (1.00 SEK)  charged 0 polls  0 connections  \[Enter closes\]"
+check "pty: openhost poked the daemon (socket 0660 root:tqtools)" \
+	test -s "$TQ_TMP/pokes"
 expect_eq "pty: the row is hers" "tqalice 1 0" \
 	"$(q "SELECT name, open, free FROM masq WHERE host = '198.18.1.10'")"
 ohpid=$(pgrep -u tqalice -x openhost | head -n 1)
