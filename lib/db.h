@@ -44,6 +44,7 @@ const char *db_error(const struct db *db);
  * Generic prepared statements.  types has one letter per parameter:
  *   's' const char *   (NULL binds SQL NULL)
  *   'l' long long
+ *   'u' unsigned long long
  *   'i' int
  *   'd' double
  * Result cells reach the callback as NUL-terminated strings (NULL for SQL
@@ -60,6 +61,10 @@ int db_commit(struct db *db);
 int db_rollback(struct db *db);
 /* 1 if the last error was a duplicate key, else 0. */
 int db_last_dup(const struct db *db);
+/* Statements sent to the server since db_new() (executions, prepares,
+ * transaction control, connects): what a benchmark reports as round
+ * trips. */
+uint64_t db_round_trips(const struct db *db);
 /* Check a user name: 1..DB_NAME_CHARS characters of valid UTF-8, no
  * control characters.  0, or -1 with a message in err. */
 int db_check_name(const char *name, char *err, size_t errlen);
