@@ -29,5 +29,9 @@ size_t journal_pending(struct journal *j, const struct db_poll **out);
 /* Mark the entry with this id applied; the file is compacted once nothing
  * is pending.  0 / -1. */
 int journal_ack(struct journal *j, uint64_t id);
+/* Bytes of damaged records skipped or truncated by journal_open(). */
+size_t journal_dropped(const struct journal *j);
+/* Current size of the file in bytes (header included). */
+size_t journal_file_size(const struct journal *j);
 
 #endif
