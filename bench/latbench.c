@@ -3,7 +3,8 @@
  *   latbench -c CONF -H HOST -u USER -s SERVER [-p PORT] [-n COUNT]
  *            [-N] [-l LABEL]
  *
- * Runs in the LAN host's namespace (the database and the daemon's wake-up
+ * Writes with the tools' database account, as openhost does.  Runs in
+ * the LAN host's namespace (the database and the daemon's wake-up
  * socket are UNIX sockets, reachable from any namespace).  COUNT times:
  *   open:  write the masq row (open = 2) as openhost does, poke the wake-up
  *          socket (not with -N), then try a fresh TCP connect to SERVER
@@ -170,7 +171,7 @@ int main(int argc, char **argv)
 		inet_pton(AF_INET, server, &s4->sin_addr);
 		srvlen = sizeof(*s4);
 	}
-	db = db_new(conf, DB_DAEMON);
+	db = db_new(conf, DB_TOOL);	/* the account openhost uses */
 	if (db_connect(db) < 0) {
 		fprintf(stderr, "latbench: %s\n", db_error(db));
 		return 1;

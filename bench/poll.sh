@@ -62,11 +62,12 @@ _poll_cpu_us() {
 }
 
 poll_bench() {
-	local n users ct pr ns i conf idle c0 c1 hwm took
+	local n users ct pr ns i conf idle c0 c1 hwm took per
+	# The smoke run uses period 1 so that it takes seconds, not minutes.
 	if [ "$MODE" = full ]; then
-		users=1000; ct=500000; idle=30
+		users=1000; ct=500000; idle=30; per=5
 	else
-		users=20; ct=2000; idle=2
+		users=20; ct=2000; idle=2; per=1
 	fi
 	mdb_start || { meta "poll not-measured (MariaDB did not start)"; return 1; }
 	_poll_rows "$users" | mdb_sql "$(cat)" || return 1
@@ -83,7 +84,7 @@ poll_bench() {
 	TQD_DIR=$TQ_TMP/poll
 	mkdir -p "$TQD_DIR"
 	conf=$TQD_DIR/tcpquota.conf
-	TQD_GATEWAY=bench TQD_PERIOD=5 TQD_HB=1000000 \
+	TQD_GATEWAY=bench TQD_PERIOD=$per TQD_HB=1000000 \
 		TQD_NETWORK="$(_poll_network)" tqd_write "$conf"
 	log "poll: tqd_poll in-process, $users users / $users open hosts"
 	res "${pr[@]}" "$BB/pollbench" -c "$conf" -t "$users" -r 10 \
@@ -101,7 +102,7 @@ poll_bench() {
 	# --- the real daemon there: peak RSS, its own poll times ------------
 	log "poll: tcpquotad at $ct entries"
 	tqd_start "$ns" "$conf" || return 1
-	tqd_wait_polls 2 || return 1
+	TQD_PERIOD=$per tqd_wait_polls 2 || return 1
 	hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$TQD_PID/status")
 	took=$(sed -n 's/.*poll took \([0-9]*\) us.*/\1/p' "$TQD_LOG" |
 		sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
@@ -116,8 +117,8 @@ poll_bench() {
 	TQD_DIR=$TQ_TMP/lat
 	mkdir -p "$TQD_DIR"
 	conf=$TQD_DIR/tcpquota.conf
-	TQD_GATEWAY=gw1 TQD_PERIOD=5 TQD_HB=1000 tqd_write "$conf"
-	TQD_PERIOD=5 tqd_start "$LAB_GW" "$conf" || return 1
+	TQD_GATEWAY=gw1 TQD_PERIOD=$per TQD_HB=1000 tqd_write "$conf"
+	TQD_PERIOD=$per tqd_start "$LAB_GW" "$conf" || return 1
 	log "poll: idle CPU of tcpquotad over $idle s"
 	c0=$(_poll_cpu_us "$TQD_PID")
 	sleep "$idle"
