@@ -43,7 +43,7 @@
 #define J_RECHDR 12
 #define J_MAXPAYLOAD (16u << 20)
 #define J_MAXDEBITS ((J_MAXPAYLOAD - 28) / 10)
-#define J_REWRITE_MIN (1 << 20)
+#define J_REWRITE_MIN (256 << 10)
 
 struct jentry {
 	size_t bytes;		/* size of its record */
