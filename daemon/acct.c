@@ -401,10 +401,11 @@ int acct_poll(const struct acct_in *in, struct acct_out *out)
 			continue;
 		if (m->free == MASQ_PAID) {
 			for (k = 0; k < out->n_cuts; k++) {
-				if (strcmp(out->cuts[k].name, m->name))
+				const struct acct_cut *c = &out->cuts[k];
+
+				if (strcmp(c->name, m->name))
 					continue;
-				row_drop(r, m,
-					 out->cuts[k].reason == ACCT_CUT_NO_QUOTA ?
+				row_drop(r, m, c->reason == ACCT_CUT_NO_QUOTA ?
 					 "cut off: no quota" :
 					 "cut off: not allowed");
 				break;

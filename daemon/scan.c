@@ -447,7 +447,8 @@ static bool proto_has_ports(unsigned proto)
 
 /* Does the field at p start with the literal key s (including '=')? */
 #define HAS(p, e, s) \
-	((size_t)((e) - (p)) >= sizeof(s) - 1 && !memcmp((p), (s), sizeof(s) - 1))
+	((size_t)((e) - (p)) >= sizeof(s) - 1 && \
+	 !memcmp((p), (s), sizeof(s) - 1))
 #define KEY(p, kl, s) ((kl) == sizeof(s) - 1 && !memcmp((p), (s), (kl)))
 
 /* One conntrack line into *c.  0, or -1 if malformed or truncated.

@@ -21,7 +21,8 @@ static const char CONF[] =
 	"          free_users = [ \"free\", \"teacher\" ]; };\n"
 	"rates = { default = 2; tariffs = ( { days = \"mon-fri\";\n"
 	"          from = \"08:00\"; to = \"18:00\"; rate = 4; } ); };\n"
-	"free_access = { days = \"mon-fri\"; from = \"08:00\"; to = \"18:00\"; };\n";
+	"free_access = { days = \"mon-fri\"; from = \"08:00\";\n"
+	"                to = \"18:00\"; };\n";
 
 static struct tq_conf *conf;
 
@@ -897,8 +898,9 @@ static void test_tariffs(void)
 	{
 		struct tq_conf *saved = conf, *c = load(
 			"daemon = { period = 30; };\n"
-			"rates = { default = 0.1; tariffs = ( { days = \"sat,sun\";"
-			" from = \"22:00\"; to = \"06:00\"; rate = 1.5; } ); };\n");
+			"rates = { default = 0.1; tariffs = ( {\n"
+			"  days = \"sat,sun\"; from = \"22:00\";\n"
+			"  to = \"06:00\"; rate = 1.5; } ); };\n");
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 		conf = c;

@@ -418,23 +418,46 @@ static void test_conntrack_forms(void)
 	struct scan_stats st = { 0 };
 	FILE *f = mem(
 		/* compressed IPv6 (not what the kernel prints) is accepted */
-		"ipv6     10 udp      17 20 src=2001:db8:1::10 dst=2001:db8:2::53 sport=5000 dport=53 packets=1 bytes=80 src=2001:db8:2::53 dst=2001:db8:1::10 sport=53 dport=5000 packets=1 bytes=120 mark=0 zone=0 use=2\n"
+		"ipv6     10 udp      17 20 src=2001:db8:1::10 "
+		"dst=2001:db8:2::53 sport=5000 dport=53 packets=1 bytes=80 "
+		"src=2001:db8:2::53 dst=2001:db8:1::10 sport=53 dport=5000 "
+		"packets=1 bytes=120 mark=0 zone=0 use=2\n"
 		/* offloaded: no timeout field; flags; secctx and delta-time */
-		"ipv4     2 tcp      6 ESTABLISHED src=198.18.1.10 dst=198.19.0.100 sport=1 dport=2 packets=10 bytes=1000 src=198.19.0.100 dst=198.18.1.10 sport=2 dport=1 packets=20 bytes=2000 [OFFLOAD] mark=7 secctx=system_u:object_r:unlabeled_t:s0 zone=3 delta-time=12 use=1\n"
+		"ipv4     2 tcp      6 ESTABLISHED src=198.18.1.10 "
+		"dst=198.19.0.100 sport=1 dport=2 packets=10 bytes=1000 "
+		"src=198.19.0.100 dst=198.18.1.10 sport=2 dport=1 "
+		"packets=20 bytes=2000 [OFFLOAD] mark=7 "
+		"secctx=system_u:object_r:unlabeled_t:s0 zone=3 "
+		"delta-time=12 use=1\n"
 		/* gre keys, unknown to us, ignored */
-		"ipv4     2 gre      47 170 timeout=180, stream_timeout=180 src=198.18.1.10 dst=198.19.0.9 srckey=0x0 dstkey=0x0 src=198.19.0.9 dst=198.18.1.10 srckey=0x0 dstkey=0x0 [ASSURED] mark=0 zone=0 use=2\n"
+		"ipv4     2 gre      47 170 timeout=180, stream_timeout=180 "
+		"src=198.18.1.10 dst=198.19.0.9 srckey=0x0 dstkey=0x0 "
+		"src=198.19.0.9 dst=198.18.1.10 srckey=0x0 dstkey=0x0 "
+		"[ASSURED] mark=0 zone=0 use=2\n"
 		/* mapped IPv6 becomes IPv4 */
-		"ipv6     10 tcp      6 100 ESTABLISHED src=0000:0000:0000:0000:0000:ffff:c612:010a dst=2001:0db8:0002:0000:0000:0000:0000:0100 sport=3 dport=4 src=2001:0db8:0002:0000:0000:0000:0000:0100 dst=0000:0000:0000:0000:0000:ffff:c612:010a sport=4 dport=3 mark=0 zone=0 use=2\n"
+		"ipv6     10 tcp      6 100 ESTABLISHED "
+		"src=0000:0000:0000:0000:0000:ffff:c612:010a "
+		"dst=2001:0db8:0002:0000:0000:0000:0000:0100 sport=3 "
+		"dport=4 src=2001:0db8:0002:0000:0000:0000:0000:0100 "
+		"dst=0000:0000:0000:0000:0000:ffff:c612:010a sport=4 "
+		"dport=3 mark=0 zone=0 use=2\n"
 		/* something after use= : truncated or unknown layout */
-		"ipv4     2 udp      17 20 src=198.18.1.10 dst=198.19.0.53 sport=5 dport=53 src=198.19.0.53 dst=198.18.1.10 sport=53 dport=5 mark=0 use=2 extra\n"
+		"ipv4     2 udp      17 20 src=198.18.1.10 dst=198.19.0.53 "
+		"sport=5 dport=53 src=198.19.0.53 dst=198.18.1.10 sport=53 "
+		"dport=5 mark=0 use=2 extra\n"
 		/* three tuples */
-		"ipv4     2 unknown  50 20 src=198.18.1.10 dst=198.19.0.53 src=198.19.0.53 dst=198.18.1.10 src=198.19.0.53 dst=198.18.1.10 use=2\n"
+		"ipv4     2 unknown  50 20 src=198.18.1.10 dst=198.19.0.53 "
+		"src=198.19.0.53 dst=198.18.1.10 src=198.19.0.53 "
+		"dst=198.18.1.10 use=2\n"
 		/* leading zeros in a dotted quad, 4 digits */
-		"ipv4     2 unknown  50 20 src=198.18.1.0010 dst=198.19.0.53 src=198.19.0.53 dst=198.18.1.10 use=2\n"
+		"ipv4     2 unknown  50 20 src=198.18.1.0010 "
+		"dst=198.19.0.53 src=198.19.0.53 dst=198.18.1.10 use=2\n"
 		/* l4 protocol out of range */
-		"ipv4     2 unknown  256 20 src=198.18.1.10 dst=198.19.0.53 src=198.19.0.53 dst=198.18.1.10 use=2\n"
+		"ipv4     2 unknown  256 20 src=198.18.1.10 dst=198.19.0.53 "
+		"src=198.19.0.53 dst=198.18.1.10 use=2\n"
 		/* no reply tuple at all */
-		"ipv4     2 unknown  50 20 src=198.18.1.10 dst=198.19.0.53 use=2\n");
+		"ipv4     2 unknown  50 20 src=198.18.1.10 dst=198.19.0.53 "
+		"use=2\n");
 
 	CU_ASSERT_EQUAL(scan_conntrack(f, collect_ct, &v, &st), 0);
 	fclose(f);
