@@ -208,7 +208,7 @@ static int read_password(struct db *db, char *pw, size_t len)
 
 int db_connect(struct db *db)
 {
-	char pw[1024], where[320];
+	char pw[1024], where[320], init[80];
 	unsigned long long ext = 0;
 	my_bool off = 0;
 	MYSQL *ok;
@@ -234,6 +234,11 @@ int db_connect(struct db *db)
 	mysql_options(db->my, MYSQL_OPT_WRITE_TIMEOUT, &db->timeout);
 	mysql_options(db->my, MYSQL_OPT_RECONNECT, &off);
 	mysql_options(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/* A lock wait must end before the client's read timeout does.  (SET
+	 * cannot be prepared; the number is the configuration's, 1..300.) */
+	snprintf(init, sizeof(init), "SET SESSION innodb_lock_wait_timeout"
+		 " = %u", db->timeout);
+	mysql_options(db->my, MYSQL_INIT_COMMAND, init);
 	db->round_trips++;
 	ok = mysql_real_connect(db->my, *db->socket ? NULL : db->host,
 				db->user, *pw ? pw : NULL, db->name,
@@ -255,10 +260,6 @@ int db_connect(struct db *db)
 		db->bulk = ext & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32);
 	else
 		db->bulk = false;
-	/* A lock wait must end before the client's read timeout does. */
-	if (db_exec(db, "SET SESSION innodb_lock_wait_timeout = ?", "i",
-		    (int)db->timeout) < 0)
-		return -1;
 	return 0;
 }
 
@@ -409,7 +410,7 @@ static int bind_va(struct db *db, struct params *p, const char *types,
 /* Prepare (cached), bind and execute.  The statement, or NULL. */
 static MYSQL_STMT *run(struct db *db, const char *sql, struct params *p)
 {
-	unsigned long one = 1;
+	unsigned int zero = 0;
 	MYSQL_STMT *st;
 	int tries;
 
@@ -424,7 +425,8 @@ static MYSQL_STMT *run(struct db *db, const char *sql, struct params *p)
 			db->last_errno = 0;
 			return NULL;
 		}
-		mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &one);
+		/* 0: plain execution (1 would mean an array of one). */
+		mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &zero);
 		if (p->n && mysql_stmt_bind_param(st, p->b)) {
 			fail_stmt(db, st, "binding parameters");
 			return NULL;
@@ -797,7 +799,7 @@ static int bulk_exec(struct db *db, const char *sql, unsigned nrows,
 {
 	MYSQL_BIND b[DB_MAX_PARAMS];
 	MYSQL_STMT *st;
-	unsigned j, r, one = 1, step, size;
+	unsigned j, r, step, size;
 
 	if (nrows == 0)
 		return 0;
@@ -812,7 +814,7 @@ static int bulk_exec(struct db *db, const char *sql, unsigned nrows,
 	}
 	step = db->bulk ? nrows : 1;
 	for (r = 0; r < nrows; r += step) {
-		size = db->bulk ? nrows : one;
+		size = db->bulk ? nrows : 0;
 		memset(b, 0, sizeof(b));
 		for (j = 0; j < ncols; j++) {
 			const struct col *c = &cols[j];
@@ -849,7 +851,7 @@ static int bulk_exec(struct db *db, const char *sql, unsigned nrows,
 		if (mysql_stmt_execute(st) != 0)
 			return fail_stmt(db, st, sql);
 	}
-	size = 1;
+	size = 0;
 	mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size);
 	return 0;
 }
