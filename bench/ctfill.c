@@ -4,10 +4,16 @@
  *
  *   ctfill [-n ENTRIES] [-H HOSTS] [-6 PCT] [-l PCT] [-t TIMEOUT] [-q]
  *   ctfill -D [-n EXPECTED]
+ *   ctfill -E COUNT
  *
  * -D dumps the table instead (IPv4 and IPv6, 32 KiB reads, messages
  * counted, nothing parsed): the floor of any netlink reader.  With -n it
  * fails unless exactly EXPECTED entries came back.
+ *
+ * -E listens to conntrack NEW and DESTROY events until COUNT arrived and
+ * prints "events N cpu_us C" (C = this process's CPU time from the first
+ * event on): what keeping connection counts from events costs per event.
+ * It prints "ready" on stderr once subscribed.
  *
  * Entry k comes from LAN host k % HOSTS (198.18.0.0/16, or 2001:db8:1::/48
  * for the IPv6 share), source port 1024 + k / HOSTS, to a "WAN" address in
@@ -203,6 +209,65 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double cpu_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+/* Count NEW and DESTROY events, as a daemon keeping per-host connection
+ * counts would receive them (attributes walked, nothing else). */
+static volatile unsigned sink;
+
+static int events(unsigned long want)
+{
+	static char rbuf[1 << 16];
+	struct mnl_socket *nl;
+	unsigned long n = 0;
+	int rcv = 32 << 20, one = 1;
+	double c0 = 0;
+
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl || mnl_socket_bind(nl, (1 << (NFNLGRP_CONNTRACK_NEW - 1)) |
+				   (1 << (NFNLGRP_CONNTRACK_DESTROY - 1)),
+				   MNL_SOCKET_AUTOPID) < 0) {
+		perror("ctfill: netlink events");
+		return 1;
+	}
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE,
+		   &rcv, sizeof(rcv));
+	mnl_socket_setsockopt(nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	fprintf(stderr, "ready\n");
+	while (n < want) {
+		ssize_t r = mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf));
+		const struct nlmsghdr *m;
+		int len;
+
+		if (r < 0) {
+			perror("ctfill: recv");
+			return 1;
+		}
+		if (n == 0)
+			c0 = cpu_now_us();
+		len = (int)r;
+		for (m = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(m, len);
+		     m = mnl_nlmsg_next(m, &len)) {
+			const struct nlattr *a;
+			unsigned k = 0;
+
+			mnl_attr_for_each(a, m, sizeof(struct nfgenmsg))
+				k += mnl_attr_get_type(a);
+			sink += k;
+			n++;
+		}
+	}
+	printf("events %lu cpu_us %.0f\n", n, cpu_now_us() - c0);
+	mnl_socket_close(nl);
+	return 0;
+}
+
 /* The netlink floor: a dump read and thrown away. */
 static int dump(long expect)
 {
@@ -267,7 +332,8 @@ static int dump(long expect)
 static void usage(void)
 {
 	fprintf(stderr, "usage: ctfill [-n ENTRIES] [-H HOSTS] [-6 PCT] "
-		"[-l PCT] [-t TIMEOUT] [-q]\n       ctfill -D [-n EXPECTED]\n");
+		"[-l PCT] [-t TIMEOUT] [-q]\n       ctfill -D [-n EXPECTED]\n"
+		"       ctfill -E COUNT\n");
 	exit(2);
 }
 
@@ -281,15 +347,17 @@ int main(int argc, char **argv)
 	uint32_t seq = 1;
 	int opt, one = 1, rcv = 4 << 20;
 	bool quiet = false, dumping = false, nset = false;
+	unsigned long nev = 0;
 	double t0;
 
-	while ((opt = getopt(argc, argv, "n:H:6:l:t:qD")) != -1) {
+	while ((opt = getopt(argc, argv, "n:H:6:l:t:qDE:")) != -1) {
 		switch (opt) {
 		case 'n':
 			f.n = strtoul(optarg, NULL, 10);
 			nset = true;
 			break;
 		case 'D': dumping = true; break;
+		case 'E': nev = strtoul(optarg, NULL, 10); break;
 		case 'H': f.hosts = strtoul(optarg, NULL, 10); break;
 		case '6': f.pct6 = (unsigned)atoi(optarg); break;
 		case 'l': f.pctlocal = (unsigned)atoi(optarg); break;
@@ -300,6 +368,8 @@ int main(int argc, char **argv)
 	}
 	if (dumping)
 		return dump(nset ? (long)f.n : -1);
+	if (nev)
+		return events(nev);
 	if (f.hosts == 0 || f.hosts > 60000 || f.pct6 > 100 ||
 	    f.pctlocal > 100 || f.n / f.hosts >= 64000)
 		usage();

@@ -114,6 +114,13 @@ for my $n (@sizes) {
 	print "\n";
 }
 
+for my $l (sort grep { /^events\/\d+$/ } keys %r) {
+	my $x = $r{$l};
+	printf "Conntrack events: a libmnl listener spent %s ms CPU on %d NEW + "
+	     . "DESTROY events, %.2f µs per event (`ctfill -E`).\n\n",
+	     ms($x->{cpu_med}), $x->{events}, $x->{cpu_med} / $x->{events};
+}
+
 # ---- firewall ----
 my @fsz = sort { $a <=> $b } map { /^nftb_create\/(\d+)$/ ? $1 : () } keys %r;
 if (@fsz) {

@@ -140,6 +140,30 @@ part_scan() {
 		meta "scan/$n rss_procfs_kib=$("${pr[@]}" /usr/bin/time -f %M "$BB/scanbench" procfs -r 1 -w 0 -q 2>&1 >/dev/null | tail -n 1)"
 	done
 	ip netns exec "$ns" conntrack -F >/dev/null 2>&1
+
+	# What keeping connection counts from NEW/DESTROY events would cost:
+	# a listener's CPU per event while n entries come and go.
+	n=${SCAN_SIZES%% *}; n=${n%%:*}
+	[ "$MODE" = full ] && n=100000
+	log "scan: conntrack events for $n entries created and flushed"
+	local evout=$TQ_TMP/events.out evpid cpu_us
+	ip netns exec "$ns" "$BB/ctfill" -E $((2 * n)) >"$evout" 2>&1 &
+	evpid=$!
+	wait_for 5 grep -q ready "$evout"
+	ip netns exec "$ns" "$BB/ctfill" -n "$n" -H 2000 -q
+	ip netns exec "$ns" conntrack -F >/dev/null 2>&1
+	if wait_for 20 grep -q '^events' "$evout"; then
+		cpu_us=$(awk '/^events/ { print $4 }' "$evout")
+		echo "RES events/$n n=1 wall_med=0 wall_min=0 wall_max=0 cpu_med=$cpu_us cpu_min=$cpu_us cpu_max=$cpu_us wall_p99=0 events=$((2 * n))" |
+			tee -a "$RES" >&2
+	else
+		echo "bench: the event listener did not see $((2 * n)) events" >&2
+		meta "failed events/$n"
+		BENCH_FAILED=$((BENCH_FAILED + 1))
+	fi
+	kill "$evpid" 2>/dev/null
+	wait "$evpid" 2>/dev/null
+	return 0
 }
 
 # ---- 2. firewall updates ----------------------------------------------------
