@@ -107,7 +107,8 @@ struct acct_row {
 };
 
 struct acct_debit {
-	const char *name;	/* points into the input */
+	const char *name;	/* points into the input: a row's or a
+				 * local's name, or conf->free_users[0] */
 	long long amount;
 };
 
