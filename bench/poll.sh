@@ -75,12 +75,17 @@ poll_bench() {
 	# --- A: tqd_poll in-process, 1000 users / 1000 hosts -------------
 	bench_ns poll; ns=$BENCH_NS
 	pr=(ip netns exec "$ns")
-	ip -n "$ns" link add dummy0 type dummy
-	ip -n "$ns" link set dummy0 up
+	# A veth pair with both ends here: the datagrams leave through v0
+	# to a static neighbour and are dropped by v1 (not its MAC), after
+	# conntrack confirmed them.  (No dummy driver on every kernel.)
+	ip -n "$ns" link add v0 type veth peer name v1
+	ip -n "$ns" link set v0 up
+	ip -n "$ns" link set v1 up
 	for ((i = 0; i < users; i++)); do
-		echo "addr add $(_poll_host "$i")/32 dev dummy0"
+		echo "addr add $(_poll_host "$i")/32 dev v0"
 	done | ip -n "$ns" -batch - || return 1
-	ip -n "$ns" route add 198.19.128.0/17 dev dummy0
+	ip -n "$ns" route add 198.19.128.0/17 dev v0
+	ip -n "$ns" neigh add 198.19.200.1 lladdr 02:00:00:00:00:01 dev v0
 	TQD_DIR=$TQ_TMP/poll
 	mkdir -p "$TQD_DIR"
 	conf=$TQD_DIR/tcpquota.conf

@@ -6,7 +6,7 @@
  * table reconciled with masq) without its event loop, then calls tqd_poll()
  * RUNS times and reports wall and CPU time per poll.  Before every poll it
  * sends one UDP datagram from each of HOSTS source addresses 198.18.1.0,
- * 198.18.1.1, ... (the caller put them on a dummy interface, with a route
+ * 198.18.1.1, ... (the caller put them on a veth interface, with a route
  * for 198.19.128.0/17 into it) to 198.19.200.1, so those hosts' conntrack
  * entries carry fresh traffic and their users are charged, as in a busy
  * poll.
