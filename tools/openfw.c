@@ -183,6 +183,7 @@ static int await(struct fw *f, const struct hostlist *l, const bool *mine,
 		bad++;
 		if (rc == TOOLDB_WAIT_GONE) {
 			printf("%s: refused by tcpquotad\n", l->h[i]);
+			tooldb_masq_delete(f->t.db, gw, l->h[i], f->free_name);
 		} else if (rc == TOOLDB_WAIT_TIMEOUT) {
 			printf("%s: tcpquotad is not answering (is it "
 			       "running?)\n", l->h[i]);

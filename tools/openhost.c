@@ -379,6 +379,7 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	if (rc == TOOLDB_WAIT_GONE) {
+		tooldb_masq_delete(o.t.db, conf->gateway, o.host, o.name);
 		r = refusal(&o, why, sizeof(why), &dberr);
 		say(&o, "the daemon refused to open %s%s%s", o.host,
 		    r ? ": " : "", r ? r : "");

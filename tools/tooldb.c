@@ -164,6 +164,9 @@ int tooldb_wait(struct db *db, const char *gw, const char *host, int want,
 			*last = m;
 		if (m.open == want)
 			return TOOLDB_WAIT_OK;
+		/* An open request answered with "closed" is a refusal too. */
+		if (want == MASQ_OPENED && m.open == MASQ_CLOSED)
+			return TOOLDB_WAIT_GONE;
 		if (tq_now_us() >= end)
 			return TOOLDB_WAIT_TIMEOUT;
 		toolctx_sleep_ms(50);

@@ -60,7 +60,8 @@ long long tooldb_masq_list(struct db *db, const char *gw, const char *name,
 
 enum {
 	TOOLDB_WAIT_OK = 1,		/* the row reached the state */
-	TOOLDB_WAIT_GONE = 0,		/* the row vanished */
+	TOOLDB_WAIT_GONE = 0,		/* the row vanished (or an open
+					   request was answered with 0) */
 	TOOLDB_WAIT_TIMEOUT = 2,
 };
 

@@ -171,6 +171,17 @@ expect_eq "the daemon refused" \
 	"1 openhost: the daemon refused to open 198.18.1.10" "$RC $OUT"
 touch "$TQ_TMP/refuser.stop"; wait $REFUSER 2>/dev/null
 
+rm -f "$TQ_TMP/refuser.stop"
+( while [ ! -e "$TQ_TMP/refuser.stop" ]; do
+	mdb_sql "UPDATE masq SET open = 0 WHERE open = 2" >/dev/null 2>&1
+	sleep 0.1; done ) &
+REFUSER=$!
+run oh --user alice --host 198.18.1.10 </dev/null
+expect_eq "an open request answered with 0 is a refusal" \
+	"1 openhost: the daemon refused to open 198.18.1.10" "$RC $OUT"
+check "  and the row is removed" no_row 198.18.1.10
+touch "$TQ_TMP/refuser.stop"; wait $REFUSER 2>/dev/null
+
 t0=$SECONDS
 run oh --user alice --host 198.18.1.10 </dev/null
 expect_eq "no daemon: message" \
