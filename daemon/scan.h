@@ -84,7 +84,8 @@ void scan_agg_reset(struct scan_agg *g);
  * Usable directly as scan_sock_cb / scan_ct_cb with arg = g. */
 void scan_agg_sock(const struct scan_sock *s, void *g);
 void scan_agg_ct(const struct scan_ct *c, void *g);
-/* Totals for one source host; returns false (and zeroes) if none seen. */
+/* Totals for one source host; returns false (counts zeroed) if none seen.
+ * An IPv4-mapped IPv6 address finds the IPv4 host. */
 bool scan_agg_host(const struct scan_agg *g, const struct tq_addr *a,
 		   struct scan_host *out);
 /* All uids seen, in ascending uid order; valid until the next reset. */
