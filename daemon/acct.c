@@ -198,63 +198,60 @@ static bool row_changed(const struct acct_row *r)
 	       r->tic_dec || r->charged || r->set_cnts;
 }
 
-/* Requests, free hours and heartbeat of one row. */
-static void row_state(const struct ctx *x, const struct acct_masq *m,
-		      struct acct_row *r, bool free_hours, size_t *n_bad)
+/* Requests, free hours and heartbeat of one row.  Returns false for a
+ * malformed row (deleted, and not to be looked at any further). */
+static bool row_state(const struct ctx *x, const struct acct_masq *m,
+		      struct acct_row *r, bool free_hours)
 {
 	bool paid = m->free == MASQ_PAID;
 	const char *why = NULL;
 
 	if (!r->addr_ok) {
 		row_drop(r, m, "bad host");
-		(*n_bad)++;
-		return;
+		return false;
 	}
 	if (m->open < MASQ_CLOSED || m->open > MASQ_REQ_CLOSE) {
 		row_drop(r, m, "bad open code");
-		(*n_bad)++;
-		return;
+		return false;
 	}
 	if (m->free != MASQ_PAID && m->free != MASQ_FREE &&
 	    m->free != MASQ_ADMIN) {
 		row_drop(r, m, "bad free code");
-		(*n_bad)++;
-		return;
+		return false;
 	}
 	if (paid && (!m->name || !*m->name)) {
 		row_drop(r, m, "bad name");
-		(*n_bad)++;
-		return;
+		return false;
 	}
 	if (m->free == MASQ_FREE && !free_hours) {
 		row_drop(r, m, "outside free hours");
-		return;
+		return true;
 	}
 
 	switch (m->open) {
 	case MASQ_REQ_OPEN:
 		if (paid && !may_open(x, m->name, &why)) {
 			row_drop(r, m, why);
-			return;
+			return true;
 		}
 		r->fw_open = true;
 		r->set_open = true;
 		r->open = MASQ_OPENED;
 		r->why = "open request";
-		return;
+		return true;
 	case MASQ_REQ_CLOSE:
 		r->fw_close = m->in_firewall;
 		r->set_open = true;
 		r->open = MASQ_CLOSED;
 		r->why = "close request";
-		return;
+		return true;
 	}
 
 	/* open 1 or 0 */
 	if (paid) {
 		if (m->tic <= 1) {
 			row_drop(r, m, "tic expired");
-			return;
+			return true;
 		}
 		r->tic_dec = true;
 		r->why = "heartbeat";
@@ -266,6 +263,7 @@ static void row_state(const struct ctx *x, const struct acct_masq *m,
 		r->fw_close = true;
 		r->why = "repair";
 	}
+	return true;
 }
 
 /* ---- the poll --------------------------------------------------------- */
@@ -306,9 +304,10 @@ int acct_poll(const struct acct_in *in, struct acct_out *out)
 
 		r->idx = i;
 		r->addr_ok = addr_parse(m->host, &r->addr) == 0;
-		row_state(&x, m, r, free_hours, &out->n_bad_rows);
-		if (r->del && (r->why == NULL || !strncmp(r->why, "bad ", 4)))
+		if (!row_state(&x, m, r, free_hours)) {
+			out->n_bad_rows++;
 			continue;
+		}
 		/* Traffic since the last poll on a host that was open: its
 		 * payer is online, even if the row goes this poll. */
 		if (in->link_up && m->open == MASQ_OPENED &&

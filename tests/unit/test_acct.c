@@ -582,6 +582,7 @@ static void test_requests(void)
 	for (i = 0; i < out.n_rows; i++) {
 		CU_ASSERT_EQUAL(out.rows[i].idx, i);	/* by index */
 		CU_ASSERT_TRUE(out.rows[i].addr_ok);
+		CU_ASSERT_PTR_NOT_NULL(out.rows[i].why);
 	}
 	for (i = 0; i < ARRAY_SIZE(masq); i++) {
 		if (i == 1 || i == 2 || i == 6 || i == 7 || i == 10)
