@@ -245,7 +245,8 @@ appended() { [ "$(grep -c '^appended' "$1")" -ge "$2" ]; }
 wait_for 20 appended "$TQ_TMP/k.out" 60
 mdb_kill
 at=$(grep -c '^appended' "$TQ_TMP/k.out")
-wait_for 10 appended "$TQ_TMP/k.out" $((at + 30))
+check "client journals polls while the server is down" \
+	wait_for 10 appended "$TQ_TMP/k.out" $((at + 30))
 mdb_restart
 wait $pk; rk=$?
 expect_eq "client finished after the server came back" 0 "$rk"
