@@ -18,7 +18,9 @@
 
 /* ---- line reader ---------------------------------------------------- */
 
-#define LR_BUFSZ (16 * 1024)
+/* Large reads: the kernel's seq_file restarts its walk of the conntrack
+ * hash at every read(), so fewer, bigger reads are cheaper. */
+#define LR_BUFSZ (64 * 1024)
 
 enum { LR_EOF, LR_LINE, LR_LONG, LR_PARTIAL, LR_ERR };
 
