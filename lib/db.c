@@ -87,7 +87,9 @@ static bool conn_lost(unsigned e)
 
 static int fail(struct db *db, unsigned e, const char *what, const char *msg)
 {
-	snprintf(db->err, sizeof(db->err), "%s: %s", what,
+	/* what may be a statement's text: its start says which one. */
+	snprintf(db->err, sizeof(db->err), "%.100s%s: %s", what,
+		 strlen(what) > 100 ? "..." : "",
 		 msg && *msg ? msg : "unknown error");
 	db->last_errno = e;
 	if (conn_lost(e)) {
@@ -234,6 +236,12 @@ int db_connect(struct db *db)
 	mysql_options(db->my, MYSQL_OPT_WRITE_TIMEOUT, &db->timeout);
 	mysql_options(db->my, MYSQL_OPT_RECONNECT, &off);
 	mysql_options(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (!*db->socket) {
+		/* host/port means TCP, even for "localhost". */
+		unsigned proto = MYSQL_PROTOCOL_TCP;
+
+		mysql_options(db->my, MYSQL_OPT_PROTOCOL, &proto);
+	}
 	/* A lock wait must end before the client's read timeout does.  (SET
 	 * cannot be prepared; the number is the configuration's, 1..300.) */
 	snprintf(init, sizeof(init), "SET SESSION innodb_lock_wait_timeout"
@@ -275,8 +283,11 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql)
 		db->last_errno = CR_SERVER_GONE_ERROR;
 		return NULL;
 	}
+	/* The pointer finds the entry fast; the text must still match (a
+	 * caller's buffer may hold another statement by now). */
 	for (i = 0; i < db->n_cache; i++)
-		if (db->cache[i].key == sql) {
+		if (db->cache[i].key == sql &&
+		    strcmp(db->cache[i].sql, sql) == 0) {
 			c = &db->cache[i];
 			break;
 		}
