@@ -138,7 +138,7 @@ for i in $(seq 1 300); do many+=("bulk$i=2"); done
 ops=()
 for i in $(seq 1 50); do
 	q "INSERT INTO masq (gateway, host, name, open, tic) VALUES ('gwb', '198.18.2.$i', 'bulk$i', 1, 9)"
-	ops+=(--update "198.18.2.$i" tic,counter)
+	ops+=(--update "198.18.2.$i" "tic,counter")
 done
 rt1=$(dbt -g gwb apply 200 2 bulk1=2 --update 198.18.2.1 tic,counter)
 rt300=$(dbt -g gwb apply 201 600 "${many[@]}" "${ops[@]}")
