@@ -1,15 +1,21 @@
 /* test_tools.c - the tools' pure helpers: utmp lookup on crafted files,
  * money, JSON escaping, command splitting and argument parsing. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <utmpx.h>
 
+#include "conf.h"
 #include "tool.h"
+#include "toolctx.h"
 #include "tq_test.h"
+#include "util.h"
 
 /* ---- utmp ---- */
 
@@ -526,6 +532,97 @@ static void test_fw_parse(void)
 	CU_ASSERT_STRING_EQUAL(err, "room1: usage: [GROUP|HOST]");
 }
 
+/* ---- process context ---- */
+
+static void test_in_group(void)
+{
+	/* root is always an administrator. */
+	CU_ASSERT_TRUE(toolctx_in_group(0, "root", 0, "no-such-group-x"));
+	/* Membership through the primary group ... */
+	CU_ASSERT_TRUE(toolctx_in_group(65534, "nobody", 65534, "nogroup"));
+	/* ... and not otherwise. */
+	CU_ASSERT_FALSE(toolctx_in_group(65534, "nobody", 65534, "root"));
+	CU_ASSERT_FALSE(toolctx_in_group(65534, "nobody", 65534,
+					 "no-such-group-x"));
+	CU_ASSERT_FALSE(toolctx_in_group(65534, "nobody", 65534, ""));
+	CU_ASSERT_FALSE(toolctx_in_group(65534, "nobody", 65534, NULL));
+}
+
+static void test_ack_timeout(void)
+{
+	struct tq_conf *c = conf_defaults();
+
+	c->period = 1;
+	CU_ASSERT_EQUAL(toolctx_ack_timeout_ms(c), 5000);
+	c->period = 5;
+	CU_ASSERT_EQUAL(toolctx_ack_timeout_ms(c), 15000);
+	conf_free(c);
+}
+
+static void test_env_untouched(void)
+{
+	/* Not setgid: the environment is the caller's business. */
+	setenv("TQ_TEST_KEEP", "1", 1);
+	CU_ASSERT_FALSE(toolctx_sanitize_env());
+	CU_ASSERT_STRING_EQUAL(getenv("TQ_TEST_KEEP"), "1");
+	unsetenv("TQ_TEST_KEEP");
+}
+
+static int bind_dgram(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -1;
+	return fd;
+}
+
+static void test_poke(void)
+{
+	struct tool_ctx t;
+	char path[] = "/tmp/test_tools_wake.XXXXXX", buf[8];
+	int fd, fd2;
+
+	CU_ASSERT_FATAL(mkdtemp(path) != NULL);
+	memset(&t, 0, sizeof(t));
+	t.wake_fd = -1;
+	t.prog = "test";
+	t.conf = conf_defaults();
+	free(t.conf->wakeup);
+	t.conf->wakeup = xstrdup(path);
+	strcat(t.conf->wakeup, "/w.sock");
+
+	/* No daemon: nothing happens, nothing fails. */
+	toolctx_poke(&t);
+	CU_ASSERT_EQUAL(t.wake_fd, -1);
+
+	fd = bind_dgram(t.conf->wakeup);
+	CU_ASSERT_FATAL(fd >= 0);
+	toolctx_poke(&t);
+	CU_ASSERT_EQUAL(recv(fd, buf, sizeof(buf), 0), 1);
+	CU_ASSERT_EQUAL(buf[0], 'w');
+	CU_ASSERT(t.wake_fd >= 0);
+
+	/* The daemon restarts: a new socket at the same path. */
+	close(fd);
+	fd2 = bind_dgram(t.conf->wakeup);
+	CU_ASSERT_FATAL(fd2 >= 0);
+	toolctx_poke(&t);
+	CU_ASSERT_EQUAL(recv(fd2, buf, sizeof(buf), 0), 1);
+	CU_ASSERT_EQUAL(recv(fd2, buf, sizeof(buf), 0), -1);
+	CU_ASSERT_EQUAL(errno, EAGAIN);
+	close(fd2);
+	unlink(t.conf->wakeup);
+	rmdir(path);
+	close(t.wake_fd);
+	conf_free(t.conf);
+}
+
 static const struct tq_test tests[] = {
 	{ "utmp ssh v4", test_utmp_ssh_v4 },
 	{ "utmp ssh v6 and mapped", test_utmp_ssh_v6 },
@@ -540,6 +637,10 @@ static const struct tq_test tests[] = {
 	{ "common options", test_parse_opts },
 	{ "tcpquota commands", test_cmd_parse },
 	{ "openfw commands", test_fw_parse },
+	{ "admin group membership", test_in_group },
+	{ "ack timeout", test_ack_timeout },
+	{ "environment kept when not setgid", test_env_untouched },
+	{ "wake-up poke, daemon restart", test_poke },
 	{ NULL, NULL }
 };
 
