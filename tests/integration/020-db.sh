@@ -150,6 +150,19 @@ expect_eq "300 users debited" "300 -602" \
 expect_eq "50 rows updated" "50 399 51" \
 	"$(q "SELECT COUNT(*), SUM(tic), SUM(counter) FROM masq WHERE gateway = 'gwb'" | tr '\t' ' ')"
 
+# Rows the daemon did not write: empty host and name, a 63-character host
+# (the longest the column holds), an unknown name.
+q "INSERT INTO masq (gateway, host, name, open, tic, cnts, counter) VALUES
+	('gwb', '', '', 7, -3, -1, 9223372036854775807),
+	('gwb', REPEAT('9', 63), 'nobody-known', 2, 2147483647, 0, 0)"
+expect_eq "odd masq rows read as they are" "masq			7	-3	0	9223372036854775807	-1	0
+masq	$(printf '9%.0s' $(seq 1 63))	nobody-known	2	2147483647	0	0	0	0" \
+	"$(dbt -g gwb snapshot | grep '^masq' | grep -v '198\.18\.')"
+out=$(dbt -g gwb apply 202 0 --update "$(printf '9%.0s' $(seq 1 63))" "open=0,tic" --delete "")
+expect_eq "ops on them" applied "${out%% *}"
+expect_eq "... applied" "0 0 2147483646" \
+	"$(q "SELECT (SELECT COUNT(*) FROM masq WHERE gateway = 'gwb' AND host = ''), open, tic FROM masq WHERE gateway = 'gwb' AND host LIKE '999%'" | tr '\t' ' ')"
+
 # masq clear: this gateway's rows only.
 dbt -g gwb masq-clear
 expect_eq "masq-clear empties gwb only" "0 4" \
