@@ -585,7 +585,7 @@ static int bind_dgram(const char *path)
 static void test_poke(void)
 {
 	struct tool_ctx t;
-	char path[] = "/tmp/test_tools_wake.XXXXXX", buf[8];
+	char path[] = "/tmp/test_tools_wake.XXXXXX", buf[8], sock[64];
 	int fd, fd2;
 
 	CU_ASSERT_FATAL(mkdtemp(path) != NULL);
@@ -594,8 +594,8 @@ static void test_poke(void)
 	t.prog = "test";
 	t.conf = conf_defaults();
 	free(t.conf->wakeup);
-	t.conf->wakeup = xstrdup(path);
-	strcat(t.conf->wakeup, "/w.sock");
+	snprintf(sock, sizeof(sock), "%s/w.sock", path);
+	t.conf->wakeup = xstrdup(sock);
 
 	/* No daemon: nothing happens, nothing fails. */
 	toolctx_poke(&t);
