@@ -48,7 +48,10 @@ const char *db_error(const struct db *db);
  *   'i' int
  *   'd' double
  * Result cells reach the callback as NUL-terminated strings (NULL for SQL
- * NULL); a callback returning non-zero stops the fetch.
+ * NULL); a callback returning non-zero stops the fetch.  The result is
+ * read in full first, so the callback may run other statements (not the
+ * same SQL text: its prepared statement is the one being read).
+ * Statements are prepared once per connection and cached by their text.
  */
 typedef int (*db_row_cb)(void *arg, unsigned ncols, char **cells);
 /* Returns affected rows (>= 0), or -1. */
