@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib/lib.sh"
 # shellcheck source=tests/lib/mariadb.sh
 . "$TQ_ROOT/tests/lib/mariadb.sh"
-tq_init db
+tq_init 020-db
 
 DBTOOL=$TQ_BUILD/tests/dbtool
 [ -x "$DBTOOL" ] || { fail "no $DBTOOL (make check-build)"; tq_done; exit 1; }
