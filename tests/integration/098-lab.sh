@@ -1,0 +1,62 @@
+#!/bin/bash
+# 098-lab.sh - "make lab" leaves a working lab (daemon, database, tools
+# through the env file) and "make lab-down" removes every piece of it.
+# shellcheck source=tests/lib/lib.sh
+. "$(dirname "$0")/../lib/lib.sh"
+tq_init lab
+export LAB_STATE_DIR=$TQ_TMP/lab
+at_exit "bash $TQ_ROOT/demo/lab.sh down >/dev/null 2>&1"
+
+if bash "$TQ_ROOT/demo/lab.sh" up >"$TQ_TMP/up.out" 2>&1; then
+	ok "lab.sh up"
+else
+	cat "$TQ_TMP/up.out"
+	fail "lab.sh up"
+	tq_done
+	exit 1
+fi
+check "it printed how to tear it down" grep -q 'make lab-down' "$TQ_TMP/up.out"
+check "state file written" [ -s "$LAB_STATE_DIR/state" ]
+# state VAR: a value from the state file (read in a subshell: it sets
+# TQ_TMP and other names of ours)
+state() {
+	bash -c '. "$1"; eval "printf \"%s\n\" \"\${$2[@]}\""' _ \
+		"$LAB_STATE_DIR/state" "$1"
+}
+pid=$(cat "$(state PIDFILE)" 2>/dev/null)
+mdb_pid=$(state MDB_PID)
+lab_tmp=$(state TQ_TMP)
+mapfile -t nses < <(state LAB_NSES)
+check "tcpquotad runs" kill -0 "${pid:-0}"
+check "MariaDB runs" kill -0 "${mdb_pid:-0}"
+check "the lab has 6 namespaces" [ "${#nses[@]}" -eq 6 ]
+
+# The env file's short commands work, as a person would use them.
+# shellcheck source=/dev/null
+. "$LAB_STATE_DIR/env"
+expect_eq "tcpquota list through the env file" "alice 600" \
+	"$(tcpquota list | awk '$1 == "alice" { print $1, $2 }')"
+check_not "alice's host is closed at first" try alice
+expect_eq "sql through the env file" 0 \
+	"$(sql 'SELECT COUNT(*) AS n FROM masq' | awk '$2 ~ /^[0-9]+$/ { print $2 }')"
+check "the firewall table is there" gw nft list table inet tcpquota
+
+if bash "$TQ_ROOT/demo/lab.sh" down >"$TQ_TMP/down.out" 2>&1; then
+	ok "lab.sh down"
+else
+	cat "$TQ_TMP/down.out"
+	fail "lab.sh down"
+fi
+check_not "tcpquotad is gone" kill -0 "${pid:-0}"
+check "MariaDB is gone" wait_for 10 sh -c "! kill -0 ${mdb_pid:-0} 2>/dev/null"
+left=0
+for ns in "${nses[@]}"; do
+	ip netns list | grep -qw "$ns" && left=$((left + 1))
+done
+expect_eq "no lab namespace left" 0 "$left"
+gone() { [ -n "$1" ] && [ ! -e "$1" ]; }
+check "its files are gone" gone "$lab_tmp"
+check "the state file is gone" [ ! -e "$LAB_STATE_DIR/state" ]
+expect_eq "down again says so" "lab: not up (no $LAB_STATE_DIR/state)" \
+	"$(bash "$TQ_ROOT/demo/lab.sh" down)"
+tq_done
