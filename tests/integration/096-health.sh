@@ -10,6 +10,13 @@
 # shellcheck source=tests/lib/mariadb.sh
 . "$TQ_ROOT/tests/lib/mariadb.sh"
 tq_init health
+# running PID: alive and not a zombie (an exited daemon is reaped by
+# init, maybe not at once)
+running() {
+	local s
+	s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]
+}
 
 if ! lab_create || ! mdb_start; then
 	fail "lab and database set up"
@@ -77,6 +84,7 @@ kill -CONT "$pid"
 expect_eq "resumed daemon: OK (0)" 0 "$(health -D)"
 
 kill -TERM "$pid"
-wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
+gone() { ! running "$1"; }
+wait_for 10 gone "$pid"
 expect_eq "after TERM: CRITICAL (2)" 2 "$(health)"
 tq_done

@@ -4,6 +4,14 @@
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
 tq_init lab
+# running PID: alive and not a zombie (an exited daemon is reaped by
+# init, maybe not at once)
+running() {
+	local s
+	s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]
+}
+gone() { ! running "$1"; }
 export LAB_STATE_DIR=$TQ_TMP/lab
 at_exit "bash $TQ_ROOT/demo/lab.sh down >/dev/null 2>&1"
 
@@ -27,8 +35,8 @@ pid=$(cat "$(state PIDFILE)" 2>/dev/null)
 mdb_pid=$(state MDB_PID)
 lab_tmp=$(state TQ_TMP)
 mapfile -t nses < <(state LAB_NSES)
-check "tcpquotad runs" kill -0 "${pid:-0}"
-check "MariaDB runs" kill -0 "${mdb_pid:-0}"
+check "tcpquotad runs" running "${pid:-0}"
+check "MariaDB runs" running "${mdb_pid:-0}"
 check "the lab has 6 namespaces" [ "${#nses[@]}" -eq 6 ]
 
 # The env file's short commands work, as a person would use them.
@@ -47,15 +55,15 @@ else
 	cat "$TQ_TMP/down.out"
 	fail "lab.sh down"
 fi
-check_not "tcpquotad is gone" kill -0 "${pid:-0}"
-check "MariaDB is gone" wait_for 10 sh -c "! kill -0 ${mdb_pid:-0} 2>/dev/null"
+check_not "tcpquotad is gone" running "${pid:-0}"
+check "MariaDB is gone" wait_for 10 gone "${mdb_pid:-0}"
 left=0
 for ns in "${nses[@]}"; do
 	ip netns list | grep -qw "$ns" && left=$((left + 1))
 done
 expect_eq "no lab namespace left" 0 "$left"
-gone() { [ -n "$1" ] && [ ! -e "$1" ]; }
-check "its files are gone" gone "$lab_tmp"
+removed() { [ -n "$1" ] && [ ! -e "$1" ]; }
+check "its files are gone" removed "$lab_tmp"
 check "the state file is gone" [ ! -e "$LAB_STATE_DIR/state" ]
 expect_eq "down again says so" "lab: not up (no $LAB_STATE_DIR/state)" \
 	"$(bash "$TQ_ROOT/demo/lab.sh" down)"
