@@ -136,29 +136,4 @@ if [ "$(id -u)" -eq 0 ]; then
 		"$(stat -c %a "$R/sbin/tcpquotad" 2>/dev/null)"
 fi
 
-# As root without DESTDIR the tools become setgid to the group (created
-# when missing).  Installed under a private PREFIX with a throw-away
-# group name, so the host's /usr/local and groups stay as they were.
-if [ "$(id -u)" -eq 0 ]; then
-	G=tqtest$(tq_rand | cut -c1-6)
-	R=$TQ_TMP/prefix
-	at_exit "groupdel $G 2>/dev/null"
-	if make --no-print-directory -s B="$B" DESTDIR= PREFIX="$R" \
-		SYSCONFDIR="$R/etc" TQ_GROUP="$G" install \
-		>"$TQ_TMP/install3.log" 2>&1; then
-		ok "make install as root into PREFIX=$R"
-	else
-		cat "$TQ_TMP/install3.log"
-		fail "make install as root into PREFIX=$R"
-	fi
-	has_group() { getent group "$1" >/dev/null; }
-	check "group $G was created" has_group "$G"
-	for t in openhost openfw tcpquota; do
-		expect_eq "$t is setgid $G, mode 2755" "2755 root $G" \
-			"$(stat -c '%a %U %G' "$R/bin/$t" 2>/dev/null)"
-	done
-	expect_eq "tcpquotad itself is not setgid" 755 \
-		"$(stat -c %a "$R/sbin/tcpquotad" 2>/dev/null)"
-fi
-
 tq_done
