@@ -163,26 +163,32 @@ expect_eq "no row for anyone else's host" "" "$(q "SELECT host FROM masq")"
 
 # --- openhost on a real terminal ------------------------------------------------------------
 mkdir -p "$TQ_TMP/pty"
-chown tqalice "$TQ_TMP/pty"
-chmod 755 "$TQ_TMP/pty"
-SOCK=$TQ_TMP/pty/tmux.sock
-at_exit "as tqalice tmux -S $SOCK kill-server 2>/dev/null"
+chmod 1777 "$TQ_TMP/pty"
+at_exit "as tqalice tmux -S $TQ_TMP/pty/tqalice.sock kill-server 2>/dev/null"
+at_exit "as tqteach tmux -S $TQ_TMP/pty/tqteach.sock kill-server 2>/dev/null"
 
-# pty_session NAME: a tmux window whose shell records its tty and pid,
-# waits for $TQ_TMP/pty/NAME.go, runs openhost and records its status.
+# pty_session NAME [USER [CMD]]: a tmux window of USER (tqalice) whose
+# shell records its tty and pid, waits for $TQ_TMP/pty/NAME.go, runs CMD
+# (openhost) and records its exit status.
 pty_session() {
-	local n=$1 d=$TQ_TMP/pty
+	local n=$1 u=${2:-tqalice} cmd=${3:-$BIN/openhost} d=$TQ_TMP/pty
 	rm -f "$d/$n".*
-	as tqalice tmux -S "$SOCK" new-session -d -s "$n" -x 160 -y 12 \
+	echo "$u" >"$d/$n.user"
+	as "$u" tmux -S "$d/$u.sock" new-session -d -s "$n" -x 160 -y 12 \
 		"tty >$d/$n.tty; echo \$\$ >$d/$n.pid;
 		 while [ ! -e $d/$n.go ]; do sleep 0.05; done;
-		 $BIN/openhost; echo \$? >$d/$n.rc; sleep 60"
+		 $cmd; echo \$? >$d/$n.rc; sleep 60"
 	wait_for 5 test -s "$d/$n.pid" || return 1
 	PTY_LINE=$(sed 's|^/dev/||' "$d/$n.tty")
 	PTY_PID=$(cat "$d/$n.pid")
 }
 pty_go() { touch "$TQ_TMP/pty/$1.go"; }
-screen() { as tqalice tmux -S "$SOCK" capture-pane -p -t "$1"; }
+tmx() {
+	local u
+	u=$(cat "$TQ_TMP/pty/$1.user")
+	as "$u" tmux -S "$TQ_TMP/pty/$u.sock" "${@:2}"
+}
+screen() { tmx "$1" capture-pane -p -t "$1"; }
 on_screen() { screen "$1" | grep -q -- "$2"; }
 rc_of() { cat "$TQ_TMP/pty/$1.rc" 2>/dev/null; }
 
@@ -211,7 +217,7 @@ gids=$(awk '/^Gid:/ { print $2, $3, $4 }' "/proc/$ohpid/status" 2>/dev/null)
 users_gid=$(id -g tqalice)
 expect_eq "pty: group dropped (real, effective = user's; saved = tqtools)" \
 	"$users_gid $users_gid $TQTOOLS_GID" "$gids"
-as tqalice tmux -S "$SOCK" send-keys -t s1 Enter
+tmx s1 send-keys -t s1 Enter
 check "pty: Enter closes" wait_for 5 test -s "$TQ_TMP/pty/s1.rc"
 expect_eq "pty: exit 0" 0 "$(rc_of s1)"
 expect_eq "pty: row removed" "" "$(q "SELECT host FROM masq")"
@@ -240,5 +246,25 @@ expect_eq "pty: local login (no address): refused" 1 "$(rc_of s4)"
 check "  message" on_screen s4 "you are not logged in over the network ($PTY_LINE is a local session)"
 expect_eq "no row was created by the refused attempts" "" \
 	"$(q "SELECT host FROM masq")"
+
+# openfw without arguments: the room of the host the teacher sits at.
+pty_session f1 tqteach "$BIN/openfw"
+utmp_add /run/utmp 7 "$PTY_PID" tqteach "$PTY_LINE" 2001:db8:1::12 \
+	2001:db8:1::12
+pty_go f1
+check "openfw (no argument) on a terminal: exits" \
+	wait_for 10 test -s "$TQ_TMP/pty/f1.rc"
+expect_eq "  with 0" 0 "$(rc_of f1)"
+check "  opened the teacher's room (room1)" \
+	on_screen f1 "^opening group room1 for free access"
+expect_eq "  all of it" "198.18.1.10 198.18.1.11 2001:db8:1::12" \
+	"$(q "SELECT host FROM masq WHERE free = 1 AND open = 1 ORDER BY host" |
+	   tr '\n' ' ' | sed 's/ $//')"
+pty_session f2 tqteach "$BIN/openfw"
+utmp_add /run/utmp 7 "$PTY_PID" tqteach "$PTY_LINE" 198.18.1.11 198.18.1.11
+pty_go f2
+wait_for 10 test -s "$TQ_TMP/pty/f2.rc"
+check "a second run closes it" on_screen f2 "^closing group room1"
+expect_eq "  no rows left" "" "$(q "SELECT host FROM masq")"
 
 tq_done
