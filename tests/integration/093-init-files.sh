@@ -16,7 +16,7 @@ for line in \
 	"ExecReload=/bin/kill -HUP \$MAINPID" \
 	"After=network-online.target mariadb.service" \
 	"Wants=network-online.target mariadb.service" \
-	"CapabilityBoundingSet=CAP_NET_ADMIN" \
+	"CapabilityBoundingSet=CAP_NET_ADMIN CAP_CHOWN" \
 	"NoNewPrivileges=yes" \
 	"ProtectSystem=strict" \
 	"ProtectHome=yes" \
@@ -44,7 +44,8 @@ done
 # With nothing running: status 3, stop 0, reload 7, unknown verb 3.
 env_run() {
 	env DAEMON=/bin/true PIDFILE="$TQ_TMP/none.pid" \
-		TQ_DEFAULTS=/nonexistent sh "$S" "$@" >/dev/null 2>&1
+		RUNDIR="$TQ_TMP/run" TQ_DEFAULTS=/nonexistent sh "$S" "$@" \
+		>/dev/null 2>&1
 	echo $?
 }
 expect_eq "status of a stopped daemon is 3" 3 "$(env_run status)"

@@ -39,7 +39,8 @@ CONF
 # The script as installed, run inside the gateway namespace.
 initd() {
 	ip netns exec "$LAB_GW" env DAEMON="$TQ_BUILD/tcpquotad" \
-		CONFIG="$CONF" PIDFILE="$PIDF" TQ_DEFAULTS=/nonexistent \
+		CONFIG="$CONF" PIDFILE="$PIDF" RUNDIR="$TQ_TMP/run" \
+		TQ_DEFAULTS=/nonexistent \
 		sh "$TQ_ROOT/init/tcpquotad.init" "$@" >>"$TQ_TMP/initd.out" 2>&1
 	echo $?
 }
