@@ -274,8 +274,9 @@ print "\n";
 for (grep { /^failed / } @meta) {
 	print "FAILED (no figure): ", substr($_, 7), "\n\n";
 }
-for (grep { /^(poll )?not-measured/ || /^poll not-measured/ } @meta) {
-	print "Not measured: $_\n\n";
+for (grep { /^(poll )?not-measured/ } @meta) {
+	(my $x = $_) =~ s/^(poll )?not-measured //;
+	print "Not measured: $x\n\n";
 }
 for (grep { /^elapsed / } @meta) {
 	print "Run time: ", substr($_, 8), ".\n";
