@@ -1,0 +1,338 @@
+/* nftb-tool - a small command line over the nftb and ct modules, for the
+ * shell tests and the benchmarks.  Run it inside a network namespace.
+ *
+ *   nftb-tool [--config FILE] COMMAND [ARG...]
+ *
+ *   create [HOST...]    build the table (replacing it) with these hosts
+ *   delete              delete the table
+ *   open HOST...        add hosts; HOST is ADDR or ADDR,MAC
+ *   close HOST...       remove hosts
+ *   block UID...  unblock UID...
+ *   list                "ADDR[ MAC] packets N bytes N", one host a line
+ *   uids                blocked uids, one a line
+ *   intact              prints 1 or 0 (nftb_intact)
+ *   ct-list             "PROTO SRC SPORT DST DPORT packets N bytes N"
+ *   ct-delete ADDR...   delete conntrack entries from these sources,
+ *                       prints the count
+ *   ct-acct             turn on conntrack accounting
+ *   open-many N         open N generated IPv4 hosts from 198.18.16.0 up
+ *                       in one batch; prints "opened N in US us"
+ *   bench-one N         N times open and close one more host
+ *                       (198.18.250.250); prints the median times
+ *                       "open_us=U close_us=U"
+ *
+ * Exit status 0 on success, 1 on error (message on stderr).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "conf.h"
+#include "ct.h"
+#include "nftb.h"
+#include "util.h"
+
+static int parse_host(const char *s, struct nftb_host *h)
+{
+	char buf[128], *comma;
+	unsigned m[6];
+	int i;
+
+	memset(h, 0, sizeof(*h));
+	if (tq_strlcpy(buf, s, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	comma = strchr(buf, ',');
+	if (comma) {
+		*comma++ = '\0';
+		if (sscanf(comma, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2],
+			   &m[3], &m[4], &m[5]) != 6)
+			return -1;
+		for (i = 0; i < 6; i++) {
+			if (m[i] > 0xff)
+				return -1;
+			h->mac[i] = (uint8_t)m[i];
+		}
+		h->has_mac = true;
+	}
+	return addr_parse(buf, &h->addr);
+}
+
+static struct nftb_host *parse_hosts(char **argv, int argc)
+{
+	struct nftb_host *v = xcalloc((size_t)argc + 1, sizeof(*v));
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (parse_host(argv[i], &v[i]) < 0) {
+			fprintf(stderr, "nftb-tool: bad host: %s\n", argv[i]);
+			exit(1);
+		}
+	}
+	return v;
+}
+
+static unsigned *parse_uids(char **argv, int argc)
+{
+	unsigned *v = xcalloc((size_t)argc + 1, sizeof(*v));
+	char *end;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		errno = 0;
+		unsigned long u = strtoul(argv[i], &end, 10);
+
+		if (errno || *end || end == argv[i] || u > 0xffffffffUL) {
+			fprintf(stderr, "nftb-tool: bad uid: %s\n", argv[i]);
+			exit(1);
+		}
+		v[i] = (unsigned)u;
+	}
+	return v;
+}
+
+static int cmp_host(const void *a, const void *b)
+{
+	return addr_cmp(a, b);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void gen_hosts(struct nftb_host *v, size_t n)
+{
+	uint32_t base = 0xc6121000;	/* 198.18.16.0 */
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t a = htonl(base + (uint32_t)i);
+
+		memset(&v[i], 0, sizeof(v[i]));
+		v[i].addr.family = AF_INET;
+		memcpy(v[i].addr.a, &a, 4);
+	}
+}
+
+static void print_ct(const struct scan_ct *c, void *arg)
+{
+	char s[TQ_ADDRSTRLEN], d[TQ_ADDRSTRLEN];
+
+	printf("%u %s %u %s %u packets %llu bytes %llu\n", c->proto,
+	       addr_format(&c->src, s, sizeof(s)), c->sport,
+	       addr_format(&c->dst, d, sizeof(d)), c->dport,
+	       (unsigned long long)c->packets, (unsigned long long)c->bytes);
+}
+
+static int nft_fail(struct nftb *n, const char *what)
+{
+	fprintf(stderr, "nftb-tool: %s: %s\n", what, nftb_error(n));
+	return 1;
+}
+
+static int run_nft(struct nftb *n, const char *cmd, char **argv, int argc)
+{
+	struct nftb_host *h;
+	unsigned *u;
+	size_t i, k;
+	int rc;
+
+	if (!strcmp(cmd, "create")) {
+		h = parse_hosts(argv, argc);
+		rc = nftb_create(n, h, (size_t)argc, NULL, 0);
+		free(h);
+		return rc < 0 ? nft_fail(n, cmd) : 0;
+	}
+	if (!strcmp(cmd, "delete"))
+		return nftb_delete(n) < 0 ? nft_fail(n, cmd) : 0;
+	if (!strcmp(cmd, "open") || !strcmp(cmd, "close")) {
+		h = parse_hosts(argv, argc);
+		rc = cmd[0] == 'o' ? nftb_open(n, h, (size_t)argc) :
+				     nftb_close(n, h, (size_t)argc);
+		free(h);
+		return rc < 0 ? nft_fail(n, cmd) : 0;
+	}
+	if (!strcmp(cmd, "block") || !strcmp(cmd, "unblock")) {
+		u = parse_uids(argv, argc);
+		rc = cmd[0] == 'b' ? nftb_block(n, u, (size_t)argc) :
+				     nftb_unblock(n, u, (size_t)argc);
+		free(u);
+		return rc < 0 ? nft_fail(n, cmd) : 0;
+	}
+	if (!strcmp(cmd, "list")) {
+		char a[TQ_ADDRSTRLEN];
+
+		if (nftb_list(n, &h, &k) < 0)
+			return nft_fail(n, cmd);
+		qsort(h, k, sizeof(*h), cmp_host);
+		for (i = 0; i < k; i++) {
+			printf("%s", addr_format(&h[i].addr, a, sizeof(a)));
+			if (h[i].has_mac)
+				printf(" %02x:%02x:%02x:%02x:%02x:%02x",
+				       h[i].mac[0], h[i].mac[1], h[i].mac[2],
+				       h[i].mac[3], h[i].mac[4], h[i].mac[5]);
+			printf(" packets %llu bytes %llu\n",
+			       (unsigned long long)h[i].packets,
+			       (unsigned long long)h[i].bytes);
+		}
+		free(h);
+		return 0;
+	}
+	if (!strcmp(cmd, "uids")) {
+		if (nftb_list_uids(n, &u, &k) < 0)
+			return nft_fail(n, cmd);
+		for (i = 0; i < k; i++)
+			printf("%u\n", u[i]);
+		free(u);
+		return 0;
+	}
+	if (!strcmp(cmd, "intact")) {
+		rc = nftb_intact(n);
+		if (rc < 0)
+			return nft_fail(n, cmd);
+		printf("%d\n", rc);
+		return 0;
+	}
+	if (!strcmp(cmd, "open-many") && argc == 1) {
+		uint64_t t0;
+
+		k = strtoul(argv[0], NULL, 10);
+		h = xcalloc(k + 1, sizeof(*h));
+		gen_hosts(h, k);
+		t0 = tq_now_us();
+		rc = nftb_open(n, h, k);
+		free(h);
+		if (rc < 0)
+			return nft_fail(n, cmd);
+		printf("opened %zu in %llu us\n", k,
+		       (unsigned long long)(tq_now_us() - t0));
+		return 0;
+	}
+	if (!strcmp(cmd, "bench-one") && argc == 1) {
+		struct nftb_host one;
+		uint64_t *to, *tc, t0;
+
+		k = strtoul(argv[0], NULL, 10);
+		if (k == 0)
+			k = 1;
+		to = xcalloc(k, sizeof(*to));
+		tc = xcalloc(k, sizeof(*tc));
+		parse_host("198.18.250.250", &one);
+		for (i = 0; i < k; i++) {
+			t0 = tq_now_us();
+			if (nftb_open(n, &one, 1) < 0)
+				return nft_fail(n, cmd);
+			to[i] = tq_now_us() - t0;
+			t0 = tq_now_us();
+			if (nftb_close(n, &one, 1) < 0)
+				return nft_fail(n, cmd);
+			tc[i] = tq_now_us() - t0;
+		}
+		qsort(to, k, sizeof(*to), cmp_u64);
+		qsort(tc, k, sizeof(*tc), cmp_u64);
+		printf("open_us=%llu close_us=%llu\n",
+		       (unsigned long long)to[k / 2],
+		       (unsigned long long)tc[k / 2]);
+		free(to);
+		free(tc);
+		return 0;
+	}
+	fprintf(stderr, "nftb-tool: unknown command or arguments: %s\n", cmd);
+	return 2;
+}
+
+static int run_ct(const char *cmd, char **argv, int argc)
+{
+	struct tq_addr *a;
+	struct ct *c;
+	long nd;
+	int i, rc = 0;
+
+	if (!strcmp(cmd, "ct-acct")) {
+		if (ct_enable_acct() < 0) {
+			perror("nftb-tool: nf_conntrack_acct");
+			return 1;
+		}
+		return 0;
+	}
+	c = ct_new();
+	if (!c) {
+		perror("nftb-tool: ctnetlink");
+		return 1;
+	}
+	if (!strcmp(cmd, "ct-list")) {
+		if (ct_dump(c, print_ct, NULL) < 0) {
+			perror("nftb-tool: ct-list");
+			rc = 1;
+		}
+	} else {
+		a = xcalloc((size_t)argc + 1, sizeof(*a));
+		for (i = 0; i < argc; i++) {
+			if (addr_parse(argv[i], &a[i]) < 0) {
+				fprintf(stderr, "nftb-tool: bad address: %s\n",
+					argv[i]);
+				exit(1);
+			}
+		}
+		nd = ct_delete_hosts(c, a, (size_t)argc);
+		if (nd < 0) {
+			perror("nftb-tool: ct-delete");
+			rc = 1;
+		} else {
+			printf("%ld\n", nd);
+		}
+		free(a);
+	}
+	ct_free(c);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct tq_conf *conf;
+	struct nftb *n;
+	char err[512];
+	const char *cmd;
+	int rc;
+
+	argv++;
+	argc--;
+	if (argc >= 2 && !strcmp(argv[0], "--config")) {
+		conf = conf_load(argv[1], err, sizeof(err));
+		if (!conf) {
+			fprintf(stderr, "nftb-tool: %s\n", err);
+			return 1;
+		}
+		argv += 2;
+		argc -= 2;
+	} else {
+		conf = conf_defaults();
+	}
+	if (argc < 1) {
+		fprintf(stderr, "usage: nftb-tool [--config FILE] COMMAND "
+			"[ARG...]\n");
+		conf_free(conf);
+		return 2;
+	}
+	cmd = argv[0];
+	if (!strncmp(cmd, "ct-", 3)) {
+		rc = run_ct(cmd, argv + 1, argc - 1);
+		conf_free(conf);
+		return rc;
+	}
+	n = nftb_new(conf);
+	if (!n) {
+		perror("nftb-tool: netlink");
+		conf_free(conf);
+		return 1;
+	}
+	rc = run_nft(n, cmd, argv + 1, argc - 1);
+	nftb_free(n);
+	conf_free(conf);
+	return rc;
+}
