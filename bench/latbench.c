@@ -2,6 +2,13 @@
  *
  *   latbench -c CONF -H HOST -u USER -s SERVER [-p PORT] [-n COUNT]
  *            [-N] [-l LABEL]
+ *   latbench -S PORT
+ *
+ * -S is the server side, run in the server's namespace: it accepts on
+ * PORT (IPv4, backlog 4096) and closes every connection at once.  The
+ * client needs it because it connects every few milliseconds: a forking
+ * service with a small backlog would fill its accept queue and drop SYNs,
+ * which would read as "closed".
  *
  * Writes with the tools' database account, as openhost does.  Runs in
  * the LAN host's namespace (the database and the daemon's wake-up
@@ -120,6 +127,28 @@ static void sql(struct db *db, long long want, const char *q,
 
 #define LIMIT_US 15e6
 
+static int serve(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd, one = 1;
+
+	sin.sin_port = htons((uint16_t)port);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    listen(fd, 4096) < 0) {
+		perror("latbench: listen");
+		return 1;
+	}
+	for (;;) {
+		int c = accept(fd, NULL, NULL);
+
+		if (c >= 0)
+			close(c);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = NULL, *host = NULL, *user = NULL, *server = NULL;
@@ -130,7 +159,7 @@ int main(int argc, char **argv)
 	bool nopoke = false;
 	char err[512], l[96];
 
-	while ((opt = getopt(argc, argv, "c:H:u:s:p:n:Nl:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:H:u:s:p:n:Nl:S:")) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 'H': host = optarg; break;
@@ -140,6 +169,7 @@ int main(int argc, char **argv)
 		case 'n': count = atoi(optarg); break;
 		case 'N': nopoke = true; break;
 		case 'l': label = optarg; break;
+		case 'S': return serve(atoi(optarg));
 		default: return 2;
 		}
 	}

@@ -53,6 +53,10 @@ network = {
 CONF
 }
 
+_poll_listening() {
+	ip netns exec "$LAB_SRV" ss -Htln 'sport = :9090' | grep -q .
+}
+
 # cpu_us PID: utime + stime of a process in microseconds.
 _poll_cpu_us() {
 	local hz
@@ -130,16 +134,20 @@ poll_bench() {
 	c1=$(_poll_cpu_us "$TQD_PID")
 	echo "RES idle/cpu n=1 wall_med=$((idle * 1000000)) wall_min=0 wall_max=0 cpu_med=$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }') cpu_min=0 cpu_max=0 wall_p99=0 seconds=$idle" |
 		tee -a "$RES" >&2
+	# A listener that accepts and closes at once (latbench -S).
+	ip netns exec "$LAB_SRV" "$BB/latbench" -S 9090 &
+	LAB_PIDS+=($!)
+	wait_for 5 _poll_listening || return 1
 	n=100
 	[ "$MODE" = full ] || n=3
 	log "poll: open/close latency, $n requests with the wake-up poke"
 	res ip netns exec "$LAB_LAN" "$BB/latbench" -c "$conf" -H "$LAB_LAN4" \
-		-u latuser -s "$LAB_SRV4" -p "$LAB_PORT" -n "$n" -l lat
+		-u latuser -s "$LAB_SRV4" -p 9090 -n "$n" -l lat
 	n=10
 	[ "$MODE" = full ] || n=1
 	log "poll: open/close latency, $n requests without a poke"
 	res ip netns exec "$LAB_LAN" "$BB/latbench" -c "$conf" -H "$LAB_LAN4" \
-		-u latuser -s "$LAB_SRV4" -p "$LAB_PORT" -n "$n" -N \
+		-u latuser -s "$LAB_SRV4" -p 9090 -n "$n" -N \
 		-l lat-nopoke
 	tqd_stop
 }
