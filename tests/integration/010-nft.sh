@@ -1,0 +1,237 @@
+#!/bin/bash
+# 010-nft.sh - the nftables backend and ctnetlink with real packets: a LAN
+# host, a gateway running nftb-tool (the nftb and ct modules), a server.
+# shellcheck source=tests/lib/lib.sh
+. "$(dirname "$0")/../lib/lib.sh"
+# shellcheck source=tests/lib/lab.sh
+. "$TQ_ROOT/tests/lib/lab.sh"
+tq_init nft
+
+TOOL=$TQ_BUILD/tests/nftb-tool
+CONF=$TQ_TMP/tq.conf
+if ! lab_create; then
+	fail "lab created"
+	tq_done
+	exit 1
+fi
+lab_conf >"$CONF"
+# T ARGS...: nftb-tool on the gateway
+T() { lab_gw "$TOOL" --config "$CONF" "$@"; }
+N() { lab_gw nft "$@"; }
+SEEN6="[2001:0db8:0001:0000:0000:0000:0000:0010]"
+
+# try_fails NS ADDR: no connection, and the failure comes within 3 s
+try_fails() {
+	local t0=$SECONDS
+	! lab_try "$1" "$2" >/dev/null && [ $((SECONDS - t0)) -le 3 ]
+}
+# hosts: the addresses in the sets, one a line
+hosts() { T list | cut -d' ' -f1; }
+# packets ADDR: the element counter of ADDR
+packets() { T list | awk -v a="$1" '$1 == a { print $(NF - 2) }'; }
+# ct_from ADDR: conntrack entries whose original source is ADDR
+ct_from() { T ct-list | awk -v a="$1" '$2 == a' | wc -l; }
+
+# An unrelated table the backend must never touch (no counter: its
+# listing must not change with traffic).
+N add table inet filter
+N add chain inet filter input '{ type filter hook input priority 0; }'
+N add rule inet filter input tcp dport 9999 accept comment '"not ours"'
+N list table inet filter >"$TQ_TMP/filter.before"
+same_filter() {
+	N list table inet filter >"$TQ_TMP/filter.now" &&
+		diff -u "$TQ_TMP/filter.before" "$TQ_TMP/filter.now"
+}
+
+# ---- create, open, masquerade ----
+check "create an empty table" T create
+check "inet filter untouched by create" same_filter
+expect_eq "intact after create" 1 "$(T intact)"
+check "conntrack accounting on" T ct-acct
+expect_eq "accounting sysctl" 1 \
+	"$(lab_gw cat /proc/sys/net/netfilter/nf_conntrack_acct)"
+check "IPv4 connect fails before open, within 3 s" try_fails "$LAB_LAN" "$LAB_SRV4"
+check "IPv6 connect fails before open, within 3 s" try_fails "$LAB_LAN" "$LAB_SRV6"
+
+check "open the IPv4 host" T open "$LAB_LAN4"
+expect_eq "server sees the gateway's WAN address (masquerade)" \
+	"$LAB_GW_WAN4" "$(lab_try "$LAB_LAN" "$LAB_SRV4")"
+check "open the IPv6 host" T open "$LAB_LAN6"
+expect_eq "server sees the LAN host's own IPv6 address (no NAT)" \
+	"$SEEN6" "$(lab_try "$LAB_LAN" "$LAB_SRV6")"
+check "opening an open host again is no error" T open "$LAB_LAN4" "$LAB_LAN6"
+expect_eq "sets hold the two hosts" "$LAB_LAN4 $LAB_LAN6" "$(hosts | xargs)"
+
+p1=$(packets "$LAB_LAN4")
+lab_try "$LAB_LAN" "$LAB_SRV4" >/dev/null
+p2=$(packets "$LAB_LAN4")
+check "element counter counts ($p1 > 0)" [ "${p1:-0}" -gt 0 ]
+check "element counter grows with traffic ($p1 -> $p2)" \
+	[ "${p2:-0}" -gt "${p1:-0}" ]
+check "IPv6 element counter counts" [ "$(packets "$LAB_LAN6")" -gt 0 ]
+
+# ---- close: an established connection stops, new ones fail ----
+# A client that sends a line every 0.2 s; the server echoes each.
+mkfifo "$TQ_TMP/in"
+(while sleep 0.2; do echo ping; done) >"$TQ_TMP/in" &
+WRITER=$!
+at_exit "kill $WRITER 2>/dev/null"
+ip netns exec "$LAB_LAN" socat -T30 - "TCP:$LAB_SRV4:$LAB_PORT" \
+	<"$TQ_TMP/in" >"$TQ_TMP/out" 2>/dev/null &
+CLIENT=$!
+at_exit "kill $CLIENT 2>/dev/null"
+lines() { wc -l <"$TQ_TMP/out"; }
+echoed() { [ "$(lines)" -ge 4 ]; }
+check "established connection passes data" wait_for 5 echoed
+ctp=$(T ct-list | awk -v a="$LAB_LAN4" -v p="$LAB_PORT" \
+	'$1 == 6 && $2 == a && $5 == p { print $7 }' | sort -n | tail -n 1)
+check "ct-list shows the connection with counters ($ctp packets)" \
+	[ "${ctp:-0}" -gt 3 ]
+
+check "close the IPv4 host" T close "$LAB_LAN4"
+nct=$(ct_from "$LAB_LAN4")
+check "the host has conntrack entries ($nct)" [ "$nct" -ge 1 ]
+expect_eq "ct-delete deletes each of them" "$nct" \
+	"$(T ct-delete "$LAB_LAN4")"
+expect_eq "no conntrack entry from the host is left" 0 \
+	"$(ct_from "$LAB_LAN4")"
+expect_eq "conntrack(8) agrees" 0 \
+	"$(lab_gw conntrack -L -s "$LAB_LAN4" 2>/dev/null | wc -l)"
+sleep 0.5
+n1=$(lines)
+sleep 1.2
+n2=$(lines)
+expect_eq "the established connection passes no more data" "$n1" "$n2"
+check "new IPv4 connects fail after close" try_fails "$LAB_LAN" "$LAB_SRV4"
+check "closing an absent host is no error" T close "$LAB_LAN4" 198.18.1.99
+check "close the IPv6 host" T close "$LAB_LAN6"
+T ct-delete "$LAB_LAN6" >/dev/null
+check "new IPv6 connects fail after close" try_fails "$LAB_LAN" "$LAB_SRV6"
+expect_eq "sets are empty" "" "$(hosts | xargs)"
+
+# ---- blocked uids on the gateway ----
+# gw_as UID ADDR [PORT]: connect from the gateway as UID, print what the
+# server saw
+gw_as() {
+	local addr=$2 port=${3:-$LAB_PORT}
+	case "$addr" in *:*) addr="[$addr]" ;; esac
+	printf 'x\n' | timeout 4 ip netns exec "$LAB_GW" setpriv \
+		--reuid="$1" --regid="$1" --clear-groups \
+		socat -T2 - "TCP:$addr:$port,connect-timeout=2" 2>/dev/null |
+		head -n 1
+}
+lab_service "$LAB_LAN" 8081	# a service on the local network
+lan_listening() {
+	ip netns exec "$LAB_LAN" ss -Htln "sport = :8081" | grep -q .
+}
+wait_for 5 lan_listening || fail "local service listening"
+expect_eq "uid 1234 reaches the server before block" "$LAB_GW_WAN4" \
+	"$(gw_as 1234 "$LAB_SRV4")"
+check "block uid 1234" T block 1234
+check "blocking twice is no error" T block 1234
+expect_eq "blocked uids listed" 1234 "$(T uids | xargs)"
+t0=$SECONDS
+expect_eq "blocked uid 1234 cannot reach the server (IPv4)" "" \
+	"$(gw_as 1234 "$LAB_SRV4")"
+check "and is refused at once" [ $((SECONDS - t0)) -le 1 ]
+expect_eq "blocked uid 1234 cannot reach the server (IPv6)" "" \
+	"$(gw_as 1234 "$LAB_SRV6")"
+expect_eq "blocked uid 1234 still reaches the local network" \
+	"$LAB_GW_LAN4" "$(gw_as 1234 "$LAB_LAN4" 8081)"
+expect_eq "uid 1235 reaches the server" "$LAB_GW_WAN4" \
+	"$(gw_as 1235 "$LAB_SRV4")"
+check "unblock uid 1234" T unblock 1234
+check "unblocking twice is no error" T unblock 1234 4321
+expect_eq "no blocked uids" "" "$(T uids | xargs)"
+expect_eq "uid 1234 reaches the server after unblock" "$LAB_GW_WAN4" \
+	"$(gw_as 1234 "$LAB_SRV4")"
+
+# ---- 10,000 hosts ----
+out=$(T open-many 10000)
+check "open 10000 hosts in one batch ($out)" [ -n "$out" ]
+expect_eq "the set holds 10000 hosts" 10000 "$(T list | wc -l)"
+bench=$(T bench-one 21)
+echo "# one more host with 10000 in the set (median of 21): $bench"
+check "open/close one host with 10000 in the set" [ -n "$bench" ]
+expect_eq "still 10000 hosts after it" 10000 "$(T list | wc -l)"
+t0=$(date +%s%N)
+check "replace the table with 10000 hosts open" T create \
+	"$LAB_LAN4" "$LAB_LAN6" 198.18.1.77
+echo "# replacing the table: $((($(date +%s%N) - t0) / 1000)) us"
+expect_eq "replace keeps exactly the hosts given" \
+	"$LAB_LAN4 198.18.1.77 $LAB_LAN6" "$(hosts | xargs)"
+expect_eq "the replaced table works" "$LAB_GW_WAN4" \
+	"$(lab_try "$LAB_LAN" "$LAB_SRV4")"
+check "inet filter untouched by replace" same_filter
+expect_eq "intact after replace" 1 "$(T intact)"
+
+# ---- nftb_intact notices changes ----
+N add rule inet tcpquota forward counter accept
+expect_eq "an added rule: not intact" 0 "$(T intact)"
+T create "$LAB_LAN4" >/dev/null
+h=$(N -a list chain inet tcpquota forward | awk '/hosts not opened/ { print $NF }')
+N delete rule inet tcpquota forward handle "$h"
+expect_eq "a deleted rule: not intact" 0 "$(T intact)"
+T create "$LAB_LAN4" >/dev/null
+N delete set inet tcpquota blocked_uids 2>/dev/null ||
+	N flush chain inet tcpquota output
+expect_eq "a missing set or rule: not intact" 0 "$(T intact)"
+
+# ---- errors name the object ----
+T delete
+err=$(T open "$LAB_LAN4" 2>&1)
+expect_eq "error names element and set" \
+	"nftb-tool: open: adding element $LAB_LAN4 to set hosts4: No such file or directory" \
+	"$err"
+err=$(T block 7 2>&1)
+expect_eq "error names the uid" \
+	"nftb-tool: block: adding element uid 7 to set blocked_uids: No such file or directory" \
+	"$err"
+N add table inet tcpquota
+N add set inet tcpquota hosts4 '{ type ipv4_addr; size 2; }'
+err=$(T open 198.18.1.5 198.18.1.6 198.18.1.7 198.18.1.8 2>&1)
+expect_eq "a refused element in a batch is named" \
+	"nftb-tool: open: adding element 198.18.1.7 to set hosts4: Too many open files in system" \
+	"$err"
+expect_eq "a failed batch changes nothing" "" \
+	"$(N list set inet tcpquota hosts4 | grep elements)"
+
+# ---- bind_mac ----
+sed 's/table = "tcpquota";/table = "tcpquota"; bind_mac = true;/' \
+	"$CONF" >"$TQ_TMP/mac.conf"
+TM() { lab_gw "$TOOL" --config "$TQ_TMP/mac.conf" "$@"; }
+mac=$(ip -n "$LAB_LAN" -br link show eth0 | awk '{ print $3 }')
+check "create with bind_mac" TM create "$LAB_LAN4,$mac" "$LAB_LAN6,$mac"
+expect_eq "the set binds address and MAC" "$LAB_LAN4 $mac" \
+	"$(TM list | head -n 1 | cut -d' ' -f1,2)"
+expect_eq "bound host works from its own MAC" "$LAB_GW_WAN4" \
+	"$(lab_try "$LAB_LAN" "$LAB_SRV4")"
+expect_eq "bound IPv6 host works from its own MAC" "$SEEN6" \
+	"$(lab_try "$LAB_LAN" "$LAB_SRV6")"
+err=$(TM open 198.18.1.12 2>&1)
+expect_eq "bind_mac without a MAC is refused" \
+	"nftb-tool: open: adding element 198.18.1.12 to set hosts4: no MAC address to bind it to (network.bind_mac)" \
+	"$err"
+ip -n "$LAB_LAN" link set eth0 down
+lab_gw ip neigh flush all
+lab_add_lan EVIL "$LAB_LAN4" "$LAB_LAN6" 02:00:00:00:00:99
+check "another MAC with the same IPv4 address fails" \
+	try_fails "$LAB_NS_EVIL" "$LAB_SRV4"
+check "another MAC with the same IPv6 address fails" \
+	try_fails "$LAB_NS_EVIL" "$LAB_SRV6"
+check "close a bound host by address" TM close "$LAB_LAN4" "$LAB_LAN6"
+expect_eq "bound hosts gone" "" "$(TM list)"
+expect_eq "intact with bind_mac" 1 "$(TM intact)"
+
+# ---- delete and flush ----
+check "delete the table" TM delete
+check "deleting again is no error" TM delete
+expect_eq "no trace of tcpquota in the ruleset" 0 \
+	"$(N list ruleset | grep -c tcpquota)"
+check "inet filter untouched by delete" same_filter
+T create >/dev/null
+expect_eq "intact before flush" 1 "$(T intact)"
+N flush ruleset
+expect_eq "not intact after nft flush ruleset" 0 "$(T intact)"
+
+tq_done
