@@ -116,7 +116,7 @@ pane_start() {
 	shift 2
 	cmd=$(printf '%q ' ip netns exec "$LAB_GW" "$TQ_BUILD/$tool" \
 		--config "$CONF" "$@")
-	tm new-session -d -s "$name" -x 100 -y 10 \
+	tm new-session -d -s "$name" -x 160 -y 10 \
 		"$cmd; echo \"[exit status \$?]\"; sleep 3600"
 	if [ -z "$TM_STARTED" ]; then
 		TM_STARTED=1

@@ -176,7 +176,8 @@ expect_eq "tcpquotad exited with status 0" 0 "$DAEMON_RC"
 if lab_gw nft list table inet "$TABLE" >/dev/null 2>&1; then
 	fail "table inet $TABLE is still there"
 else
-	ok "table inet $TABLE is gone (nft list tables: $(lab_gw nft list tables | tr '\n' ' '))"
+	left=$(lab_gw nft list tables | tr '\n' ' ')
+	ok "table inet $TABLE is gone (nft list tables: ${left:-nothing})"
 fi
 expect_eq "no masq rows left for gateway $GWID" 0 \
 	"$(mdb_sql "SELECT COUNT(*) FROM masq WHERE gateway = '$GWID'")"
