@@ -14,6 +14,7 @@
 #include <endian.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -49,6 +50,13 @@ struct ct *ct_new(void)
 		setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVBUF,
 			   &sz, sizeof(sz));
 	mnl_socket_setsockopt(c->nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	{
+		/* A lost answer must not hang the daemon's poll. */
+		struct timeval tv = { .tv_sec = 5 };
+
+		setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVTIMEO,
+			   &tv, sizeof(tv));
+	}
 	c->seq = (uint32_t)time(NULL);
 	return c;
 

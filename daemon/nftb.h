@@ -1,18 +1,27 @@
 /* nftb.h - the nftables backend: the daemon's own table, through
  * libnftnl + libmnl netlink batches.  Never shells out.
  *
- * Table inet <network.table>:
- *   set hosts4 { type ipv4_addr; flags ... ; counter }  (ipv4_addr . ether_addr with bind_mac)
- *   set hosts6 { type ipv6_addr; counter }              (ipv6_addr . ether_addr with bind_mac)
- *   set blocked_uids { type uid; }   (meta skuid)
- *   chain forward  (filter, hook forward): LAN->WAN only from the sets,
- *                   WAN->LAN established/related, other LAN->WAN dropped
- *   chain postrouting (nat): masquerade opened IPv4 hosts out of WAN
- *   chain output (filter): blocked uids cannot reach non-local addresses
+ * Table inet <network.table>, as `nft list table inet tcpquota` shows it:
+ *   set hosts4 { type ipv4_addr; counter; }   (ipv4_addr . ether_addr with
+ *   set hosts6 { type ipv6_addr; counter; }    network.bind_mac)
+ *   set blocked_uids { type uid; }
+ *   chain forward (filter, hook forward, policy accept), per LAN x WAN:
+ *     iifname LAN oifname WAN ip saddr @hosts4 counter accept
+ *     iifname LAN oifname WAN ip6 saddr @hosts6 counter accept
+ *     iifname WAN oifname LAN ct state established,related counter accept
+ *     iifname LAN oifname WAN counter drop
+ *   chain postrouting (nat, srcnat), per WAN:
+ *     oifname WAN ip saddr @hosts4 counter masquerade
+ *   chain output (filter): meta skuid @blocked_uids jump blocked
+ *   chain blocked: oifname "lo" return; ip[6] daddr LOCALNET return (one
+ *     rule per network.local_networks entry); counter reject
+ *   Every rule carries a comment.
  *
- * Every call is one batch; a failed batch changes nothing, and the error
- * names the operation and the object ("adding element 198.18.1.10 to set
- * hosts4: File exists").
+ * Every call is one batch (an empty one is not sent); the kernel applies
+ * it whole or not at all.  Each message has NLM_F_ACK and its own
+ * sequence number, and an error names the operation and the object
+ * ("adding element 198.18.1.10 to set hosts4: File exists"; inside a chunk
+ * of elements the kernel's extended-ACK offset finds the element).
  */
 #ifndef TQ_NFTB_H
 #define TQ_NFTB_H
@@ -49,16 +58,23 @@ int nftb_create(struct nftb *n, const struct nftb_host *hosts, size_t nh,
 /* Delete the table (ENOENT is not an error).  0 / -1. */
 int nftb_delete(struct nftb *n);
 /* Add / remove hosts (v4 and v6 mixed) in one batch.  Adding a host
- * already present or removing one absent is not an error. 0 / -1. */
+ * already present or removing one absent is not an error (a removal is an
+ * add then a delete in the same batch: O(1), any kernel).  With bind_mac,
+ * nftb_open() needs has_mac on every host (else -1, nothing changes) and
+ * nftb_close() of a host without has_mac removes it whatever MAC it was
+ * bound to (one listing of the sets first).  0 / -1. */
 int nftb_open(struct nftb *n, const struct nftb_host *hosts, size_t nh);
 int nftb_close(struct nftb *n, const struct nftb_host *hosts, size_t nh);
 int nftb_block(struct nftb *n, const unsigned *uids, size_t nu);
 int nftb_unblock(struct nftb *n, const unsigned *uids, size_t nu);
-/* Read the host sets back, with element counters.  *out is malloc'ed. */
+/* Read the host sets back, with element counters (has_mac and mac set
+ * with bind_mac).  *out is malloc'ed (never NULL on success). */
 int nftb_list(struct nftb *n, struct nftb_host **out, size_t *nh);
 int nftb_list_uids(struct nftb *n, unsigned **out, size_t *nu);
-/* 1 if the table is as we built it (chains, rules, sets present), 0 if it
- * is missing or altered, -1 on error. */
+/* 1 if the table is as conf calls for (every rule in its chain, in
+ * order, with its comment and number of expressions; the three sets), 0
+ * if it is missing or altered, -1 on error.  Two dumps; works in a process
+ * that did not build the table. */
 int nftb_intact(struct nftb *n);
 
 #endif
