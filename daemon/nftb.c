@@ -488,13 +488,19 @@ static void e_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
 }
 
+/* iifname/oifname NAME; "ppp*" matches every name with that prefix, as
+ * in nft (compare the prefix only). */
 static void e_ifname(struct nftnl_rule *r, uint32_t key, const char *name)
 {
 	char buf[16] = { 0 };
+	size_t len;
 
-	tq_strlcpy(buf, name, sizeof(buf));
+	len = tq_strlcpy(buf, name, sizeof(buf));
 	e_meta(r, key, NFT_REG_1);
-	e_cmp(r, NFT_CMP_EQ, buf, sizeof(buf));
+	if (len > 1 && len < sizeof(buf) && buf[len - 1] == '*')
+		e_cmp(r, NFT_CMP_EQ, buf, (uint32_t)len - 1);
+	else
+		e_cmp(r, NFT_CMP_EQ, buf, sizeof(buf));
 }
 
 static void e_nfproto(struct nftnl_rule *r, uint8_t proto)

@@ -223,6 +223,15 @@ check "close a bound host by address" TM close "$LAB_LAN4" "$LAB_LAN6"
 expect_eq "bound hosts gone" "" "$(TM list)"
 expect_eq "intact with bind_mac" 1 "$(TM intact)"
 
+# ---- interface name prefixes ----
+sed 's/"wan0"/"wan*"/' "$CONF" >"$TQ_TMP/wild.conf"
+check "create with wan = [ \"wan*\" ]" \
+	lab_gw "$TOOL" --config "$TQ_TMP/wild.conf" create "$LAB_LAN4"
+expect_eq "nft shows the prefix" 1 \
+	"$(N list chain inet tcpquota postrouting | grep -c 'oifname "wan\*"')"
+expect_eq "a prefix matches wan0" "$LAB_GW_WAN4" \
+	"$(lab_try "$LAB_NS_EVIL" "$LAB_SRV4")"
+
 # ---- delete and flush ----
 check "delete the table" TM delete
 check "deleting again is no error" TM delete
