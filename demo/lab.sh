@@ -94,7 +94,7 @@ Short commands:   . $STATE_DIR/env
   openfw room1                       free access for room1 (again: close)
   tcpquota top                       live view (q quits)
   sql 'SELECT * FROM masq'           the tables
-  gw nft list table inet $TABLE      the firewall
+  gw nft list table inet $TABLE    the firewall
   tail -f $LOGFILE
 Without the env file, each is "ip netns exec $LAB_GW $TQ_BUILD/TOOL
 --config $CONF ...".
