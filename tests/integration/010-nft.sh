@@ -200,7 +200,7 @@ expect_eq "a failed batch changes nothing" "" \
 sed 's/table = "tcpquota";/table = "tcpquota"; bind_mac = true;/' \
 	"$CONF" >"$TQ_TMP/mac.conf"
 TM() { lab_gw "$TOOL" --config "$TQ_TMP/mac.conf" "$@"; }
-mac=$(ip -n "$LAB_LAN" -br link show eth0 | awk '{ print $3 }')
+mac=$(lab_mac "$LAB_LAN")
 check "create with bind_mac" TM create "$LAB_LAN4,$mac" "$LAB_LAN6,$mac"
 expect_eq "the set binds address and MAC" "$LAB_LAN4 $mac" \
 	"$(TM list | head -n 1 | cut -d' ' -f1,2)"

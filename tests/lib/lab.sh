@@ -13,6 +13,7 @@
 #                         connection with the peer's address, then echoes
 #   lab_add_lan NAME ADDR4 ADDR6 [MAC]   one more LAN host on the bridge;
 #                         sets LAB_NS_<NAME> to its namespace name
+#   lab_mac NS          print the MAC address of NS's eth0 (a LAN host)
 #   lab_conf            print the libconfig "network" section for it
 #   lab_gw CMD...       run CMD in the gateway (likewise lab_lan, lab_srv)
 #   lab_try NS ADDR [PORT]  connect from NS; prints the server's first
@@ -118,6 +119,10 @@ lab_add_lan() {
 	ip -n "$ns" -6 route add default via "$LAB_GW_LAN6"
 	printf -v "LAB_NS_$name" '%s' "$ns"
 	export "LAB_NS_$name"
+}
+
+lab_mac() {
+	ip -n "$1" -br link show eth0 | awk '{ print $3 }'
 }
 
 lab_conf() {
