@@ -22,7 +22,9 @@
  *          gets through within 5 ms (the firewall closed), and until the
  *          row reads open = 0 (the daemon's ack); then delete the row.
  * A random pause of 30-80 ms separates requests (beyond the daemon's 20 ms
- * wake-up rate limit).  Prints RES lines LABEL/open, LABEL/open-ack,
+ * wake-up rate limit); with -N a random pause of up to one period, so that
+ * requests fall at random points of the poll cycle instead of just after
+ * the poll that answered the previous one.  Prints RES lines LABEL/open, LABEL/open-ack,
  * LABEL/close, LABEL/close-ack with p99 in wall_p99.
  */
 #include <arpa/inet.h>
@@ -127,6 +129,15 @@ static void sql(struct db *db, long long want, const char *q,
 
 #define LIMIT_US 15e6
 
+static void pause_between(bool nopoke, int period)
+{
+	long us = 30000 + random() % 50000;
+
+	if (nopoke)
+		us = random() % ((long)period * 1000000);
+	usleep((useconds_t)us);
+}
+
 static int serve(int port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -220,7 +231,7 @@ int main(int argc, char **argv)
 		double t0, t;
 		bool acked = false, live = false;
 
-		usleep((useconds_t)(30000 + random() % 50000));
+		pause_between(nopoke, conf->period);
 		sql(db, 1, "INSERT INTO masq (host, name, tic, open, free, "
 		    "gateway) VALUES (?, ?, 30, 2, 0, ?)", "sss", host, user,
 		    conf->gateway);
@@ -244,7 +255,7 @@ int main(int argc, char **argv)
 			}
 		}
 
-		usleep((useconds_t)(30000 + random() % 50000));
+		pause_between(nopoke, conf->period);
 		sql(db, 1, "UPDATE masq SET open = 3 WHERE host = ? AND "
 		    "gateway = ?", "ss", host, conf->gateway, NULL);
 		t0 = bench_wall_us();

@@ -14,7 +14,7 @@
  * Database commands per poll are counted by the server (SHOW GLOBAL STATUS
  * 'Questions' before and after, less the cost of asking, measured first);
  * the server must be private to the benchmark.  VmHWM of this process is
- * reported as rss_kib.
+ * reported as rss_kib, with the current RssAnon and RssFile beside it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,17 +59,21 @@ static long long questions(struct db *db)
 	return v;
 }
 
-static long vmhwm_kib(void)
+/* A field of /proc/self/status in KiB, -1 if absent. */
+static long status_kib(const char *key)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	char line[256];
+	size_t kl = strlen(key);
 	long v = -1;
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmHWM: %ld", &v) == 1)
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			v = atol(line + kl + 1);
 			break;
+		}
 	fclose(f);
 	return v;
 }
@@ -121,7 +125,7 @@ int main(int argc, char **argv)
 	struct db *db;
 	long long q0, q1, over;
 	int runs = 10, hosts = 0, opt, i;
-	char err[512], extra[128];
+	char err[512], extra[192];
 
 	while ((opt = getopt(argc, argv, "c:r:t:l:L:")) != -1) {
 		switch (opt) {
@@ -186,8 +190,10 @@ int main(int argc, char **argv)
 		rts[i] = (double)(q1 - q0 - over);
 	}
 	snprintf(extra, sizeof(extra), "roundtrips=%.0f rt_min=%.0f "
-		 "rt_max=%.0f rss_kib=%ld", bench_median(rts, runs), rts[0],
-		 rts[runs - 1], vmhwm_kib());
+		 "rt_max=%.0f rss_kib=%ld anon_kib=%ld file_kib=%ld",
+		 bench_median(rts, runs), rts[0], rts[runs - 1],
+		 status_kib("VmHWM"), status_kib("RssAnon"),
+		 status_kib("RssFile"));
 	bench_report(label, &s, extra);
 	tqd_free(t);
 	loop_free(loop);
