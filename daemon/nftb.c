@@ -52,10 +52,19 @@
 #define RECV_SIZE	(256 * 1024)
 #define SOCK_BUF	(8 * 1024 * 1024)
 
-enum { SET_H4, SET_H6, SET_UIDS, N_SETS };
+/* With bind_mac, hosts4/hosts6 hold address . MAC, and a host opened
+ * without a known MAC goes to hosts4_unbound/hosts6_unbound (plain
+ * addresses), so it works rather than silently not. */
+enum { SET_H4, SET_H6, SET_UIDS, SET_H4U, SET_H6U, N_SETS };
 static const char *const set_names[N_SETS] = {
-	"hosts4", "hosts6", "blocked_uids"
+	"hosts4", "hosts6", "blocked_uids", "hosts4_unbound", "hosts6_unbound"
 };
+
+static bool set_v6(int which)
+{
+	return which == SET_H6 || which == SET_H6U;
+}
+
 
 enum { CH_FORWARD, CH_POSTROUTING, CH_OUTPUT, CH_BLOCKED, N_CHAINS };
 static const char *const chain_names[N_CHAINS] = {
@@ -101,6 +110,17 @@ struct nftb {
 	char *rbuf;			/* receive buffer */
 	char err[512];
 };
+
+static int n_sets(const struct nftb *n)
+{
+	return n->conf->bind_mac ? N_SETS : SET_UIDS + 1;
+}
+
+/* Does set which hold address . MAC keys? */
+static bool set_bound(const struct nftb *n, int which)
+{
+	return n->conf->bind_mac && (which == SET_H4 || which == SET_H6);
+}
 
 static int fail(struct nftb *n, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -512,9 +532,12 @@ static void e_nfproto(struct nftnl_rule *r, uint8_t proto)
 /* ip saddr @hosts4, or ip saddr . ether saddr @hosts4 with bind_mac.
  * iif: the input interface is known (not in postrouting), so check that it
  * is Ethernet, as nft does before `ether saddr` (and then prints it so). */
-static void e_hosts(struct nftb *n, struct nftnl_rule *r, bool v6, bool iif)
+static void e_hosts(struct nftb *n, struct nftnl_rule *r, int which,
+		    bool iif)
 {
-	if (n->conf->bind_mac && iif) {
+	bool v6 = set_v6(which);
+
+	if (set_bound(n, which) && iif) {
 		uint16_t ether = ARPHRD_ETHER;
 
 		e_meta(r, NFT_META_IIFTYPE, NFT_REG_1);
@@ -523,10 +546,10 @@ static void e_hosts(struct nftb *n, struct nftnl_rule *r, bool v6, bool iif)
 	e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
 		  NFT_REG_1);
-	if (n->conf->bind_mac)
+	if (set_bound(n, which))
 		e_payload(r, NFT_PAYLOAD_LL_HEADER, 6, 6,
 			  v6 ? NFT_REG32_04 : NFT_REG32_01);
-	e_lookup(r, set_names[v6 ? SET_H6 : SET_H4]);
+	e_lookup(r, set_names[which]);
 }
 
 /* ip daddr NET / ip6 daddr NET */
@@ -575,10 +598,12 @@ static void add_set(struct nftb *n, int which)
 
 	switch (which) {
 	case SET_H4:
+	case SET_H4U:
 		klen = 4;
 		ktype = DT_IPADDR;
 		break;
 	case SET_H6:
+	case SET_H6U:
 		klen = 16;
 		ktype = DT_IP6ADDR;
 		break;
@@ -587,7 +612,7 @@ static void add_set(struct nftb *n, int which)
 		ktype = DT_UID;
 		break;
 	}
-	if (which != SET_UIDS && n->conf->bind_mac) {
+	if (set_bound(n, which)) {
 		klen += 8;	/* ether_addr, padded to registers */
 		ktype = ktype << DT_BITS | DT_ETHERADDR;
 	}
@@ -665,6 +690,22 @@ static int count_expr(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
+/* Host sets in rule order: with bind_mac the bound ones, then those
+ * without a MAC. */
+static const int host_sets[] = { SET_H4, SET_H6, SET_H4U, SET_H6U };
+
+static int n_host_sets(const struct nftb *n)
+{
+	return n->conf->bind_mac ? 4 : 2;
+}
+
+static const char *const open_comment[N_SETS] = {
+	[SET_H4] = "opened IPv4 hosts",
+	[SET_H6] = "opened IPv6 hosts",
+	[SET_H4U] = "opened IPv4 hosts without a MAC binding",
+	[SET_H6U] = "opened IPv6 hosts without a MAC binding",
+};
+
 /* Append rule r (counter and verdict already in it) to chain ch, with a
  * comment, and remember it for nftb_intact(). */
 static void add_rule(struct nftb *n, int ch, struct nftnl_rule *r,
@@ -704,21 +745,20 @@ static void add_rules(struct nftb *n)
 	struct nftnl_rule *r;
 	char cm[96], net[64];
 	size_t i, j;
-	int v6;
+	int k, w;
 
 	n->nxr = 0;
 	for (i = 0; i < c->n_lan; i++) {
 		for (j = 0; j < c->n_wan; j++) {
-			for (v6 = 0; v6 <= 1; v6++) {
+			for (k = 0; k < n_host_sets(n); k++) {
+				w = host_sets[k];
 				r = rule_new();
 				e_ifname(r, NFT_META_IIFNAME, c->lan[i]);
 				e_ifname(r, NFT_META_OIFNAME, c->wan[j]);
-				e_hosts(n, r, v6, true);
+				e_hosts(n, r, w, true);
 				expr(r, "counter");
 				e_verdict(r, NF_ACCEPT, NULL);
-				add_rule(n, CH_FORWARD, r, v6 ?
-					 "opened IPv6 hosts" :
-					 "opened IPv4 hosts");
+				add_rule(n, CH_FORWARD, r, open_comment[w]);
 			}
 			r = rule_new();
 			e_ifname(r, NFT_META_IIFNAME, c->wan[j]);
@@ -750,12 +790,20 @@ static void add_rules(struct nftb *n)
 	}
 
 	for (j = 0; j < c->n_wan; j++) {
-		r = rule_new();
-		e_ifname(r, NFT_META_OIFNAME, c->wan[j]);
-		e_hosts(n, r, false, false);
-		expr(r, "counter");
-		expr(r, "masq");
-		add_rule(n, CH_POSTROUTING, r, "masquerade opened IPv4 hosts");
+		for (k = 0; k < n_host_sets(n); k++) {
+			w = host_sets[k];
+			if (set_v6(w))
+				continue;
+			r = rule_new();
+			e_ifname(r, NFT_META_OIFNAME, c->wan[j]);
+			e_hosts(n, r, w, false);
+			expr(r, "counter");
+			expr(r, "masq");
+			add_rule(n, CH_POSTROUTING, r, w == SET_H4 ?
+				 "masquerade opened IPv4 hosts" :
+				 "masquerade opened IPv4 hosts without a "
+				 "MAC binding");
+		}
 	}
 
 	r = rule_new();
@@ -791,9 +839,13 @@ static void add_rules(struct nftb *n)
 
 /* ---- elements ---- */
 
-static int host_set(const struct nftb_host *h)
+static int host_set(const struct nftb *n, const struct nftb_host *h)
 {
-	return h->addr.family == AF_INET6 ? SET_H6 : SET_H4;
+	bool unbound = n->conf->bind_mac && !h->has_mac;
+
+	if (h->addr.family == AF_INET6)
+		return unbound ? SET_H6U : SET_H6;
+	return unbound ? SET_H4U : SET_H4;
 }
 
 static size_t host_key(const struct nftb *n, const struct nftb_host *h,
@@ -802,7 +854,7 @@ static size_t host_key(const struct nftb *n, const struct nftb_host *h,
 	size_t len = h->addr.family == AF_INET6 ? 16 : 4;
 
 	memcpy(key, h->addr.a, len);
-	if (!n->conf->bind_mac)
+	if (!set_bound(n, host_set(n, h)))
 		return len;
 	memset(key + len, 0, 8);
 	memcpy(key + len, h->mac, 6);
@@ -828,7 +880,7 @@ static void add_elems(struct nftb *n, int which, int type, uint16_t flags,
 		nftnl_set_set_str(s, NFTNL_SET_NAME, set_names[which]);
 		/* Skip to this set's elements; hosts[] mixes families, so a
 		 * chunk is a run of same-set hosts. */
-		while (i < count && hosts && host_set(&hosts[i]) != which)
+		while (i < count && hosts && host_set(n, &hosts[i]) != which)
 			i++;
 		first = i;
 		while (i < count && k < ELEM_CHUNK) {
@@ -836,7 +888,7 @@ static void add_elems(struct nftb *n, int which, int type, uint16_t flags,
 			uint8_t key[32];
 			size_t klen;
 
-			if (hosts && host_set(&hosts[i]) != which)
+			if (hosts && host_set(n, &hosts[i]) != which)
 				break;
 			e = nftnl_set_elem_alloc();
 			if (hosts) {
@@ -871,25 +923,10 @@ static void add_elems(struct nftb *n, int which, int type, uint16_t flags,
 static void add_hosts(struct nftb *n, int type, uint16_t flags,
 		      const struct nftb_host *hosts, size_t nh)
 {
-	add_elems(n, SET_H4, type, flags, hosts, NULL, nh);
-	add_elems(n, SET_H6, type, flags, hosts, NULL, nh);
-}
+	int k;
 
-static int check_macs(struct nftb *n, const struct nftb_host *hosts,
-		      size_t nh)
-{
-	char a[TQ_ADDRSTRLEN];
-	size_t i;
-
-	if (!n->conf->bind_mac)
-		return 0;
-	for (i = 0; i < nh; i++)
-		if (!hosts[i].has_mac)
-			return fail(n, "adding element %s to set %s: no MAC "
-				    "address to bind it to (network.bind_mac)",
-				    addr_format(&hosts[i].addr, a, sizeof(a)),
-				    set_names[host_set(&hosts[i])]);
-	return 0;
+	for (k = 0; k < n_host_sets(n); k++)
+		add_elems(n, host_sets[k], type, flags, hosts, NULL, nh);
 }
 
 /* ---- public operations ---- */
@@ -899,8 +936,6 @@ int nftb_create(struct nftb *n, const struct nftb_host *hosts, size_t nh,
 {
 	int i;
 
-	if (check_macs(n, hosts, nh) < 0)
-		return -1;
 	batch_begin(n);
 	/* Add (a no-op if it exists), delete, add: the table is replaced
 	 * in one transaction, and a missing one is no error. */
@@ -908,7 +943,7 @@ int nftb_create(struct nftb *n, const struct nftb_host *hosts, size_t nh,
 	add_table_msg(n, NFT_MSG_DELTABLE, 0, "replacing");
 	add_table_msg(n, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL,
 		      "adding");
-	for (i = 0; i < N_SETS; i++)
+	for (i = 0; i < n_sets(n); i++)
 		add_set(n, i);
 	for (i = 0; i < N_CHAINS; i++)
 		add_chain(n, i);
@@ -932,8 +967,6 @@ int nftb_open(struct nftb *n, const struct nftb_host *hosts, size_t nh)
 {
 	if (nh == 0)
 		return 0;
-	if (check_macs(n, hosts, nh) < 0)
-		return -1;
 	batch_begin(n);
 	add_hosts(n, NFT_MSG_NEWSETELEM, NLM_F_CREATE, hosts, nh);
 	return batch_send(n);
@@ -949,15 +982,21 @@ static int bound_hosts(struct nftb *n, const struct nftb_host *hosts,
 
 	if (nftb_list(n, &all, &na) < 0)
 		return -1;
+	/* Only the bound elements (unbound ones are the host itself). */
+	for (i = 0, j = 0; i < na; i++)
+		if (all[i].has_mac)
+			all[j++] = all[i];
+	na = j;
 	qsort(all, na, sizeof(*all), addr_cmp);	/* addr is the first field */
 	v = xcalloc(nh + na + 1, sizeof(*v));
 	for (i = 0; i < nh; i++) {
 		struct nftb_host *f;
 
-		if (hosts[i].has_mac) {
-			v[k++] = hosts[i];
+		/* The host itself: with a MAC its bound element, without
+		 * one its element in the unbound set. */
+		v[k++] = hosts[i];
+		if (hosts[i].has_mac)
 			continue;
-		}
 		f = bsearch(&hosts[i], all, na, sizeof(*all), addr_cmp);
 		if (!f)
 			continue;
@@ -1077,9 +1116,8 @@ static int elem_cb(const struct nlmsghdr *nlh, void *arg)
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_set_elems_iter *it;
 	struct nftnl_set_elem *e;
-	size_t alen = x->which == SET_H6 ? 16 : 4;
-	size_t want = alen + (x->which != SET_UIDS && x->n->conf->bind_mac ?
-			      8 : 0);
+	size_t alen = set_v6(x->which) ? 16 : 4;
+	size_t want = alen + (set_bound(x->n, x->which) ? 8 : 0);
 
 	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
 		nftnl_set_free(s);
@@ -1111,7 +1149,7 @@ static int elem_cb(const struct nlmsghdr *nlh, void *arg)
 			      sizeof(*x->hosts));
 			h = &x->hosts[x->count++];
 			memset(h, 0, sizeof(*h));
-			h->addr.family = x->which == SET_H6 ? AF_INET6 : AF_INET;
+			h->addr.family = set_v6(x->which) ? AF_INET6 : AF_INET;
 			memcpy(h->addr.a, key, alen);
 			if (want > alen) {
 				h->has_mac = true;
@@ -1146,13 +1184,13 @@ static int dump_elems(struct nftb *n, struct elem_ctx *x)
 int nftb_list(struct nftb *n, struct nftb_host **out, size_t *nh)
 {
 	struct elem_ctx x = { .n = n };
+	int k;
 
-	x.which = SET_H4;
-	if (dump_elems(n, &x) < 0)
-		goto err;
-	x.which = SET_H6;
-	if (dump_elems(n, &x) < 0)
-		goto err;
+	for (k = 0; k < n_host_sets(n); k++) {
+		x.which = host_sets[k];
+		if (dump_elems(n, &x) < 0)
+			goto err;
+	}
 	if (!x.hosts)
 		x.hosts = xcalloc(1, sizeof(*x.hosts));
 	*out = x.hosts;
@@ -1307,5 +1345,5 @@ int nftb_intact(struct nftb *n)
 		return fail(n, "listing sets of table %s: %s", n->conf->table,
 			    strerror(errno));
 	}
-	return x.sets == (1u << N_SETS) - 1;
+	return x.sets == (1u << n_sets(n)) - 1;
 }

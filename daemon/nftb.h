@@ -5,6 +5,8 @@
  *   set hosts4 { type ipv4_addr; counter; }   (ipv4_addr . ether_addr with
  *   set hosts6 { type ipv6_addr; counter; }    network.bind_mac)
  *   set blocked_uids { type uid; }
+ *   with bind_mac also hosts4_unbound/hosts6_unbound (plain addresses) for
+ *   hosts opened without a known MAC (has_mac false)
  *   chain forward (filter, hook forward, policy accept), per LAN x WAN:
  *     iifname LAN oifname WAN ip saddr @hosts4 counter accept
  *     iifname LAN oifname WAN ip6 saddr @hosts6 counter accept
@@ -60,9 +62,9 @@ int nftb_delete(struct nftb *n);
 /* Add / remove hosts (v4 and v6 mixed) in one batch.  Adding a host
  * already present or removing one absent is not an error (a removal is an
  * add then a delete in the same batch: O(1), any kernel).  With bind_mac,
- * nftb_open() needs has_mac on every host (else -1, nothing changes) and
- * nftb_close() of a host without has_mac removes it whatever MAC it was
- * bound to (one listing of the sets first).  0 / -1. */
+ * a host with has_mac is bound to that MAC, one without goes to the
+ * unbound set; nftb_close() of a host without has_mac removes it whatever
+ * MAC it was bound to (one listing of the sets first).  0 / -1. */
 int nftb_open(struct nftb *n, const struct nftb_host *hosts, size_t nh);
 int nftb_close(struct nftb *n, const struct nftb_host *hosts, size_t nh);
 int nftb_block(struct nftb *n, const unsigned *uids, size_t nu);

@@ -208,10 +208,6 @@ expect_eq "bound host works from its own MAC" "$LAB_GW_WAN4" \
 	"$(lab_try "$LAB_LAN" "$LAB_SRV4")"
 expect_eq "bound IPv6 host works from its own MAC" "$SEEN6" \
 	"$(lab_try "$LAB_LAN" "$LAB_SRV6")"
-err=$(TM open 198.18.1.12 2>&1)
-expect_eq "bind_mac without a MAC is refused" \
-	"nftb-tool: open: adding element 198.18.1.12 to set hosts4: no MAC address to bind it to (network.bind_mac)" \
-	"$err"
 ip -n "$LAB_LAN" link set eth0 down
 lab_gw ip neigh flush all
 lab_add_lan EVIL "$LAB_LAN4" "$LAB_LAN6" 02:00:00:00:00:99
@@ -219,8 +215,17 @@ check "another MAC with the same IPv4 address fails" \
 	try_fails "$LAB_NS_EVIL" "$LAB_SRV4"
 check "another MAC with the same IPv6 address fails" \
 	try_fails "$LAB_NS_EVIL" "$LAB_SRV6"
-check "close a bound host by address" TM close "$LAB_LAN4" "$LAB_LAN6"
-expect_eq "bound hosts gone" "" "$(TM list)"
+# A host the gateway knows no MAC for is opened unbound.
+check "open a host without a MAC under bind_mac" TM open "$LAB_LAN4"
+expect_eq "it is listed without a MAC" "$LAB_LAN4 packets" \
+	"$(TM list | grep -v ':..:' | cut -d' ' -f1,2)"
+expect_eq "nft lists it in hosts4_unbound" 1 \
+	"$(N list set inet tcpquota hosts4_unbound | grep -c "$LAB_LAN4")"
+expect_eq "an unbound host works from any MAC" "$LAB_GW_WAN4" \
+	"$(lab_try "$LAB_NS_EVIL" "$LAB_SRV4")"
+check "close a host by address (bound and unbound)" \
+	TM close "$LAB_LAN4" "$LAB_LAN6"
+expect_eq "bound and unbound elements gone" "" "$(TM list)"
 expect_eq "intact with bind_mac" 1 "$(TM intact)"
 
 # ---- interface name prefixes ----
