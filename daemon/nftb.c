@@ -95,6 +95,7 @@ struct nftb {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
+	uint32_t begin_seq;		/* of the batch being sent */
 	int sndbuf;
 
 	char *buf;			/* batch being built */
@@ -244,6 +245,7 @@ static void batch_begin(struct nftb *n)
 {
 	batch_reset(n);
 	batch_tail(n);
+	n->begin_seq = n->seq;
 	batch_commit(n, nftnl_batch_begin(n->buf, n->seq++));
 }
 
@@ -419,13 +421,15 @@ static int batch_send(struct nftb *n)
 				continue;
 			e = mnl_nlmsg_get_payload(nlh);
 			r = rec_by_seq(n, nlh->nlmsg_seq);
-			if (!r) {
+			if (!r && nlh->nlmsg_seq == n->begin_seq) {
 				/* The batch as a whole was refused. */
 				if (!failed)
 					fail(n, "netlink batch: %s",
 					     strerror(-e->error));
 				return -1;
 			}
+			if (!r)
+				continue;	/* late answer to an old batch */
 			acked++;
 			if (e->error == 0 || failed)
 				continue;
