@@ -141,9 +141,10 @@ if (@fsz) {
 		      join(' | ', map { span(sprintf($row->[1], $_), $row->[2]) } @fsz),
 		      " |\n";
 	}
-	my @cpu = map { cpu("nftb_open/$_") } @fsz;
 	print "| nftb_open CPU µs (user+sys, kernel work included) | ",
-	      join(' | ', map { us($_) } @cpu), " |\n";
+	      join(' | ', map { cspan("nftb_open/$_", \&us) } @fsz), " |\n";
+	print "| nftb_close CPU µs (user+sys, kernel work included) | ",
+	      join(' | ', map { cspan("nftb_close/$_", \&us) } @fsz), " |\n";
 	my $nel = "nft/10000/nft-add-element";
 	if (have($nel)) {
 		printf "\nOne `nft add element` process per host, extrapolated (not "
@@ -233,12 +234,18 @@ if (defined $pc) {
 			   . 'of 1000 counters %s ms', ms($a),
 			   ms(cpu('nftb_list/1000'))) : '-');
 }
-my @os = map { wall("nftb_open/$_"), wall("nftb_close/$_") } @fsz;
+# Judged on CPU (the netlink work, kernel side included: it runs in the
+# sendmsg/recvmsg of the call); wall medians shown beside.
+my @os = map { cpu("nftb_open/$_"), cpu("nftb_close/$_") } @fsz;
+my @ow = map { wall("nftb_open/$_"), wall("nftb_close/$_") } @fsz;
 my $omax = (sort { $b <=> $a } grep { defined } @os)[0];
-goal('open/close ≤ 50 µs, any set size to 100k', defined $omax &&
-     @fsz ? $omax <= 50 : undef, defined $omax ? sprintf('worst median %s µs '
-     . '(open %s → %s µs, 1k → 100k)', us($omax), us(wall("nftb_open/$fsz[0]")),
-     us(wall("nftb_open/$fsz[-1]"))) : '-');
+my $wmax = (sort { $b <=> $a } grep { defined } @ow)[0];
+goal('open/close ≤ 50 µs, any set size to 100k (CPU)', defined $omax &&
+     @fsz ? $omax <= 50 : undef, defined $omax ? sprintf('worst CPU median '
+     . '%s µs (open %s → %s µs, close %s → %s µs, %s → %s hosts); worst wall '
+     . 'median %s µs', us($omax), us(cpu("nftb_open/$fsz[0]")),
+     us(cpu("nftb_open/$fsz[-1]")), us(cpu("nftb_close/$fsz[0]")),
+     us(cpu("nftb_close/$fsz[-1]")), $fsz[0], $fsz[-1], us($wmax)) : '-');
 my $rec = wall('nftb_create/10000');
 goal('reconcile 10,000 hosts ≤ 30 ms', defined $rec ? $rec <= 30000 : undef,
      sprintf('%s ms (nftb_create of 10,000)', ms($rec)));
@@ -264,7 +271,12 @@ my $rss = $m{poll}{vmhwm_kib};
 my $proxy = $m{"scan/$N"}{rss_netlink_kib};
 goal('peak RSS ≤ 10 MiB at 500k entries', defined $rss ? $rss <= 10240 :
      defined $proxy ? $proxy <= 10240 : undef,
-     defined $rss ? sprintf('daemon VmHWM %.1f MiB', $rss / 1024) :
+     defined $rss ? sprintf('daemon VmHWM %.1f MiB%s', $rss / 1024,
+	(have("poll/$N/cpu") && defined $r{"poll/$N/cpu"}{anon_kib}) ?
+	sprintf('; the same state in pollbench: %.1f MiB private (RssAnon) + '
+		. '%.1f MiB shared library pages (RssFile)',
+		$r{"poll/$N/cpu"}{anon_kib} / 1024,
+		$r{"poll/$N/cpu"}{file_kib} / 1024) : '') :
      defined $proxy ? sprintf('not the daemon: a process that dumped the '
      . 'table through ct_dump peaked at %.1f MiB (procfs path %.1f MiB)',
      $proxy / 1024, ($m{"scan/$N"}{rss_procfs_kib} // 0) / 1024) : '-');
