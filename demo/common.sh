@@ -5,7 +5,7 @@
 # The variables set here are read by the scripts that source it.
 # shellcheck disable=SC2034
 
-PERIOD=${DEMO_PERIOD:-2}	# seconds between polls
+PERIOD=${DEMO_PERIOD:-1}	# seconds between polls (DEMO_PERIOD=5 to watch slowly)
 RATE=2				# rates.default
 MINQ=0				# quota.min_quota
 GWID=demo			# daemon.gateway
@@ -37,6 +37,10 @@ stop_if_failed() {
 	tq_done
 	exit 1
 }
+
+# polls SECONDS: a time limit that also covers a few polls of a slow
+# DEMO_PERIOD.
+polls() { echo $(($1 + 4 * PERIOD)); }
 
 # The floor(period * rate / n) + 1 charge of each of n users.
 charge() { echo $((PERIOD * RATE / $1 + 1)); }

@@ -54,7 +54,7 @@ step "3. alice runs openhost (in a terminal) for the host she sits at"
 say "(root runs it for her with --user/--host; a user logged in over"
 say " ssh from $ALICE_IP just types 'openhost')"
 pane_start alice openhost --user alice --host "$ALICE_IP"
-if wait_for 15 masq_is "$ALICE_IP" 1; then
+if wait_for "$(polls 15)" masq_is "$ALICE_IP" 1; then
 	ok "the daemon opened $ALICE_IP (masq.open = 1)"
 else
 	fail "the daemon did not open $ALICE_IP"
@@ -73,10 +73,10 @@ stop_if_failed
 # ---------------------------------------------------------------------
 step "4. Traffic flows and alice's balance drops by the formula"
 traffic_start alice "$NS_ALICE"
-wait_for 10 counter_ge "$ALICE_IP" 1
+wait_for "$(polls 10)" counter_ge "$ALICE_IP" 1
 read -r q0 c0 <<<"$(qc "$ALICE_IP")"
 say "alice: balance $q0 s after $c0 charged polls; waiting 3 polls ..."
-wait_for 20 counter_ge "$ALICE_IP" $((c0 + 3))
+wait_for "$(polls 20)" counter_ge "$ALICE_IP" $((c0 + 3))
 read -r q1 c1 <<<"$(qc "$ALICE_IP")"
 per=$(charge 1)
 say "alice: balance $q1 s after $c1 charged polls"
@@ -88,16 +88,16 @@ stop_if_failed
 # ---------------------------------------------------------------------
 step "5. bob opens his host too: two users share the cost"
 pane_start bob openhost --user bob --host "$BOB_IP"
-if wait_for 15 masq_is "$BOB_IP" 1; then
+if wait_for "$(polls 15)" masq_is "$BOB_IP" 1; then
 	ok "the daemon opened $BOB_IP for bob"
 else
 	fail "the daemon did not open $BOB_IP"
 fi
 traffic_start bob "$NS_BOB"
-wait_for 10 counter_ge "$BOB_IP" 1
+wait_for "$(polls 10)" counter_ge "$BOB_IP" 1
 read -r qa0 ca0 qb0 cb0 <<<"$(qc "$ALICE_IP" "$BOB_IP")"
 say "alice: $qa0 s, bob: $qb0 s; waiting 3 polls ..."
-wait_for 20 counter_ge "$ALICE_IP" $((ca0 + 3))
+wait_for "$(polls 20)" counter_ge "$ALICE_IP" $((ca0 + 3))
 read -r qa1 ca1 qb1 cb1 <<<"$(qc "$ALICE_IP" "$BOB_IP")"
 per=$(charge 2)
 say "two users online: floor($PERIOD * $RATE / 2) + 1 = $per s per poll each"
@@ -113,7 +113,7 @@ step "6. alice's balance reaches min_quota ($MINQ): her host is cut"
 q=$(balance alice)
 run tcpquota "add alice -$((q - 3 * per))"
 say "alice has $(balance alice) s left: about 3 more polls"
-if wait_for 20 row_gone "$ALICE_IP"; then
+if wait_for "$(polls 20)" row_gone "$ALICE_IP"; then
 	ok "the daemon closed $ALICE_IP and deleted its masq row"
 else
 	fail "alice's host was not cut off"
@@ -127,7 +127,7 @@ else
 	ok "alice's host cannot reach the server any more"
 fi
 grep -E 'cut off alice|closed .*alice' "$LOGFILE" | tail -n 2 | sed 's/^/     log: /'
-wait_for 10 pane_exited alice
+wait_for "$(polls 10)" pane_exited alice
 pane_show alice "alice's terminal:"
 check "openhost told alice and exited non-zero" pane_failed alice
 
@@ -135,12 +135,12 @@ check "openhost told alice and exited non-zero" pane_failed alice
 step "7. bob presses Enter in openhost: his host is closed"
 traffic_stop bob
 tm send-keys -t bob Enter
-if wait_for 15 row_gone "$BOB_IP"; then
+if wait_for "$(polls 15)" row_gone "$BOB_IP"; then
 	ok "bob's host closed and its row removed"
 else
 	fail "bob's host was not closed"
 fi
-wait_for 10 pane_exited bob
+wait_for "$(polls 10)" pane_exited bob
 pane_show bob "bob's terminal:"
 check "openhost exited 0 for bob" pane_succeeded bob
 
@@ -148,7 +148,7 @@ stop_if_failed
 # ---------------------------------------------------------------------
 step "8. A teacher opens room1 for free access with openfw"
 run openfw room1
-check "both hosts of room1 are open (free = 1)" wait_for 10 room_open
+check "both hosts of room1 are open (free = 1)" wait_for "$(polls 10)" room_open
 show_sql "SELECT host, name, open, free FROM masq ORDER BY host"
 if out=$(lab_try "$NS_ROOM_A" "$LAB_SRV4"); then
 	ok "$ROOM_A reaches the server ($out)"
@@ -157,7 +157,7 @@ else
 fi
 traffic_start room "$NS_ROOM_A"
 f0=$(balance free)
-wait_for 20 counter_ge "$ROOM_A" 3
+wait_for "$(polls 20)" counter_ge "$ROOM_A" 3
 f1=$(balance free)
 say "the pseudo-user free pays for it: balance $f0 -> $f1 s (never cut off)"
 check "free was charged" [ "$f1" -lt "$f0" ]
