@@ -29,6 +29,10 @@ static int scan_file(struct scan_agg *g, const char *path, int family,
 int procscan_local_files(struct scan_agg *g, const char *tcp,
 			 const char *tcp6, struct scan_stats *st)
 {
+	struct scan_stats dummy = { 0 };
+
+	if (!st)
+		st = &dummy;
 	if (scan_file(g, tcp, AF_INET, st, 0) < 0)
 		return -1;
 	return scan_file(g, tcp6, AF_INET6, st, 1);

@@ -771,6 +771,34 @@ static void check_table(struct tqd *t)
 	free(v);
 }
 
+/* Bring the cached snapshot up to date with this poll's answers, so that
+ * during a database outage the next polls see opened rows as open (and
+ * charge them) rather than as requests. */
+static void patch_snapshot(struct tqd *t, const struct decisions *d)
+{
+	struct db_masq *m;
+	size_t i;
+
+	for (i = 0; i < d->out.n_rows; i++) {
+		const struct acct_row *r = &d->out.rows[i];
+
+		if (d->skip[i] || r->idx >= t->snap.n_masq)
+			continue;
+		m = &t->snap.masq[r->idx];
+		if (r->del) {
+			m->open = MASQ_CLOSED;
+			m->tic = 0;
+			continue;
+		}
+		if (r->set_open)
+			m->open = r->open;
+		if (r->tic_dec)
+			m->tic--;
+		if (r->charged)
+			m->counter++;
+	}
+}
+
 void tqd_poll(struct tqd *t)
 {
 	struct acct_in ai;
@@ -836,6 +864,8 @@ void tqd_poll(struct tqd *t)
 	}
 	remember_packets(t, &in);
 	write_poll(t, &d, fresh);
+	if (fresh)
+		patch_snapshot(t, &d);
 
 	free(d.skip);
 	acct_out_free(&d.out);

@@ -1,0 +1,129 @@
+/* test_enforce.c - look-ups, message text, the kill guard, proc scan. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "enforce.h"
+#include "procscan.h"
+#include "tq_test.h"
+
+static void test_lookups(void)
+{
+	char name[64];
+	unsigned uid = 12345;
+
+	CU_ASSERT_EQUAL(enforce_uid_name(0, name, sizeof(name)), 0);
+	CU_ASSERT_STRING_EQUAL(name, "root");
+	CU_ASSERT_EQUAL(enforce_name_uid("root", &uid), 0);
+	CU_ASSERT_EQUAL(uid, 0);
+	CU_ASSERT_EQUAL(enforce_name_uid("no-such-user-tq", &uid), -1);
+	CU_ASSERT_EQUAL(enforce_uid_name(4000000000u, name, sizeof(name)),
+			-1);
+	/* too small a buffer is an error, not a truncated name */
+	CU_ASSERT_EQUAL(enforce_uid_name(0, name, 3), -1);
+}
+
+static void test_message_text(void)
+{
+	char path[] = "/tmp/tq-enforce-XXXXXX";
+	char *t;
+	int fd;
+
+	t = enforce_message_text("");
+	CU_ASSERT_STRING_EQUAL(t, enforce_default_message);
+	free(t);
+	t = enforce_message_text("/nonexistent/tq-message");
+	CU_ASSERT_STRING_EQUAL(t, enforce_default_message);
+	free(t);
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "no quota\n", 9), 9);
+	close(fd);
+	t = enforce_message_text(path);
+	CU_ASSERT_STRING_EQUAL(t, "no quota\n");
+	free(t);
+	unlink(path);
+}
+
+static void test_kill_guard(void)
+{
+	errno = 0;
+	CU_ASSERT_EQUAL(enforce_kill(0, 0), -1);
+	CU_ASSERT_EQUAL(errno, EPERM);
+	errno = 0;
+	CU_ASSERT_EQUAL(enforce_kill(999, 1000), -1);
+	CU_ASSERT_EQUAL(errno, EPERM);
+	/* a uid with no processes: nothing signalled */
+	CU_ASSERT_EQUAL(enforce_kill(3999999999u, 1000), 0);
+}
+
+static void test_message_nobody(void)
+{
+	/* nobody by that name is logged in: no terminal written */
+	CU_ASSERT_EQUAL(enforce_message("no-such-user-tq", "x\n"), 0);
+}
+
+/* procscan reads the same as feeding the parsers by hand; a missing tcp6
+ * (no IPv6) is fine, a missing tcp is not. */
+static void test_procscan_files(void)
+{
+	struct tq_conf *c = conf_defaults();
+	struct scan_agg *a = scan_agg_new(c), *b = scan_agg_new(c);
+	const struct scan_user *ua, *ub;
+	struct scan_stats st = { 0 };
+	char tcp[4096], tcp6[4096], ct[4096];
+	size_t na, nb, i;
+	FILE *f;
+
+	snprintf(tcp, sizeof(tcp), "%s", tq_fixture("proc/tcp"));
+	snprintf(tcp6, sizeof(tcp6), "%s", tq_fixture("proc/tcp6"));
+	snprintf(ct, sizeof(ct), "%s", tq_fixture("proc/nf_conntrack"));
+	CU_ASSERT_EQUAL(procscan_local_files(a, tcp, tcp6, &st), 0);
+	f = fopen(tcp, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	scan_tcp(f, AF_INET, scan_agg_sock, b, &st);
+	fclose(f);
+	f = fopen(tcp6, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	scan_tcp(f, AF_INET6, scan_agg_sock, b, &st);
+	fclose(f);
+	na = scan_agg_users(a, &ua);
+	nb = scan_agg_users(b, &ub);
+	CU_ASSERT(na > 0);
+	CU_ASSERT_EQUAL_FATAL(na, nb);
+	for (i = 0; i < na; i++) {
+		CU_ASSERT_EQUAL(ua[i].uid, ub[i].uid);
+		CU_ASSERT_EQUAL(ua[i].socks, ub[i].socks);
+	}
+	scan_agg_reset(a);
+	CU_ASSERT_EQUAL(procscan_local_files(a, tcp, "/nonexistent/tcp6",
+					     NULL), 0);
+	CU_ASSERT_EQUAL(procscan_local_files(a, "/nonexistent/tcp", tcp6,
+					     NULL), -1);
+	scan_agg_reset(a);
+	CU_ASSERT_EQUAL(procscan_conntrack_file(a, ct), 0);
+	CU_ASSERT(scan_agg_nhosts(a) > 0);
+	CU_ASSERT_EQUAL(procscan_conntrack_file(a, "/nonexistent/ct"), -1);
+	/* no netlink handle: the file fallback */
+	scan_agg_free(a);
+	scan_agg_free(b);
+	conf_free(c);
+}
+
+int main(void)
+{
+	static const struct tq_test tests[] = {
+		{ "uid and name look-ups", test_lookups },
+		{ "message file or default", test_message_text },
+		{ "never kills root or system uids", test_kill_guard },
+		{ "message to a user not logged in", test_message_nobody },
+		{ "procscan over fixture files", test_procscan_files },
+		{ NULL, NULL }
+	};
+
+	return tq_test_main("enforce", tests);
+}

@@ -1,0 +1,716 @@
+/* test_tqd.c - the poll's orchestration with fakes for the firewall,
+ * conntrack, the database and the journal; the real accounting core.
+ *
+ * This file defines every nftb_, ct_, db_ and journal_ function tqd.c
+ * uses, so the linker takes these instead of the real modules.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "acct.h"
+#include "ct.h"
+#include "db.h"
+#include "journal.h"
+#include "log.h"
+#include "loop.h"
+#include "nftb.h"
+#include "tqd.h"
+#include "tq_test.h"
+#include "util.h"
+
+#define MAXH 16
+
+/* ---- fake firewall ---- */
+struct nftb {
+	int dummy;
+};
+static struct {
+	struct tq_addr hosts[MAXH];
+	size_t n;
+	int creates, opens, closes, deletes;
+	int intact;		/* what nftb_intact answers */
+	bool fail_open;
+	unsigned uids[MAXH];
+	size_t nu;
+} fw;
+
+static bool fw_has(const char *s)
+{
+	struct tq_addr a;
+	size_t i;
+
+	addr_parse(s, &a);
+	for (i = 0; i < fw.n; i++)
+		if (addr_equal(&fw.hosts[i], &a))
+			return true;
+	return false;
+}
+
+static void fw_add(const struct tq_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < fw.n; i++)
+		if (addr_equal(&fw.hosts[i], a))
+			return;
+	if (fw.n < MAXH)
+		fw.hosts[fw.n++] = *a;
+}
+
+static void fw_del(const struct tq_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < fw.n; i++)
+		if (addr_equal(&fw.hosts[i], a)) {
+			fw.hosts[i] = fw.hosts[--fw.n];
+			return;
+		}
+}
+
+struct nftb *nftb_new(const struct tq_conf *conf)
+{
+	return xcalloc(1, sizeof(struct nftb));
+}
+void nftb_free(struct nftb *n)
+{
+	free(n);
+}
+void nftb_set_conf(struct nftb *n, const struct tq_conf *conf)
+{
+}
+const char *nftb_error(const struct nftb *n)
+{
+	return "fake failure";
+}
+int nftb_create(struct nftb *n, const struct nftb_host *h, size_t nh,
+		const unsigned *uids, size_t nu)
+{
+	size_t i;
+
+	fw.creates++;
+	fw.n = 0;
+	for (i = 0; i < nh; i++)
+		fw_add(&h[i].addr);
+	fw.nu = nu < MAXH ? nu : MAXH;
+	for (i = 0; i < fw.nu; i++)
+		fw.uids[i] = uids[i];
+	fw.intact = 1;
+	return 0;
+}
+int nftb_delete(struct nftb *n)
+{
+	fw.deletes++;
+	fw.n = 0;
+	return 0;
+}
+int nftb_open(struct nftb *n, const struct nftb_host *h, size_t nh)
+{
+	size_t i;
+
+	if (fw.fail_open)
+		return -1;
+	fw.opens++;
+	for (i = 0; i < nh; i++)
+		fw_add(&h[i].addr);
+	return 0;
+}
+int nftb_close(struct nftb *n, const struct nftb_host *h, size_t nh)
+{
+	size_t i;
+
+	fw.closes++;
+	for (i = 0; i < nh; i++)
+		fw_del(&h[i].addr);
+	return 0;
+}
+int nftb_block(struct nftb *n, const unsigned *uids, size_t nu)
+{
+	size_t i;
+
+	for (i = 0; i < nu && fw.nu < MAXH; i++)
+		fw.uids[fw.nu++] = uids[i];
+	return 0;
+}
+int nftb_unblock(struct nftb *n, const unsigned *uids, size_t nu)
+{
+	fw.nu = 0;
+	return 0;
+}
+int nftb_list_uids(struct nftb *n, unsigned **out, size_t *nu)
+{
+	*out = xcalloc(fw.nu + 1, sizeof(**out));
+	memcpy(*out, fw.uids, fw.nu * sizeof(**out));
+	*nu = fw.nu;
+	return 0;
+}
+int nftb_intact(struct nftb *n)
+{
+	return fw.intact;
+}
+
+/* ---- fake conntrack: one entry per "talking" host ---- */
+struct ct {
+	int dummy;
+};
+static struct {
+	struct tq_addr talk[MAXH];
+	uint64_t packets[MAXH];
+	size_t n;
+	int deletes;
+} ctf;
+
+static void ct_talk(const char *host, uint64_t packets)
+{
+	size_t i;
+	struct tq_addr a;
+
+	addr_parse(host, &a);
+	for (i = 0; i < ctf.n; i++)
+		if (addr_equal(&ctf.talk[i], &a)) {
+			ctf.packets[i] = packets;
+			return;
+		}
+	ctf.talk[ctf.n] = a;
+	ctf.packets[ctf.n++] = packets;
+}
+
+struct ct *ct_new(void)
+{
+	return xcalloc(1, sizeof(struct ct));
+}
+void ct_free(struct ct *c)
+{
+	free(c);
+}
+int ct_enable_acct(void)
+{
+	return 0;
+}
+int ct_dump(struct ct *c, scan_ct_cb cb, void *arg)
+{
+	struct scan_ct e;
+	size_t i;
+
+	for (i = 0; i < ctf.n; i++) {
+		memset(&e, 0, sizeof(e));
+		e.src = ctf.talk[i];
+		addr_parse("198.19.0.100", &e.dst);
+		e.sport = 40000;
+		e.dport = 8080;
+		e.proto = 6;
+		e.has_counters = true;
+		e.packets = ctf.packets[i];
+		e.bytes = ctf.packets[i] * 60;
+		cb(&e, arg);
+	}
+	return 0;
+}
+long ct_delete_hosts(struct ct *c, const struct tq_addr *hosts, size_t n)
+{
+	size_t i, j;
+	long k = 0;
+
+	ctf.deletes++;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < ctf.n; j++)
+			if (addr_equal(&ctf.talk[j], &hosts[i])) {
+				ctf.talk[j] = ctf.talk[--ctf.n];
+				ctf.packets[j] = ctf.packets[ctf.n];
+				k++;
+				break;
+			}
+	return k;
+}
+
+/* ---- fake database ---- */
+struct db {
+	int dummy;
+};
+static struct {
+	bool up;		/* server answers */
+	bool connected;
+	struct db_user users[4];
+	size_t nu;
+	struct db_masq masq[MAXH];
+	size_t nm;
+	uint64_t applied[64];
+	size_t napplied;
+	long long period_total;
+	int masq_clears;
+} dbf;
+
+static void user(const char *name, long long quota, bool allowed)
+{
+	struct db_user *u = &dbf.users[dbf.nu++];
+
+	memset(u, 0, sizeof(*u));
+	tq_strlcpy(u->name, name, sizeof(u->name));
+	u->quota = quota;
+	u->allowed = allowed;
+	u->in_tcptab = true;
+}
+
+static long long quota(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < dbf.nu; i++)
+		if (strcmp(dbf.users[i].name, name) == 0)
+			return dbf.users[i].quota;
+	return -999999;
+}
+
+static struct db_masq *row(const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < dbf.nm; i++)
+		if (strcmp(dbf.masq[i].host, host) == 0)
+			return &dbf.masq[i];
+	return NULL;
+}
+
+static void add_row(const char *host, const char *name, int open, int tic,
+		    int isfree)
+{
+	struct db_masq *m = &dbf.masq[dbf.nm++];
+
+	memset(m, 0, sizeof(*m));
+	tq_strlcpy(m->host, host, sizeof(m->host));
+	tq_strlcpy(m->name, name, sizeof(m->name));
+	m->open = open;
+	m->tic = tic;
+	m->free = isfree;
+}
+
+static void del_row(const char *host)
+{
+	struct db_masq *m = row(host);
+
+	if (m)
+		*m = dbf.masq[--dbf.nm];
+}
+
+struct db *db_new(const struct tq_conf *conf, enum db_account acct)
+{
+	return xcalloc(1, sizeof(struct db));
+}
+void db_free(struct db *db)
+{
+	free(db);
+}
+int db_connect(struct db *db)
+{
+	dbf.connected = dbf.up;
+	return dbf.up ? 0 : -1;
+}
+void db_disconnect(struct db *db)
+{
+	dbf.connected = false;
+}
+bool db_is_connected(const struct db *db)
+{
+	return dbf.connected;
+}
+const char *db_error(const struct db *db)
+{
+	return "fake database down";
+}
+static int down(void)
+{
+	if (!dbf.up) {
+		dbf.connected = false;
+		return -1;
+	}
+	return 0;
+}
+long long db_exec(struct db *db, const char *sql, const char *types, ...)
+{
+	const char *host;
+	struct db_masq *m;
+	int open, seen;
+	va_list ap;
+
+	if (down() < 0)
+		return -1;
+	va_start(ap, types);
+	if (strncmp(sql, "DELETE FROM masq", 16) == 0) {
+		(void)va_arg(ap, const char *);
+		host = va_arg(ap, const char *);
+		seen = strlen(types) > 2 ? va_arg(ap, int) : -1;
+		m = row(host);
+		if (m && (seen < 0 || m->open == seen))
+			del_row(host);
+	} else if (strncmp(sql, "UPDATE masq SET open", 20) == 0) {
+		open = va_arg(ap, int);
+		(void)va_arg(ap, const char *);
+		host = va_arg(ap, const char *);
+		seen = va_arg(ap, int);
+		m = row(host);
+		if (m && m->open == seen)
+			m->open = open;
+	} else {
+		CU_FAIL("unexpected SQL");
+		fprintf(stderr, "unexpected SQL: %s\n", sql);
+	}
+	va_end(ap);
+	return 1;
+}
+int db_begin(struct db *db)
+{
+	return down();
+}
+int db_commit(struct db *db)
+{
+	return down();
+}
+int db_rollback(struct db *db)
+{
+	return 0;
+}
+int db_snapshot(struct db *db, const char *gateway, struct db_snapshot *out)
+{
+	if (down() < 0)
+		return -1;
+	out->users = xcalloc(dbf.nu + 1, sizeof(*out->users));
+	memcpy(out->users, dbf.users, dbf.nu * sizeof(*out->users));
+	out->n_users = dbf.nu;
+	out->masq = xcalloc(dbf.nm + 1, sizeof(*out->masq));
+	memcpy(out->masq, dbf.masq, dbf.nm * sizeof(*out->masq));
+	out->n_masq = dbf.nm;
+	return 0;
+}
+void db_snapshot_free(struct db_snapshot *s)
+{
+	free(s->users);
+	free(s->masq);
+	memset(s, 0, sizeof(*s));
+}
+int db_apply(struct db *db, const char *gateway, const struct db_poll *p)
+{
+	struct db_masq *m;
+	size_t i, j;
+
+	if (down() < 0)
+		return -1;
+	for (i = 0; i < dbf.napplied; i++)
+		if (dbf.applied[i] == p->id)
+			return 1;
+	if (dbf.napplied < 64)
+		dbf.applied[dbf.napplied++] = p->id;
+	for (i = 0; i < p->n_debits; i++)
+		for (j = 0; j < dbf.nu; j++)
+			if (strcmp(dbf.users[j].name, p->debits[i].name) == 0)
+				dbf.users[j].quota -= p->debits[i].amount;
+	dbf.period_total += p->total;
+	for (i = 0; i < p->n_ops; i++) {
+		m = row(p->ops[i].host);
+		if (!m)
+			continue;
+		if (p->ops[i].kind == DBM_DELETE) {
+			del_row(p->ops[i].host);
+			continue;
+		}
+		if (p->ops[i].set_open)
+			m->open = p->ops[i].open;
+		if (p->ops[i].tic_dec)
+			m->tic--;
+		if (p->ops[i].counter_inc)
+			m->counter++;
+		if (p->ops[i].set_cnts)
+			m->cnts = p->ops[i].cnts;
+	}
+	return 0;
+}
+int db_masq_clear(struct db *db, const char *gateway)
+{
+	if (down() < 0)
+		return -1;
+	dbf.masq_clears++;
+	dbf.nm = 0;
+	return 0;
+}
+
+/* ---- fake journal ---- */
+struct journal {
+	int dummy;
+};
+static struct {
+	struct db_poll polls[32];
+	struct db_debit debits[32][4];
+	size_t n;
+	int appends, acks;
+} jf;
+
+struct journal *journal_open(const char *path, char *err, size_t errlen)
+{
+	return xcalloc(1, sizeof(struct journal));
+}
+void journal_close(struct journal *j)
+{
+	free(j);
+}
+int journal_append(struct journal *j, const struct db_poll *p)
+{
+	size_t k = jf.n++;
+
+	jf.appends++;
+	jf.polls[k] = *p;
+	jf.polls[k].ops = NULL;
+	jf.polls[k].n_ops = 0;
+	jf.polls[k].n_debits = p->n_debits < 4 ? p->n_debits : 4;
+	memcpy(jf.debits[k], p->debits,
+	       jf.polls[k].n_debits * sizeof(*p->debits));
+	jf.polls[k].debits = jf.debits[k];
+	return 0;
+}
+size_t journal_pending(struct journal *j, const struct db_poll **out)
+{
+	*out = jf.polls;
+	return jf.n;
+}
+int journal_ack(struct journal *j, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < jf.n; i++)
+		if (jf.polls[i].id == id) {
+			jf.acks++;
+			memmove(&jf.polls[i], &jf.polls[i + 1],
+				(jf.n - i - 1) * sizeof(jf.polls[0]));
+			memmove(jf.debits[i], jf.debits[i + 1],
+				(jf.n - i - 1) * sizeof(jf.debits[0]));
+			jf.n--;
+			for (; i < jf.n; i++)
+				jf.polls[i].debits = jf.debits[i];
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- the tests ---- */
+
+static const char conf_text[] =
+	"daemon = { period = 5; gateway = \"gw1\"; wakeup = \"\";\n"
+	"  pidfile = \"/nonexistent/pid\"; logfile = \"-\";\n"
+	"  journal = \"/nonexistent/journal\"; };\n"
+	"network = { local_networks = [ \"198.18.1.0/24\" ];\n"
+	"  check_local = false; check_masq = true; };\n"
+	"quota = { min_quota = 0; };\n"
+	"rates = { default = 2; };\n";
+
+static struct loop *lp;
+
+static struct tqd *start(void)
+{
+	struct tq_conf *c;
+	struct tqd *t;
+	char err[512];
+
+	c = conf_load_string(conf_text, "test.conf", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	lp = loop_new();
+	t = tqd_new(c, "/nonexistent/test.conf", lp);
+	CU_ASSERT_EQUAL_FATAL(tqd_start(t, err, sizeof(err)), 0);
+	return t;
+}
+
+static void stop(struct tqd *t)
+{
+	tqd_free(t);
+	loop_free(lp);
+}
+
+static void reset(void)
+{
+	memset(&fw, 0, sizeof(fw));
+	memset(&ctf, 0, sizeof(ctf));
+	memset(&dbf, 0, sizeof(dbf));
+	memset(&jf, 0, sizeof(jf));
+	fw.intact = 1;
+	dbf.up = true;
+}
+
+static void test_reconcile_at_start(void)
+{
+	struct tqd *t;
+
+	reset();
+	user("alice", 1000, true);
+	add_row("198.18.1.10", "alice", 1, 5, 0);
+	add_row("198.18.1.11", "alice", 1, 0, 0);
+	add_row("198.18.1.12", "alice", 2, 5, 0);
+	t = start();
+	CU_ASSERT_EQUAL(fw.creates, 1);
+	CU_ASSERT(fw_has("198.18.1.10"));
+	CU_ASSERT(!fw_has("198.18.1.11"));
+	CU_ASSERT(!fw_has("198.18.1.12"));	/* a request: the poll's job */
+	CU_ASSERT_PTR_NULL(row("198.18.1.11"));	/* expired: deleted */
+	tqd_poll(t);
+	CU_ASSERT(fw_has("198.18.1.12"));
+	CU_ASSERT_EQUAL(row("198.18.1.12")->open, 1);
+	stop(t);
+}
+
+static void test_charge_and_cut(void)
+{
+	struct tqd *t;
+
+	reset();
+	user("alice", 25, true);
+	add_row("198.18.1.10", "alice", 2, 100, 0);
+	t = start();
+	tqd_poll(t);		/* opens; no traffic yet */
+	CU_ASSERT(fw_has("198.18.1.10"));
+	CU_ASSERT_EQUAL(quota("alice"), 25);
+	/* period 5, rate 2, alone: floor(10/1)+1 = 11 per poll */
+	ct_talk("198.18.1.10", 10);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(quota("alice"), 14);
+	CU_ASSERT_EQUAL(row("198.18.1.10")->counter, 1);
+	CU_ASSERT_EQUAL(dbf.period_total, 11);
+	tqd_poll(t);		/* counters did not move: idle */
+	CU_ASSERT_EQUAL(quota("alice"), 14);
+	ct_talk("198.18.1.10", 20);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(quota("alice"), 3);
+	CU_ASSERT(fw_has("198.18.1.10"));
+	ct_talk("198.18.1.10", 30);
+	tqd_poll(t);		/* 3 - 11 = -8: cut off */
+	CU_ASSERT_EQUAL(quota("alice"), -8);
+	CU_ASSERT(!fw_has("198.18.1.10"));
+	CU_ASSERT_PTR_NULL(row("198.18.1.10"));
+	CU_ASSERT_EQUAL(ctf.n, 0);	/* its conntrack entries deleted */
+	CU_ASSERT_EQUAL(jf.n, 0);	/* every poll acknowledged */
+	CU_ASSERT_EQUAL(dbf.period_total, 33);
+	stop(t);
+}
+
+static void test_database_down(void)
+{
+	struct tqd *t;
+
+	reset();
+	user("alice", 1000, true);
+	add_row("198.18.1.10", "alice", 2, 100, 0);
+	t = start();
+	tqd_poll(t);
+	CU_ASSERT(fw_has("198.18.1.10"));
+	ct_talk("198.18.1.10", 10);
+	dbf.up = false;
+	dbf.connected = false;
+	add_row("198.18.1.11", "alice", 2, 100, 0);	/* unseen request */
+	tqd_poll(t);
+	ct_talk("198.18.1.10", 20);
+	tqd_poll(t);
+	CU_ASSERT(fw_has("198.18.1.10"));	/* firewall kept */
+	CU_ASSERT(!fw_has("198.18.1.11"));	/* nothing new opened */
+	CU_ASSERT_EQUAL(jf.n, 2);		/* both polls held */
+	CU_ASSERT_EQUAL(quota("alice"), 1000);
+	dbf.up = true;
+	tqd_poll(t);		/* replay, then a normal poll (idle) */
+	CU_ASSERT_EQUAL(jf.n, 0);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 2 * 11);
+	CU_ASSERT_EQUAL(dbf.period_total, 22);
+	CU_ASSERT(fw_has("198.18.1.11"));
+	/* a replayed entry the database already has is acknowledged */
+	jf.polls[0].id = dbf.applied[0];
+	jf.polls[0].n_debits = 0;
+	jf.polls[0].debits = jf.debits[0];
+	jf.n = 1;
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(jf.n, 0);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 2 * 11);
+	stop(t);
+}
+
+static void test_failed_open_not_acknowledged(void)
+{
+	struct tqd *t;
+
+	reset();
+	user("alice", 1000, true);
+	add_row("198.18.1.10", "alice", 2, 100, 0);
+	t = start();
+	fw.fail_open = true;
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(row("198.18.1.10")->open, 2);
+	fw.fail_open = false;
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(row("198.18.1.10")->open, 1);
+	CU_ASSERT(fw_has("198.18.1.10"));
+	stop(t);
+}
+
+static void test_rebuild_when_altered(void)
+{
+	struct tqd *t;
+
+	reset();
+	user("alice", 1000, true);
+	add_row("198.18.1.10", "alice", 2, 100, 0);
+	t = start();
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(fw.creates, 1);
+	fw.n = 0;		/* someone flushed the ruleset */
+	fw.intact = 0;
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(fw.creates, 2);
+	CU_ASSERT(fw_has("198.18.1.10"));
+	stop(t);
+}
+
+static void test_request_pass_and_shutdown(void)
+{
+	struct tqd *t;
+
+	reset();
+	user("alice", 1000, true);
+	user("bob", 1000, false);
+	t = start();
+	tqd_poll(t);
+	add_row("198.18.1.10", "alice", 2, 100, 0);
+	add_row("198.18.1.11", "bob", 2, 100, 0);
+	ct_talk("198.18.1.10", 10);
+	tqd_requests(t);
+	CU_ASSERT(fw_has("198.18.1.10"));
+	CU_ASSERT_EQUAL(row("198.18.1.10")->open, 1);
+	CU_ASSERT_EQUAL(row("198.18.1.10")->tic, 100);	/* no heartbeat */
+	CU_ASSERT_EQUAL(quota("alice"), 1000);		/* no charge */
+	CU_ASSERT(!fw_has("198.18.1.11"));
+	CU_ASSERT_PTR_NULL(row("198.18.1.11"));		/* refused */
+	row("198.18.1.10")->open = 3;
+	tqd_requests(t);
+	CU_ASSERT(!fw_has("198.18.1.10"));
+	CU_ASSERT_EQUAL(row("198.18.1.10")->open, 0);
+	CU_ASSERT_EQUAL(ctf.n, 0);
+	row("198.18.1.10")->open = 2;
+	tqd_requests(t);
+	tqd_shutdown(t);
+	CU_ASSERT_EQUAL(fw.deletes, 1);
+	CU_ASSERT_EQUAL(dbf.masq_clears, 1);
+	CU_ASSERT_EQUAL(dbf.nm, 0);
+	stop(t);
+}
+
+int main(void)
+{
+	static const struct tq_test tests[] = {
+		{ "reconcile at start", test_reconcile_at_start },
+		{ "charge, idle, cut-off", test_charge_and_cut },
+		{ "database down: hold, open nothing, replay",
+		  test_database_down },
+		{ "failed open is not acknowledged",
+		  test_failed_open_not_acknowledged },
+		{ "rebuild a flushed table", test_rebuild_when_altered },
+		{ "request pass, shutdown", test_request_pass_and_shutdown },
+		{ NULL, NULL }
+	};
+
+	log_open("test_tqd", "-");
+	return tq_test_main("tqd", tests);
+}
