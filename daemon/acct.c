@@ -165,6 +165,19 @@ static bool may_open(const struct ctx *x, const char *name,
 	return true;
 }
 
+/* Is this user charged when online?  Users who may not use the link
+ * are cut off instead: they get nothing, so they pay nothing, and they do
+ * not lower the others' share. */
+static bool pays(const struct ctx *x, const char *name)
+{
+	const struct acct_user *u;
+
+	if (conf_is_free_user(x->in->conf, name))
+		return true;
+	u = user_find(x, name);
+	return u && u->allowed;
+}
+
 static bool blocked_uid(const struct acct_in *in, unsigned uid)
 {
 	size_t i;
@@ -313,7 +326,8 @@ int acct_poll(const struct acct_in *in, struct acct_out *out)
 		if (in->link_up && m->open == MASQ_OPENED &&
 		    m->packets != m->prev_packets) {
 			payer = m->free == MASQ_PAID ? m->name : pseudo;
-			if (payer) {
+			if (payer && (m->free != MASQ_PAID ||
+				      pays(&x, payer))) {
 				online[n_online++] = payer;
 				counted[i] = true;
 			}
@@ -327,14 +341,17 @@ int acct_poll(const struct acct_in *in, struct acct_out *out)
 		const struct acct_local *l = &in->locals[i];
 
 		if (!l->name || !*l->name || !l->socks ||
-		    blocked_uid(in, l->uid))
+		    blocked_uid(in, l->uid) || !pays(&x, l->name))
 			continue;
 		online[n_online++] = l->name;
 	}
+	/* With kill_processes a blocked user whose processes still hold
+	 * outside sockets is cut again, so the processes are killed. */
 	for (i = 0; i < in->n_locals; i++) {
 		const struct acct_local *l = &in->locals[i];
 
-		if (l->name && *l->name && l->socks && !blocked_uid(in, l->uid))
+		if (l->name && *l->name && l->socks &&
+		    (conf->kill_processes || !blocked_uid(in, l->uid)))
 			seen[n_seen++] = l->name;
 	}
 

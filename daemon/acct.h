@@ -160,8 +160,11 @@ struct acct_out {
  *   (re-added) whatever their tic;
  * - a row counts online if it had open == 1 before this poll and its
  *   packet total moved, even if it is deleted in this poll;
- * - a local user whose uid is blocked is neither charged nor cut again
- *   (the output chain stops its traffic; sockets may linger);
+ * - a user not allowed (and not a free user) is neither counted online
+ *   nor debited, only cut off;
+ * - a local user whose uid is blocked is not charged, and not cut again
+ *   (the output chain stops its traffic; sockets may linger) unless
+ *   kill_processes is set: then it is cut again so its processes die;
  * - with the link down nobody is charged, but requests, expiry, free
  *   hours and cut-offs of users not allowed or at/below min_quota still
  *   apply;

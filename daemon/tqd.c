@@ -248,9 +248,15 @@ static bool db_up(struct tqd *t)
 
 static void db_failed(struct tqd *t, const char *what)
 {
-	log_warnx("database: %s: %s", what, db_error(t->db));
-	if (!db_is_connected(t->db))
+	if (db_is_connected(t->db)) {
+		log_warnx("database: %s: %s", what, db_error(t->db));
+	} else if (!t->db_down_logged) {
+		/* The connection went during the poll: the outage starts. */
+		log_warnx("database unavailable: %s: %s (firewall kept as it "
+			  "is, debits held in the journal)", what,
+			  db_error(t->db));
 		t->db_down_logged = true;
+	}
 }
 
 static bool take_snapshot(struct tqd *t)

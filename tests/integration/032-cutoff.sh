@@ -15,7 +15,9 @@ if ! tqd_setup; then
 fi
 lab_add_lan FREE 198.18.1.11 2001:db8:1::11
 lab_add_lan CAROL 198.18.1.12 2001:db8:1::12
-# alice can pay 3 polls: 7 -> 4 -> 1 -> -2 (at or below 0: cut)
+# alice shares every charged poll with the free host (which talks all the
+# time), so each pays floor(1 * 2 / 2) + 1 = 2: 7 -> 5 -> 3 -> 1 -> -1
+# (at or below 0: cut)
 mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 7),
 	('free', -100), ('carol', 100000);
 	INSERT INTO allowed (name) VALUES ('alice'), ('free'), ('carol');
@@ -59,10 +61,10 @@ if wait_for 10 tqd_open_is "$LAB_LAN4" ""; then
 else
 	fail "alice's row deleted when her balance ran out"
 fi
-expect_eq "alice's balance after three charged polls" -2 \
+expect_eq "alice's balance after four charged polls" -1 \
 	"$(mdb_sql "SELECT quota FROM tcptab WHERE name = 'alice'")"
 check "cut-off logged with the balance" \
-	tqd_wait_log "cut off alice: .*balance -2" 2
+	tqd_wait_log "cut off alice: .*balance -1" 2
 check_not "alice cannot reach the server any more" \
 	lab_try "$LAB_LAN" "$LAB_SRV4"
 

@@ -37,8 +37,16 @@ expect_eq "daemonizing parent exits 0" 0 "$?"
 DPID=$(cat "$PIDFILE" 2>/dev/null)
 check "pid file names a running process" tqd_alive "${DPID:-0}"
 at_exit "kill $DPID 2>/dev/null"
-expect_eq "daemon is a session leader (setsid)" "$DPID" \
-	"$(ps -o sid= -p "$DPID" | tr -d ' ')"
+# Double fork: setsid() in the first child, the daemon is its child, so
+# it is in a session of its own but not its leader and can never acquire
+# a controlling terminal.
+sid=$(ps -o sid= -p "$DPID" | tr -d ' ')
+check "daemon is in a new session (setsid; sid $sid)" \
+	[ -n "$sid" ] && [ "$sid" != "$(ps -o sid= -p $$ | tr -d ' ')" ]
+check "daemon is not the session leader, its leader has exited" \
+	[ "$sid" != "$DPID" ] && ! tqd_alive "$sid"
+expect_eq "daemon has no controlling terminal" "?" \
+	"$(ps -o tty= -p "$DPID" | tr -d ' ')"
 check "daemon runs in /" [ "$(readlink "/proc/$DPID/cwd")" = / ]
 check "daemon's stdin is /dev/null" \
 	[ "$(readlink "/proc/$DPID/fd/0")" = /dev/null ]
@@ -94,7 +102,8 @@ check "alice's host opened" tqd_wait_ms 2000 tqd_open_is "$LAB_LAN4" 1
 tqd_talk "$LAB_LAN" "$LAB_SRV4" "$LAB_PORT" 200 100000
 snap() {
 	tqd_q "SELECT (SELECT quota FROM tcptab WHERE name = 'alice'),
-		(SELECT counter FROM masq WHERE name = 'alice')"
+		(SELECT counter FROM masq WHERE name = 'alice'
+		 AND gateway = 'gw1')"
 }
 tqd_wait_polls 2
 read -r q0 c0 <<<"$(snap)"
@@ -115,7 +124,8 @@ expect_eq "tariff 6 in force: 7 per poll" $((7 * (c1 - c0))) $((q0 - q1))
 
 tqd_stop
 expect_eq "SIGTERM in the foreground: exit status 0" 0 "$TQD_RC"
-check_not "table gone" lab_gw nft list table inet tcpquota
+check_not "table gone" sh -c \
+	"ip netns exec $LAB_GW nft list table inet tcpquota 2>/dev/null"
 expect_eq "masq rows gone" 0 \
 	"$(mdb_sql "SELECT COUNT(*) FROM masq WHERE gateway = 'gw1'")"
 tq_done

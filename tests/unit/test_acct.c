@@ -503,7 +503,7 @@ static void test_not_allowed(void)
 		U("frank", 0, true),
 	};
 	struct acct_masq masq[] = {
-		idle("198.18.1.10", "dave"), busy("198.18.1.11", "alice"),
+		busy("198.18.1.10", "dave"), busy("198.18.1.11", "alice"),
 		idle("198.18.1.12", "frank"),
 	};
 	struct acct_local locals[] = {
@@ -518,12 +518,11 @@ static void test_not_allowed(void)
 	SET(in, masq, masq);
 	SET(in, locals, locals);
 	RUN(in, out);
-	/* alice and erin online; erin is debited though unknown */
-	CU_ASSERT_EQUAL(out.n_online, 2);
-	CU_ASSERT_EQUAL(out.each, 6);
-	CU_ASSERT_EQUAL_FATAL(out.n_debits, 2);
+	/* only alice is online: erin, unknown, is cut but not debited */
+	CU_ASSERT_EQUAL(out.n_online, 1);
+	CU_ASSERT_EQUAL(out.each, 11);
+	CU_ASSERT_EQUAL_FATAL(out.n_debits, 1);
 	CU_ASSERT_STRING_EQUAL(out.debits[0].name, "alice");
-	CU_ASSERT_STRING_EQUAL(out.debits[1].name, "erin");
 	CU_ASSERT_EQUAL_FATAL(out.n_cuts, 3);
 	CU_ASSERT_STRING_EQUAL(out.cuts[0].name, "dave");
 	CU_ASSERT_EQUAL(out.cuts[0].reason, ACCT_CUT_NOT_ALLOWED);
@@ -531,7 +530,7 @@ static void test_not_allowed(void)
 	CU_ASSERT_FALSE(out.cuts[0].has_uid);
 	CU_ASSERT_STRING_EQUAL(out.cuts[1].name, "erin");
 	CU_ASSERT_EQUAL(out.cuts[1].reason, ACCT_CUT_NOT_ALLOWED);
-	CU_ASSERT_EQUAL(out.cuts[1].quota, -6);
+	CU_ASSERT_EQUAL(out.cuts[1].quota, 0);
 	CU_ASSERT_TRUE(out.cuts[1].has_uid);
 	CU_ASSERT_EQUAL(out.cuts[1].uid, 1005);
 	CU_ASSERT_STRING_EQUAL(out.cuts[2].name, "frank");
@@ -540,6 +539,7 @@ static void test_not_allowed(void)
 	CU_ASSERT_PTR_NULL(cut(&out, "alice"));
 	CU_ASSERT_PTR_NOT_NULL(cut(&out, "frank"));
 	CU_ASSERT_TRUE(is_dropped(&out, 0, "cut off: not allowed", true));
+	CU_ASSERT_FALSE(row(&out, 0)->charged);	/* dave's traffic: free */
 	CU_ASSERT_TRUE(is_dropped(&out, 2, "cut off: no quota", true));
 	CU_ASSERT_TRUE(row(&out, 1)->charged);
 	acct_out_free(&out);
@@ -974,6 +974,35 @@ static void test_unblock(void)
 	CU_ASSERT_STRING_EQUAL(out.cuts[0].name, "gina");
 	CU_ASSERT_TRUE(is_dropped(&out, 0, "cut off: no quota", true));
 	acct_out_free(&out);
+
+	/* kill_processes: bob, blocked with lingering sockets, is cut
+	 * again (so his processes die), still not charged; alice, allowed
+	 * again, is not cut. */
+	{
+		struct tq_conf *saved = conf, *c = load(
+			"daemon = { period = 5; };\n"
+			"quota = { min_quota = 0; min_uid = 1000;\n"
+			"          kill_processes = true; };\n"
+			"rates = { default = 2; };\n");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+		conf = c;
+		in.conf = c;
+		RUN(in, out);
+		CU_ASSERT_EQUAL(out.n_online, 1);
+		CU_ASSERT_EQUAL(debit(&out, "bob"), -1);	/* none */
+		CU_ASSERT_EQUAL_FATAL(out.n_cuts, 2);
+		CU_ASSERT_STRING_EQUAL(out.cuts[0].name, "bob");
+		CU_ASSERT_EQUAL(out.cuts[0].reason, ACCT_CUT_NO_QUOTA);
+		CU_ASSERT_TRUE(out.cuts[0].has_uid);
+		CU_ASSERT_EQUAL(out.cuts[0].uid, 1001);
+		CU_ASSERT_STRING_EQUAL(out.cuts[1].name, "gina");
+		CU_ASSERT_EQUAL_FATAL(out.n_unblock, 1);
+		CU_ASSERT_EQUAL(out.unblock[0], 1000);
+		acct_out_free(&out);
+		conf = saved;
+		conf_free(c);
+	}
 }
 
 static void test_empty(void)
