@@ -11,14 +11,16 @@ pat=${2:-}
 passed=0
 failed=0
 failures=()
+times=()
 
 run_one() {
 	local name=$1; shift
-	local log out p f
+	local log out p f t0=$SECONDS
 	log=$(mktemp)
 	echo "=== $name"
 	"$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
+	times+=("$((SECONDS - t0)) s  $name")
 	out=$(grep -E '^RESULT ' "$log" | tail -n 1)
 	rm -f "$log"
 	if [ -z "$out" ]; then
@@ -56,6 +58,9 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
 	fi
 fi
 echo
+echo "slowest:"
+printf '%s\n' "${times[@]+"${times[@]}"}" | sort -rn | head -n 8 | sed 's/^/  /'
+echo "total: $SECONDS s"
 for x in "${failures[@]+"${failures[@]}"}"; do echo "FAILED: $x"; done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
