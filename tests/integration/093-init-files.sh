@@ -44,7 +44,7 @@ done
 # With nothing running: status 3, stop 0, reload 7, unknown verb 3.
 env_run() {
 	env DAEMON=/bin/true PIDFILE="$TQ_TMP/none.pid" \
-		RUNDIR="$TQ_TMP/run" TQ_DEFAULTS=/nonexistent sh "$S" "$@" \
+		RUNDIR="$TQ_TMP/run" TQ_DEFAULTS="$TQ_TMP/absent" sh "$S" "$@" \
 		>/dev/null 2>&1
 	echo $?
 }
@@ -55,13 +55,13 @@ expect_eq "an unknown action is 3" 3 "$(env_run frobnicate)"
 echo 999999 >"$TQ_TMP/stale.pid"
 expect_eq "status with a stale pid file is 1" 1 \
 	"$(env DAEMON=/bin/true PIDFILE="$TQ_TMP/stale.pid" \
-		TQ_DEFAULTS=/nonexistent sh "$S" status >/dev/null 2>&1; echo $?)"
+		TQ_DEFAULTS="$TQ_TMP/absent" sh "$S" status >/dev/null 2>&1; echo $?)"
 
 # Cron script: nothing to do without a log file, and it defers to
 # logrotate where the snippet is installed and logrotate exists.
 C=init/tcpquotad.cron.weekly
 TQ_LOGFILE=$TQ_TMP/none.log TQ_PIDFILE=$TQ_TMP/none.pid \
-	TQ_LOGROTATE=/nonexistent sh "$C"
+	TQ_LOGROTATE="$TQ_TMP/absent" sh "$C"
 check "cron script: no log file, exit 0" [ $? -eq 0 ]
 check "cron script: no log file created" [ ! -e "$TQ_TMP/none.log" ]
 

@@ -55,7 +55,7 @@ for i in 1 2 3 4; do
 done
 
 cron() {
-	TQ_LOGFILE=$LOG TQ_PIDFILE=$PIDF TQ_LOGROTATE=/nonexistent \
+	TQ_LOGFILE=$LOG TQ_PIDFILE=$PIDF TQ_LOGROTATE="$TQ_TMP/absent" \
 		sh "$TQ_ROOT/init/tcpquotad.cron.weekly"
 }
 cron
@@ -98,7 +98,7 @@ check "the daemon still runs after the second run" running "$pid"
 
 # An empty log is left alone.
 : >"$LOG.empty"
-TQ_LOGFILE=$LOG.empty TQ_PIDFILE=$PIDF TQ_LOGROTATE=/nonexistent \
+TQ_LOGFILE=$LOG.empty TQ_PIDFILE=$PIDF TQ_LOGROTATE="$TQ_TMP/absent" \
 	sh "$TQ_ROOT/init/tcpquotad.cron.weekly"
 check "an empty log is not rotated" [ ! -e "$LOG.empty.1.gz" ]
 

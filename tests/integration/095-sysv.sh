@@ -40,7 +40,7 @@ CONF
 initd() {
 	ip netns exec "$LAB_GW" env DAEMON="$TQ_BUILD/tcpquotad" \
 		CONFIG="$CONF" PIDFILE="$PIDF" RUNDIR="$TQ_TMP/run" \
-		TQ_DEFAULTS=/nonexistent \
+		TQ_DEFAULTS="$TQ_TMP/absent" \
 		sh "$TQ_ROOT/init/tcpquotad.init" "$@" >>"$TQ_TMP/initd.out" 2>&1
 	echo $?
 }
