@@ -13,6 +13,15 @@ failed=0
 failures=()
 times=()
 
+# A sanitizer build: every ASan/UBSan/LSan report of any program the tests
+# run goes to a file of its own, and each report counts as a failure.
+san_dir=
+if [ "$B" = build-san ]; then
+	san_dir=$(mktemp -d /tmp/tq-san.XXXXXX)
+	export ASAN_OPTIONS="log_path=$san_dir/asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+	export UBSAN_OPTIONS="log_path=$san_dir/ubsan:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+fi
+
 run_one() {
 	local name=$1; shift
 	local log out p f t0=$SECONDS
@@ -56,6 +65,15 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
 				env B="$B" timeout 900 bash "$t"
 		done
 	fi
+fi
+if [ -n "$san_dir" ]; then
+	for r in "$san_dir"/*; do
+		[ -f "$r" ] || continue
+		echo "=== sanitizer report $(basename "$r")"
+		head -n 40 "$r"
+		failed=$((failed + 1)); failures+=("sanitizer report $r")
+	done
+	[ "$failed" -eq 0 ] && rm -rf "$san_dir"
 fi
 echo
 echo "slowest:"
