@@ -223,6 +223,10 @@ static bool row_state(const struct ctx *x, const struct acct_masq *m,
 		row_drop(r, m, "bad host");
 		return false;
 	}
+	if (!addr_is_host(&r->addr)) {
+		row_drop(r, m, "not a LAN host address");
+		return false;
+	}
 	if (m->open < MASQ_CLOSED || m->open > MASQ_REQ_CLOSE) {
 		row_drop(r, m, "bad open code");
 		return false;

@@ -75,6 +75,19 @@ int addr_cmp(const void *x, const void *y)
 	return memcmp(a->a, b->a, sizeof(a->a));
 }
 
+bool addr_is_host(const struct tq_addr *a)
+{
+	static const uint8_t zero[16];
+	const uint8_t *b = a->a;
+
+	if (a->family == AF_INET)
+		return b[0] != 0 && b[0] != 127 && b[0] < 224;
+	if (b[0] == 0xff || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80))
+		return false;
+	/* :: and ::1 */
+	return memcmp(b, zero, 15) != 0 || b[15] > 1;
+}
+
 /* FNV-1a over family and the significant bytes, then the murmur3 finaliser:
  * FNV alone leaves the low bits weak for addresses that differ only in the
  * last octet, which is exactly what a LAN looks like. */

@@ -33,6 +33,10 @@ const char *addr_format(const struct tq_addr *a, char *buf, size_t len);
 bool addr_equal(const struct tq_addr *x, const struct tq_addr *y);
 /* Total order (family, then bytes), for qsort/bsearch. */
 int addr_cmp(const void *x, const void *y);
+/* False for addresses no LAN host can have as its source: IPv4 0/8,
+ * 127/8, 224/4 (multicast), 240/4 (reserved, broadcast); IPv6 ::, ::1,
+ * ff00::/8 (multicast), fe80::/10 (link-local: not forwarded). */
+bool addr_is_host(const struct tq_addr *a);
 /* Hash for open-addressing tables. */
 uint32_t addr_hash(const struct tq_addr *a);
 

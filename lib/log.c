@@ -89,20 +89,43 @@ bool log_debug_enabled(void)
 	return lg.debug;
 }
 
+/* Control characters (a newline in a user name from the database, say)
+ * become \xNN, so data can never start a log line of its own. */
+static void escape_ctl(const char *in, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (; *in && o + 5 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c < 0x20 || c == 0x7f) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = 0;
+}
+
 static void vlog(int prio, const char *level, int errnum, const char *fmt,
 		 va_list ap)
 {
-	char msg[2048], line[2300];
+	char raw[2048], msg[2048], line[2300];
 	struct timespec ts;
 	struct tm tm;
 	int n;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	if (errnum) {
-		size_t l = strlen(msg);
+		size_t l = strlen(raw);
 
-		snprintf(msg + l, sizeof(msg) - l, ": %s", strerror(errnum));
+		snprintf(raw + l, sizeof(raw) - l, ": %s", strerror(errnum));
 	}
+	escape_ctl(raw, msg, sizeof(msg));
 	if (lg.kind == LOG_TO_SYSLOG) {
 		syslog(prio, "%s", msg);
 		return;
@@ -114,8 +137,10 @@ static void vlog(int prio, const char *level, int errnum, const char *fmt,
 		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L, lg.ident,
 		     (long)getpid(), level, msg);
-	if (n > (int)sizeof(line) - 1)
+	if (n > (int)sizeof(line) - 1) {	/* cut, but keep the newline */
 		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
 	(void)tq_write_all(lg.fd, line, (size_t)n);
 }
 

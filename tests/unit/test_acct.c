@@ -1005,6 +1005,36 @@ static void test_unblock(void)
 	}
 }
 
+/* Addresses that parse but belong to no LAN host: deleted, never opened;
+ * one found in the firewall is closed. */
+static void test_not_host_addresses(void)
+{
+	struct acct_user users[] = { U("alice", 500, true) };
+	struct acct_masq masq[] = {
+		{ .host = "127.0.0.1", .name = "alice", .open = 2, .tic = 3 },
+		{ .host = "ff02::1", .name = "alice", .open = 2, .tic = 3 },
+		{ .host = "255.255.255.255", .name = "alice", .open = 2,
+		  .tic = 3 },
+		busy("224.0.0.1", "alice"),
+		{ .host = "198.18.1.10", .name = "alice", .open = 2, .tic = 3 },
+	};
+	struct acct_in in = input(MONDAY_EVENING);
+	struct acct_out out;
+
+	SET(in, users, users);
+	SET(in, masq, masq);
+	RUN(in, out);
+	CU_ASSERT_EQUAL(out.n_rows, 5);
+	CU_ASSERT_TRUE(is_dropped(&out, 0, "not a LAN host address", false));
+	CU_ASSERT_TRUE(is_dropped(&out, 1, "not a LAN host address", false));
+	CU_ASSERT_TRUE(is_dropped(&out, 2, "not a LAN host address", false));
+	CU_ASSERT_TRUE(is_dropped(&out, 3, "not a LAN host address", true));
+	CU_ASSERT_TRUE(row(&out, 4)->fw_open && row(&out, 4)->set_open);
+	CU_ASSERT_EQUAL(out.n_online, 0);	/* 224.0.0.1's traffic */
+	CU_ASSERT_EQUAL(out.n_bad_rows, 4);
+	acct_out_free(&out);
+}
+
 static void test_empty(void)
 {
 	struct acct_in in = input(MONDAY_EVENING);
@@ -1069,6 +1099,7 @@ static const struct tq_test tests[] = {
 	{ "min_quota edge", test_min_quota_edge },
 	{ "not allowed, unknown users", test_not_allowed },
 	{ "requests 2 and 3, refusals", test_requests },
+	{ "no LAN host addresses", test_not_host_addresses },
 	{ "bad rows", test_bad_rows },
 	{ "tic expiry at the N-th poll", test_tic_expiry },
 	{ "repair after a flush", test_repair },

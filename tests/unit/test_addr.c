@@ -326,7 +326,37 @@ static void test_cidr_match_any(void)
 	CU_ASSERT_FALSE(cidr_match_any(nets, 2, &a));
 }
 
+static bool is_host(const char *s)
+{
+	struct tq_addr a;
+
+	CU_ASSERT_EQUAL_FATAL(addr_parse(s, &a), 0);
+	return addr_is_host(&a);
+}
+
+static void test_is_host(void)
+{
+	static const char *const hosts[] = {
+		"198.18.1.10", "1.0.0.0", "126.255.255.255", "128.0.0.1",
+		"223.255.255.255", "10.0.0.1", "2001:db8:1::10", "::2",
+		"fd00::1", "fec0::1", "fe7f::1", "::ffff:198.18.1.40",
+	};
+	static const char *const not_hosts[] = {
+		"0.0.0.0", "0.1.2.3", "127.0.0.1", "127.255.255.254",
+		"224.0.0.1", "239.255.255.255", "240.0.0.1",
+		"255.255.255.255", "::", "::1", "ff02::1", "ff00::",
+		"fe80::1", "febf::1", "::ffff:127.0.0.1",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+		CU_ASSERT_TRUE(is_host(hosts[i]));
+	for (i = 0; i < sizeof(not_hosts) / sizeof(not_hosts[0]); i++)
+		CU_ASSERT_FALSE(is_host(not_hosts[i]));
+}
+
 static const struct tq_test tests[] = {
+	{ "host addresses (no loopback, multicast, ...)", test_is_host },
 	{ "parse IPv4", test_parse_v4 },
 	{ "parse IPv6", test_parse_v6 },
 	{ "IPv4-mapped stored as IPv4", test_parse_mapped },
