@@ -457,6 +457,51 @@ static void do_firewall(struct tqd *t, struct decisions *d, bool may_open)
 	free(v);
 }
 
+/* Hosts in the firewall that no row of this gateway names any more (the
+ * row was deleted or its host overwritten behind the daemon's back) are
+ * closed: only a row keeps a host open. */
+static void close_orphans(struct tqd *t)
+{
+	struct tq_addr *ref, *addrs;
+	struct nftb_host *v;
+	char buf[TQ_ADDRSTRLEN];
+	size_t i, nr = 0, n = 0;
+	long nct;
+
+	if (t->n_hosts == 0)
+		return;
+	ref = xcalloc(t->snap.n_masq + 1, sizeof(*ref));
+	for (i = 0; i < t->snap.n_masq; i++)
+		if (!t->snap.masq[i].host_toolong &&
+		    addr_parse(t->snap.masq[i].host, &ref[nr]) == 0)
+			nr++;
+	qsort(ref, nr, sizeof(*ref), addr_cmp);
+	v = xcalloc(t->n_hosts, sizeof(*v));
+	addrs = xcalloc(t->n_hosts, sizeof(*addrs));
+	for (i = 0; i < t->n_hosts; i++) {
+		if (bsearch(&t->hosts[i].addr, ref, nr, sizeof(*ref),
+			    addr_cmp))
+			continue;
+		v[n].addr = t->hosts[i].addr;
+		addrs[n++] = t->hosts[i].addr;
+	}
+	if (n > 0 && nftb_close(t->nft, v, n) < 0) {
+		log_warnx("firewall: %s", nftb_error(t->nft));
+	} else if (n > 0) {
+		for (i = 0; i < n; i++) {
+			host_del(t, &addrs[i]);
+			log_info("closed %s: no masq row names it any more",
+				 addr_format(&addrs[i], buf, sizeof(buf)));
+		}
+		nct = t->ct ? ct_delete_hosts(t->ct, addrs, n) : 0;
+		if (nct < 0)
+			log_warn("conntrack: deleting entries of closed hosts");
+	}
+	free(addrs);
+	free(v);
+	free(ref);
+}
+
 static void do_cuts(struct tqd *t, const struct acct_out *o)
 {
 	char (*names)[DB_NAME_BYTES];
@@ -865,6 +910,7 @@ void tqd_poll(struct tqd *t)
 	if (fresh) {
 		/* Without a fresh snapshot the firewall stays as it is. */
 		do_firewall(t, &d, true);
+		close_orphans(t);
 		do_cuts(t, &d.out);
 		do_unblock(t, &d.out);
 	}
