@@ -103,7 +103,8 @@ mdb_sql "$R
 		'2026-01-01 00:00:00.000 tcpquotad[1] info: opened 198.18.1.99'),
 		$P)"
 
-VALID="$LAB_LAN4 $LAB_LAN6 198.18.1.39 ::ffff:198.18.1.40 2001:DB8:1:0:0:0:0:41 198.18.1.36"
+VALID=("$LAB_LAN4" "$LAB_LAN6" 198.18.1.39 ::ffff:198.18.1.40
+	2001:DB8:1:0:0:0:0:41 198.18.1.36)
 valid_acked() {
 	[ "$(mdb_sql "SELECT COUNT(*) FROM masq WHERE gateway = 'gw1'
 		AND open = 1")" = 6 ]
@@ -111,7 +112,7 @@ valid_acked() {
 check "the 6 valid requests acknowledged" wait_for 10 valid_acked
 tqd_wait_polls 3
 expect_eq "after 3 polls: only the valid rows are left" \
-	"$(printf '%s\n' $VALID | sort)" \
+	"$(printf '%s\n' "${VALID[@]}" | sort)" \
 	"$(mdb_sql "SELECT host FROM masq WHERE gateway = 'gw1'" | sort)"
 expect_eq "... all open" "1 1 1 1 1 1" \
 	"$(mdb_sql "SELECT open FROM masq WHERE gateway = 'gw1'" | tr '\n' ' ' | sed 's/ $//')"
@@ -161,6 +162,11 @@ check "logged: 64 emoji, nobody (not allowed)" logged 198.18.1.44 \
 check "logged: the warning counts" grep -q 'warning: deleting [0-9]* malformed masq rows' "$TQD_LOG"
 check_not "mallory's open=1 row never opened" \
 	grep -q 'opened 198.18.1.43 ' "$TQD_LOG"
+check "logged: a newline in a host shown as \\x0a" logged \
+	'198.18.1.25\x0ax' alice "bad host"
+check "logged: a newline in a name shown as \\x0a" logged 198.18.1.45 \
+	'm\x0a2026-01-01 00:00:00.000 tcpquotad[1] info: opened 198.18.1.99' \
+	"refused: not allowed"
 expect_eq "a name with a newline forges no log line" 0 \
 	"$(grep -c '^2026-01-01 00:00:00.000 tcpquotad\[1\]' "$TQD_LOG")"
 check "every log line starts with a time stamp (no forged lines)" \
@@ -179,7 +185,12 @@ tqd_wait_polls 2
 for h in 0.0.0.0 255.255.255.255 224.0.0.1 127.0.0.1 :: ::1 ff02::1; do
 	check "no LAN host address: $h refused, row deleted, not in a set" \
 		gone "$h"
+	check "logged: $h deleted (not a LAN host address)" logged "$h" \
+		alice "not a LAN host address"
 done
+expect_eq "still, every address ever opened is a valid one" \
+	"$(printf '%s\n' "$WANTSET" 198.18.1.46 | sort)" \
+	"$(sed -n 's/.* info: opened \([^ ]*\) for .*/\1/p' "$TQD_LOG" | sort -u)"
 # (If they were opened, close them through the protocol, so the checks
 # below are not about them.)
 mdb_sql "UPDATE masq SET open = 3 WHERE host IN ('0.0.0.0',
@@ -203,6 +214,9 @@ mdb_sql "UPDATE masq SET host = 'overwritten' WHERE host = '2001:DB8:1:0:0:0:0:4
 check "opened row's host overwritten: garbage row deleted" \
 	wait_for 3 gone overwritten
 check "... and 2001:db8:1::41 closed" wait_for 3 gone 2001:db8:1::41
+check "logged: 2001:db8:1::41 closed, no row names it" \
+	grep -qF 'info: closed 2001:db8:1::41: no masq row names it any more' \
+	"$TQD_LOG"
 # an opened row deleted by hand: its host closed
 mdb_sql "DELETE FROM masq WHERE host = '::ffff:198.18.1.40'"
 check "opened row deleted by hand: 198.18.1.40 closed" \
