@@ -89,7 +89,7 @@ expect_eq "hosts6 holds the $N6 IPv6 hosts" "$N6" \
 expect_eq "one 'opened' log line per host" 1000 \
 	"$(grep -c ' info: opened .* (open request)$' "$TQD_LOG")"
 tqd_wait_polls 2
-expect_eq "two polls later: still 1,000 open rows, same sets" "1000 $(cat "$TQ_TMP/want" | md5sum)" \
+expect_eq "two polls later: still 1,000 open rows, same sets" "1000 $(md5sum <"$TQ_TMP/want")" \
 	"$(mdb_sql "SELECT COUNT(*) FROM masq WHERE open = 1") $(tqd_set | md5sum)"
 expect_eq "nobody charged (no traffic)" "$((NU * 1000000))" \
 	"$(mdb_sql "SELECT SUM(quota) FROM tcptab")"
