@@ -1282,7 +1282,38 @@ struct prescan {
 	char stack[TQ_CONF_MAX_DEPTH];	/* the open brackets */
 	int depth;
 	enum prev_tok prev;
+	/* Enough of the setting's path to name it in a message: the last
+	 * name read, and per open bracket its name ("rates") or its index
+	 * in the enclosing list ("[1]"), and its element count so far. */
+	char setting[48];
+	char label[TQ_CONF_MAX_DEPTH][52];
+	int idx[TQ_CONF_MAX_DEPTH];
 };
+
+/* The path of the value about to be read ("quota.min_quota",
+ * "network.local_networks[1]"), as conf's own messages name settings. */
+static void ps_path(const struct prescan *ps, char *buf, size_t len)
+{
+	size_t o = 0;
+	int i;
+	char top = ps->depth ? ps->stack[ps->depth - 1] : '{';
+
+	buf[0] = '\0';
+	for (i = 0; i < ps->depth && o < len; i++) {
+		const char *l = ps->label[i];
+
+		if (!*l)
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s",
+				      o && *l != '[' ? "." : "", l);
+	}
+	if (o >= len)
+		return;
+	if (ps->prev == T_EQUALS)
+		snprintf(buf + o, len - o, "%s%s", o ? "." : "", ps->setting);
+	else if (top == '[' || top == '(')
+		snprintf(buf + o, len - o, "[%d]", ps->idx[ps->depth - 1]);
+}
 
 static int ps_err(struct prescan *ps, int line, const char *msg)
 {
@@ -1355,6 +1386,8 @@ static int ps_number(struct prescan *ps)
 {
 	const char *from = ps->p, *d;
 	bool hex = false, neg = false;
+	enum prev_tok prev = ps->prev;
+	char path[256];
 	size_t n;
 
 	if (*ps->p == '-' || *ps->p == '+')
@@ -1381,12 +1414,16 @@ static int ps_number(struct prescan *ps)
 	}
 	if (hex ? digits_exceed(d, n, "7fffffffffffffff") :
 	    digits_exceed(d, n, neg ? "9223372036854775808" :
-			  "9223372036854775807"))
-		return tq_err(ps->err, ps->errlen, "%s:%d: integer %.*s is "
-			      "too large; use -9223372036854775808.."
+			  "9223372036854775807")) {
+		ps->prev = prev;	/* what the value followed */
+		ps_path(ps, path, sizeof(path));
+		return tq_err(ps->err, ps->errlen, "%s:%d: %s%sinteger %.*s "
+			      "is too large; use -9223372036854775808.."
 			      "9223372036854775807", ps->name, ps->line,
+			      path, *path ? ": " : "",
 			      (int)((ps->p - from) > 40 ? 40 : ps->p - from),
 			      from);
+	}
 	ps_copy(ps, from);
 	if ((ps->p == ps->end || *ps->p != 'L') &&
 	    digits_exceed(d, n, hex ? "7fffffff" : "2147483647"))
@@ -1446,6 +1483,8 @@ static char *prescan(const char *text, size_t len, const char *name,
 				*ps.p == '_' || *ps.p == '-'))
 				ps.p++;
 			ps_copy(&ps, from);
+			snprintf(ps.setting, sizeof(ps.setting), "%.*s",
+				 (int)(ps.p - from), from);
 			ps.prev = T_OTHER;
 		} else if (isdigit((unsigned char)ch) ||
 			   ((ch == '-' || ch == '+') && ps.p + 1 < ps.end &&
@@ -1460,6 +1499,18 @@ static char *prescan(const char *text, size_t len, const char *name,
 					       "of brackets");
 					goto err;
 				}
+				if (ps.prev == T_EQUALS)
+					snprintf(ps.label[ps.depth],
+						 sizeof(ps.label[0]), "%s",
+						 ps.setting);
+				else if (ps.depth &&
+					 ps.stack[ps.depth - 1] != '{')
+					snprintf(ps.label[ps.depth],
+						 sizeof(ps.label[0]), "[%d]",
+						 ps.idx[ps.depth - 1]);
+				else
+					ps.label[ps.depth][0] = '\0';
+				ps.idx[ps.depth] = 0;
 				ps.stack[ps.depth++] = ch;
 				ps.prev = T_OPEN;
 			} else if (ch == ']' || ch == ')' || ch == '}') {
@@ -1469,6 +1520,8 @@ static char *prescan(const char *text, size_t len, const char *name,
 			} else if (ch == '=' || ch == ':') {
 				ps.prev = T_EQUALS;
 			} else if (ch == ',') {
+				if (ps.depth)
+					ps.idx[ps.depth - 1]++;
 				ps.prev = T_COMMA;
 			} else {
 				ps.prev = T_OTHER;
@@ -1506,6 +1559,7 @@ static struct tq_conf *load_buf(const char *text, size_t len,
 				const char *name, char *err, size_t errlen)
 {
 	struct parser p = { name, err, errlen, NULL };
+	const char *nul;
 	config_t cfg;
 	char *wide;
 	int line;
@@ -1515,9 +1569,11 @@ static struct tq_conf *load_buf(const char *text, size_t len,
 		       "tcpquota configuration file", name, TQ_CONF_MAX_BYTES);
 		return NULL;
 	}
-	if (memchr(text, '\0', len)) {
-		tq_err(err, errlen, "%s: contains a NUL byte; this is not a "
-		       "text file", name);
+	if ((nul = memchr(text, '\0', len))) {
+		for (line = 1; text < nul; text++)
+			line += *text == '\n';
+		tq_err(err, errlen, "%s:%d: contains a NUL byte; this is not "
+		       "a text file", name, line);
 		return NULL;
 	}
 	if ((line = find_include(text, len))) {

@@ -616,7 +616,13 @@ static void test_big_integers(void)
 	CU_ASSERT_EQUAL(c->min_quota, 9223372036854775807LL);
 	conf_free(c);
 	expect_err("quota = {\n min_quota = 9223372036854775808;\n};",
-		   "t.conf:2: integer 9223372036854775808 is too large; use "
+		   "t.conf:2: quota.min_quota: integer 9223372036854775808 "
+		   "is too large; use "
+		   "-9223372036854775808..9223372036854775807");
+	expect_err("rates = { tariffs = ( { days = \"daily\"; rate = 1; },\n"
+		   "{ rate = 99999999999999999999; } ); };",
+		   "t.conf:2: rates.tariffs[1].rate: integer "
+		   "99999999999999999999 is too large; use "
 		   "-9223372036854775808..9223372036854775807");
 	expect_err("daemon = { period = 4294967297; };",
 		   "t.conf:1: daemon.period: 4294967297 is out of range; use "
@@ -1227,7 +1233,7 @@ static void test_load_file(void)
 	/* a NUL byte would hide the rest of the file from libconfig */
 	c = load_file(nul, sizeof(nul) - 1, path, sizeof(path));
 	CU_ASSERT_PTR_NULL(c);
-	snprintf(want, sizeof(want), "%s: contains a NUL byte; this is not "
+	snprintf(want, sizeof(want), "%s:1: contains a NUL byte; this is not "
 		 "a text file", path);
 	CU_ASSERT_STRING_EQUAL(err, want);
 
