@@ -1,6 +1,7 @@
 /* fuzz_conf.c - libFuzzer target: the configuration parser. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
