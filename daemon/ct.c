@@ -24,20 +24,24 @@
 #include "util.h"
 
 #define CT_SOCK_BUF (16 << 20)
-#define CT_BUF (256 << 10)	/* one recv of a dump, or a send of deletes */
+/* The kernel builds a dump's messages in skbs of at most 32 KiB, so one
+ * 64 KiB buffer takes any of them; batches of deletes are sent from it
+ * and their ACKs read back into it. */
+#define CT_BUF (64 << 10)
 
 struct ct {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
 	char buf[CT_BUF];
-	char rbuf[CT_BUF];
 };
 
 struct ct *ct_new(void)
 {
 	struct ct *c = xcalloc(1, sizeof(*c));
 	int sz = CT_SOCK_BUF, one = 1;
+	/* A lost answer must not hang the daemon's poll. */
+	struct timeval tv = { .tv_sec = 5 };
 
 	c->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!c->nl)
@@ -50,13 +54,8 @@ struct ct *ct_new(void)
 		setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVBUF,
 			   &sz, sizeof(sz));
 	mnl_socket_setsockopt(c->nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
-	{
-		/* A lost answer must not hang the daemon's poll. */
-		struct timeval tv = { .tv_sec = 5 };
-
-		setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVTIMEO,
-			   &tv, sizeof(tv));
-	}
+	setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVTIMEO,
+		   &tv, sizeof(tv));
 	c->seq = (uint32_t)time(NULL);
 	return c;
 
@@ -77,163 +76,196 @@ void ct_free(struct ct *c)
 
 /* ---- parsing ------------------------------------------------------------ */
 
-struct attrs {
-	const struct nlattr *tb[CTA_MAX + 1];
-};
-
-static int top_cb(const struct nlattr *a, void *data)
+/*
+ * An entry is walked once, top level and nests, acting only on what the
+ * scan needs (the original tuple, both counters, the zone for deletes);
+ * everything else is stepped over.  This runs for every attribute of
+ * every entry of a dump, so the walk is inline rather than libmnl's
+ * out-of-line mnl_attr_* calls (a third of the parse time), with the
+ * same checks: each attribute lies inside its message or nest
+ * (attr_ok() is mnl_attr_ok()), and every attribute used has the length
+ * of its type before it is read.
+ */
+static inline bool attr_ok(const struct nlattr *a, long left)
 {
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
-
-	if (mnl_attr_type_valid(a, CTA_MAX) < 0)
-		return MNL_CB_OK;
-	switch (type) {
-	case CTA_TUPLE_ORIG:
-	case CTA_COUNTERS_ORIG:
-	case CTA_COUNTERS_REPLY:
-		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
-			return MNL_CB_OK;
-		break;
-	case CTA_ZONE:
-		if (mnl_attr_validate(a, MNL_TYPE_U16) < 0)
-			return MNL_CB_OK;
-		break;
-	default:
-		return MNL_CB_OK;
-	}
-	tb[type] = a;
-	return MNL_CB_OK;
+	return left >= (long)sizeof(*a) && a->nla_len >= sizeof(*a) &&
+	       (long)a->nla_len <= left;
 }
 
-static int tuple_cb(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
+#define attr_for_each(a, left, start, len)				\
+	for ((a) = (start), (left) = (long)(len); attr_ok((a), (left));	\
+	     (left) -= MNL_ALIGN((a)->nla_len),				\
+	     (a) = (const struct nlattr *)((const char *)(a) +		\
+					    MNL_ALIGN((a)->nla_len)))
 
-	if (mnl_attr_type_valid(a, CTA_TUPLE_MAX) < 0)
-		return MNL_CB_OK;
-	if ((type == CTA_TUPLE_IP || type == CTA_TUPLE_PROTO) &&
-	    mnl_attr_validate(a, MNL_TYPE_NESTED) == 0)
-		tb[type] = a;
-	return MNL_CB_OK;
+#define attr_for_each_nested(a, left, nest)				\
+	attr_for_each(a, left, (const struct nlattr *)attr_data(nest),	\
+		      attr_len(nest))
+
+static inline uint16_t attr_type(const struct nlattr *a)
+{
+	return a->nla_type & NLA_TYPE_MASK;
 }
 
-static int ip_cb(const struct nlattr *a, void *data)
+static inline const void *attr_data(const struct nlattr *a)
 {
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
-
-	if (mnl_attr_type_valid(a, CTA_IP_MAX) < 0)
-		return MNL_CB_OK;
-	switch (type) {
-	case CTA_IP_V4_SRC:
-	case CTA_IP_V4_DST:
-		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
-			return MNL_CB_OK;
-		break;
-	case CTA_IP_V6_SRC:
-	case CTA_IP_V6_DST:
-		if (mnl_attr_validate2(a, MNL_TYPE_BINARY, 16) < 0)
-			return MNL_CB_OK;
-		break;
-	default:
-		return MNL_CB_OK;
-	}
-	tb[type] = a;
-	return MNL_CB_OK;
+	return (const char *)a + MNL_ATTR_HDRLEN;
 }
 
-static int proto_cb(const struct nlattr *a, void *data)
+static inline size_t attr_len(const struct nlattr *a)
 {
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
-
-	if (mnl_attr_type_valid(a, CTA_PROTO_MAX) < 0)
-		return MNL_CB_OK;
-	switch (type) {
-	case CTA_PROTO_NUM:
-		if (mnl_attr_validate(a, MNL_TYPE_U8) < 0)
-			return MNL_CB_OK;
-		break;
-	case CTA_PROTO_SRC_PORT:
-	case CTA_PROTO_DST_PORT:
-		if (mnl_attr_validate(a, MNL_TYPE_U16) < 0)
-			return MNL_CB_OK;
-		break;
-	default:
-		return MNL_CB_OK;
-	}
-	tb[type] = a;
-	return MNL_CB_OK;
+	return a->nla_len - MNL_ATTR_HDRLEN;
 }
 
-static int counters_cb(const struct nlattr *a, void *data)
+static inline uint64_t attr_be64(const struct nlattr *a)
 {
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
+	uint64_t v;
 
-	if (mnl_attr_type_valid(a, CTA_COUNTERS_MAX) < 0)
-		return MNL_CB_OK;
-	if ((type == CTA_COUNTERS_PACKETS || type == CTA_COUNTERS_BYTES) &&
-	    mnl_attr_validate(a, MNL_TYPE_U64) == 0)
-		tb[type] = a;
-	return MNL_CB_OK;
+	memcpy(&v, attr_data(a), sizeof(v));
+	return be64toh(v);
 }
 
-static bool add_counters(const struct nlattr *nest, struct scan_ct *e)
+static inline uint16_t attr_be16(const struct nlattr *a)
 {
-	const struct nlattr *tb[CTA_COUNTERS_MAX + 1] = { 0 };
+	uint16_t v;
 
-	if (!nest || mnl_attr_parse_nested(nest, counters_cb, tb) < 0)
-		return false;
-	if (!tb[CTA_COUNTERS_PACKETS] || !tb[CTA_COUNTERS_BYTES])
-		return false;
-	e->packets += be64toh(mnl_attr_get_u64(tb[CTA_COUNTERS_PACKETS]));
-	e->bytes += be64toh(mnl_attr_get_u64(tb[CTA_COUNTERS_BYTES]));
-	return true;
+	memcpy(&v, attr_data(a), sizeof(v));
+	return ntohs(v);
 }
 
-/* Fill e from the original tuple.  0, or -1 if it is unreadable. */
+/* The original tuple's addresses, protocol and ports into e.  0, or -1 if
+ * an address or the protocol is missing or malformed. */
 static int parse_tuple(const struct nlattr *nest, uint8_t family,
 		       struct scan_ct *e)
 {
-	const struct nlattr *tt[CTA_TUPLE_MAX + 1] = { 0 };
-	const struct nlattr *ti[CTA_IP_MAX + 1] = { 0 };
-	const struct nlattr *tp[CTA_PROTO_MAX + 1] = { 0 };
+	const uint16_t asrc = family == AF_INET ? CTA_IP_V4_SRC : CTA_IP_V6_SRC;
+	const uint16_t adst = family == AF_INET ? CTA_IP_V4_DST : CTA_IP_V6_DST;
+	const size_t alen = family == AF_INET ? 4 : 16;
+	const struct nlattr *a, *b;
+	long la, lb;
+	unsigned got = 0;
+	uint16_t type;
 
-	if (mnl_attr_parse_nested(nest, tuple_cb, tt) < 0 ||
-	    !tt[CTA_TUPLE_IP] || !tt[CTA_TUPLE_PROTO])
-		return -1;
-	if (mnl_attr_parse_nested(tt[CTA_TUPLE_IP], ip_cb, ti) < 0 ||
-	    mnl_attr_parse_nested(tt[CTA_TUPLE_PROTO], proto_cb, tp) < 0)
-		return -1;
-	if (family == AF_INET) {
-		if (!ti[CTA_IP_V4_SRC] || !ti[CTA_IP_V4_DST])
-			return -1;
-		e->src.family = e->dst.family = AF_INET;
-		memcpy(e->src.a, mnl_attr_get_payload(ti[CTA_IP_V4_SRC]), 4);
-		memcpy(e->dst.a, mnl_attr_get_payload(ti[CTA_IP_V4_DST]), 4);
-	} else {
-		if (!ti[CTA_IP_V6_SRC] || !ti[CTA_IP_V6_DST])
-			return -1;
-		e->src.family = e->dst.family = AF_INET6;
-		memcpy(e->src.a, mnl_attr_get_payload(ti[CTA_IP_V6_SRC]), 16);
-		memcpy(e->dst.a, mnl_attr_get_payload(ti[CTA_IP_V6_DST]), 16);
+	attr_for_each_nested(a, la, nest) {
+		type = attr_type(a);
+		if (type == CTA_TUPLE_IP) {
+			attr_for_each_nested(b, lb, a) {
+				type = attr_type(b);
+				if (type != asrc && type != adst)
+					continue;
+				if (attr_len(b) != alen)
+					return -1;
+				memcpy(type == asrc ? e->src.a : e->dst.a,
+				       attr_data(b), alen);
+				got |= type == asrc ? 1 : 2;
+			}
+		} else if (type == CTA_TUPLE_PROTO) {
+			attr_for_each_nested(b, lb, a) {
+				switch (attr_type(b)) {
+				case CTA_PROTO_NUM:
+					if (attr_len(b) < 1)
+						return -1;
+					e->proto = *(const uint8_t *)attr_data(b);
+					got |= 4;
+					break;
+				case CTA_PROTO_SRC_PORT:
+					if (attr_len(b) >= 2)
+						e->sport = attr_be16(b);
+					break;
+				case CTA_PROTO_DST_PORT:
+					if (attr_len(b) >= 2)
+						e->dport = attr_be16(b);
+					break;
+				}
+			}
+		}
 	}
-	if (!tp[CTA_PROTO_NUM])
+	if (got != 7)
 		return -1;
-	e->proto = mnl_attr_get_u8(tp[CTA_PROTO_NUM]);
-	if (tp[CTA_PROTO_SRC_PORT])
-		e->sport = ntohs(mnl_attr_get_u16(tp[CTA_PROTO_SRC_PORT]));
-	if (tp[CTA_PROTO_DST_PORT])
-		e->dport = ntohs(mnl_attr_get_u16(tp[CTA_PROTO_DST_PORT]));
+	e->src.family = e->dst.family = family;
 	return 0;
 }
 
-/* One entry: the parsed record plus, for deletion, its raw tuple. */
-typedef void (*entry_fn)(const struct scan_ct *e, const struct nlattr *tuple,
-			 const struct nlattr *zone, void *arg);
+/* Add one direction's counters to e; false if they are not both there. */
+static bool add_counters(const struct nlattr *nest, struct scan_ct *e)
+{
+	const struct nlattr *a;
+	unsigned got = 0;
+	long left;
+
+	if (!nest)
+		return false;
+	attr_for_each_nested(a, left, nest) {
+		switch (attr_type(a)) {
+		case CTA_COUNTERS_PACKETS:
+			if (attr_len(a) < 8)
+				break;
+			e->packets += attr_be64(a);
+			got |= 1;
+			break;
+		case CTA_COUNTERS_BYTES:
+			if (attr_len(a) < 8)
+				break;
+			e->bytes += attr_be64(a);
+			got |= 2;
+			break;
+		}
+	}
+	return got == 3;
+}
+
+/* One entry (a dump's message or an event): the parsed record plus, for
+ * deletion, its raw tuple and zone. */
+struct entry {
+	struct scan_ct e;
+	const struct nlattr *tuple;
+	const struct nlattr *zone;
+};
+
+/* 0, or -1 for a message that is not a readable entry. */
+static int parse_entry(const struct nlmsghdr *nlh, struct entry *x)
+{
+	const struct nlattr *a, *co = NULL, *cr = NULL;
+	const struct nfgenmsg *g;
+	long left;
+
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*g)))
+		return -1;
+	g = mnl_nlmsg_get_payload(nlh);
+	if (g->nfgen_family != AF_INET && g->nfgen_family != AF_INET6)
+		return -1;
+	x->tuple = x->zone = NULL;
+	attr_for_each(a, left, (const struct nlattr *)((const char *)g +
+						     MNL_ALIGN(sizeof(*g))),
+		      nlh->nlmsg_len - MNL_NLMSG_HDRLEN -
+		      MNL_ALIGN(sizeof(*g))) {
+		switch (attr_type(a)) {
+		case CTA_TUPLE_ORIG:
+			x->tuple = a;
+			break;
+		case CTA_COUNTERS_ORIG:
+			co = a;
+			break;
+		case CTA_COUNTERS_REPLY:
+			cr = a;
+			break;
+		case CTA_ZONE:
+			if (attr_len(a) >= 2)
+				x->zone = a;
+			break;
+		}
+	}
+	if (!x->tuple)
+		return -1;
+	memset(&x->e, 0, sizeof(x->e));
+	if (parse_tuple(x->tuple, g->nfgen_family, &x->e) < 0)
+		return -1;
+	x->e.has_counters = add_counters(co, &x->e);
+	x->e.has_counters = add_counters(cr, &x->e) && x->e.has_counters;
+	return 0;
+}
+
+typedef void (*entry_fn)(const struct entry *x, void *arg);
 
 struct dump_ctx {
 	entry_fn fn;
@@ -242,26 +274,11 @@ struct dump_ctx {
 
 static int entry_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct dump_ctx *x = data;
-	const struct nlattr *tb[CTA_MAX + 1] = { 0 };
-	const struct nfgenmsg *g;
-	struct scan_ct e;
+	struct dump_ctx *d = data;
+	struct entry x;
 
-	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*g))
-		return MNL_CB_OK;
-	g = mnl_nlmsg_get_payload(nlh);
-	if (g->nfgen_family != AF_INET && g->nfgen_family != AF_INET6)
-		return MNL_CB_OK;
-	if (mnl_attr_parse(nlh, sizeof(*g), top_cb, tb) < 0 ||
-	    !tb[CTA_TUPLE_ORIG])
-		return MNL_CB_OK;
-	memset(&e, 0, sizeof(e));
-	if (parse_tuple(tb[CTA_TUPLE_ORIG], g->nfgen_family, &e) < 0)
-		return MNL_CB_OK;
-	e.has_counters = add_counters(tb[CTA_COUNTERS_ORIG], &e);
-	e.has_counters = add_counters(tb[CTA_COUNTERS_REPLY], &e) &&
-			 e.has_counters;
-	x->fn(&e, tb[CTA_TUPLE_ORIG], tb[CTA_ZONE], x->arg);
+	if (parse_entry(nlh, &x) == 0)
+		d->fn(&x, d->arg);
 	return MNL_CB_OK;
 }
 
@@ -281,27 +298,30 @@ static struct nlmsghdr *ct_msg(struct ct *c, char *buf, uint16_t type,
 	return nlh;
 }
 
-static int dump_family(struct ct *c, uint8_t family, entry_fn fn, void *arg)
+/* One dump of the whole table: AF_UNSPEC gives IPv4 and IPv6 entries in
+ * one walk of the kernel's hash (a dump per family walks it twice), each
+ * message still carrying its own family. */
+static int dump_all(struct ct *c, entry_fn fn, void *arg)
 {
-	char *buf = c->buf;
-	struct dump_ctx x = { fn, arg };
+	struct dump_ctx d = { fn, arg };
 	struct nlmsghdr *nlh;
 	uint32_t seq;
 	ssize_t r;
 	int rc;
 
-	nlh = ct_msg(c, buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, family);
+	nlh = ct_msg(c, c->buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, AF_UNSPEC);
 	seq = nlh->nlmsg_seq;
 	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	for (;;) {
-		r = mnl_socket_recvfrom(c->nl, buf, CT_BUF);
+		r = mnl_socket_recvfrom(c->nl, c->buf, CT_BUF);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		rc = mnl_cb_run(buf, (size_t)r, seq, c->portid, entry_cb, &x);
+		rc = mnl_cb_run(c->buf, (size_t)r, seq, c->portid, entry_cb,
+				&d);
 		if (rc < 0)
 			return -1;
 		if (rc == MNL_CB_STOP)
@@ -314,29 +334,27 @@ struct cb_wrap {
 	void *arg;
 };
 
-static void call_scan_cb(const struct scan_ct *e, const struct nlattr *tuple,
-			 const struct nlattr *zone, void *arg)
+static void call_scan_cb(const struct entry *x, void *arg)
 {
 	struct cb_wrap *w = arg;
 
-	w->cb(e, w->arg);
+	w->cb(&x->e, w->arg);
 }
 
 int ct_dump(struct ct *c, scan_ct_cb cb, void *arg)
 {
 	struct cb_wrap w = { cb, arg };
 
-	if (dump_family(c, AF_INET, call_scan_cb, &w) < 0)
-		return -1;
-	return dump_family(c, AF_INET6, call_scan_cb, &w);
+	return dump_all(c, call_scan_cb, &w);
 }
 
 /* ---- deletion ----------------------------------------------------------- */
 
 struct victim {
 	size_t len;		/* of the tuple attribute's payload */
-	uint16_t zone;
+	uint8_t family;
 	bool has_zone;
+	uint16_t zone;
 	char tuple[];		/* CTA_TUPLE_ORIG payload, as dumped */
 };
 
@@ -347,52 +365,56 @@ struct del_ctx {
 	size_t nv, cap;
 };
 
-static void collect(const struct scan_ct *e, const struct nlattr *tuple,
-		    const struct nlattr *zone, void *arg)
+static void collect(const struct entry *x, void *arg)
 {
-	struct del_ctx *x = arg;
+	struct del_ctx *d = arg;
 	struct victim *v;
 	size_t len;
 
-	if (!bsearch(&e->src, x->hosts, x->n, sizeof(*x->hosts), addr_cmp))
+	if (!bsearch(&x->e.src, d->hosts, d->n, sizeof(*d->hosts), addr_cmp))
 		return;
-	len = mnl_attr_get_payload_len(tuple);
+	len = attr_len(x->tuple);
 	if (len > 1024)
 		return;
 	v = xmalloc(sizeof(*v) + len);
 	v->len = len;
-	memcpy(v->tuple, mnl_attr_get_payload(tuple), len);
-	v->has_zone = zone != NULL;
-	v->zone = zone ? mnl_attr_get_u16(zone) : 0;
-	xgrow(&x->v, &x->cap, x->nv + 1, sizeof(*x->v));
-	x->v[x->nv++] = v;
+	v->family = x->e.src.family;
+	memcpy(v->tuple, attr_data(x->tuple), len);
+	v->has_zone = x->zone != NULL;
+	v->zone = 0;
+	if (x->zone)	/* kept as the kernel sent it (big-endian) */
+		memcpy(&v->zone, attr_data(x->zone), sizeof(v->zone));
+	xgrow(&d->v, &d->cap, d->nv + 1, sizeof(*d->v));
+	d->v[d->nv++] = v;
 }
 
 /* Send the deletes in batches of messages per sendmsg(); count the ones
- * the kernel acknowledged (an entry gone meanwhile is fine). */
-static long send_deletes(struct ct *c, struct del_ctx *x, uint8_t family)
+ * the kernel acknowledged (an entry gone meanwhile is fine).  The kernel
+ * has handled a whole batch when sendmsg() returns, so its ACKs are read
+ * back into the same buffer. */
+static long send_deletes(struct ct *c, struct del_ctx *d)
 {
-	char *buf = c->buf, *rbuf = c->rbuf;
+	char *buf = c->buf;
 	long done = 0;
 	size_t i = 0;
 
-	while (i < x->nv) {
+	while (i < d->nv) {
 		size_t len = 0, sent = 0;
 
-		while (i < x->nv && len + 2048 < CT_BUF) {
+		while (i < d->nv && len + 2048 < CT_BUF) {
+			const struct victim *v = d->v[i];
 			struct nlmsghdr *nlh;
 			struct nlattr *nest;
 
 			nlh = ct_msg(c, buf + len, IPCTNL_MSG_CT_DELETE,
-				     NLM_F_ACK, family);
+				     NLM_F_ACK, v->family);
 			nest = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
-			memcpy(mnl_nlmsg_get_payload_tail(nlh),
-			       x->v[i]->tuple, x->v[i]->len);
-			nlh->nlmsg_len += MNL_ALIGN(x->v[i]->len);
+			memcpy(mnl_nlmsg_get_payload_tail(nlh), v->tuple,
+			       v->len);
+			nlh->nlmsg_len += MNL_ALIGN(v->len);
 			mnl_attr_nest_end(nlh, nest);
-			if (x->v[i]->has_zone)
-				mnl_attr_put_u16(nlh, CTA_ZONE,
-						 x->v[i]->zone);
+			if (v->has_zone)
+				mnl_attr_put_u16(nlh, CTA_ZONE, v->zone);
 			len += MNL_ALIGN(nlh->nlmsg_len);
 			i++;
 			sent++;
@@ -400,7 +422,7 @@ static long send_deletes(struct ct *c, struct del_ctx *x, uint8_t family)
 		if (mnl_socket_sendto(c->nl, buf, len) < 0)
 			return -1;
 		while (sent) {
-			ssize_t r = mnl_socket_recvfrom(c->nl, rbuf, CT_BUF);
+			ssize_t r = mnl_socket_recvfrom(c->nl, buf, CT_BUF);
 			struct nlmsghdr *h;
 			int rl;
 
@@ -410,7 +432,7 @@ static long send_deletes(struct ct *c, struct del_ctx *x, uint8_t family)
 				return -1;
 			}
 			rl = (int)r;
-			for (h = (struct nlmsghdr *)rbuf;
+			for (h = (struct nlmsghdr *)buf;
 			     mnl_nlmsg_ok(h, rl) && sent;
 			     h = mnl_nlmsg_next(h, &rl)) {
 				const struct nlmsgerr *e;
@@ -428,45 +450,26 @@ static long send_deletes(struct ct *c, struct del_ctx *x, uint8_t family)
 	return done;
 }
 
-static void victims_free(struct del_ctx *x)
-{
-	size_t i;
-
-	for (i = 0; i < x->nv; i++)
-		free(x->v[i]);
-	x->nv = 0;
-}
-
 long ct_delete_hosts(struct ct *c, const struct tq_addr *hosts, size_t n)
 {
-	struct del_ctx x = { 0 };
+	struct del_ctx d = { 0 };
 	struct tq_addr *sorted;
-	long total = 0, r = 0;
-	int fam;
+	long r;
+	size_t i;
 
 	if (!n)
 		return 0;
 	sorted = xmalloc(n * sizeof(*sorted));
 	memcpy(sorted, hosts, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), addr_cmp);
-	x.hosts = sorted;
-	x.n = n;
-	for (fam = 0; fam < 2 && r >= 0; fam++) {
-		uint8_t family = fam ? AF_INET6 : AF_INET;
-
-		if (dump_family(c, family, collect, &x) < 0) {
-			r = -1;
-			break;
-		}
-		r = send_deletes(c, &x, family);
-		victims_free(&x);
-		if (r > 0)
-			total += r;
-	}
-	victims_free(&x);
-	free(x.v);
+	d.hosts = sorted;
+	d.n = n;
+	r = dump_all(c, collect, &d) < 0 ? -1 : send_deletes(c, &d);
+	for (i = 0; i < d.nv; i++)
+		free(d.v[i]);
+	free(d.v);
 	free(sorted);
-	return r < 0 ? -1 : total;
+	return r;
 }
 
 int ct_enable_acct(void)

@@ -16,8 +16,8 @@ struct ct;
 
 struct ct *ct_new(void);		/* NULL on error (errno) */
 void ct_free(struct ct *c);
-/* Dump the table (IPv4 and IPv6); every entry reaches cb as a scan_ct.
- * 0 / -1 (errno). */
+/* Dump the table (IPv4 and IPv6, one walk); every entry reaches cb as a
+ * scan_ct.  0 / -1 (errno). */
 int ct_dump(struct ct *c, scan_ct_cb cb, void *arg);
 /* Delete every entry whose original source is one of the hosts.  Returns
  * the number deleted, or -1. */
