@@ -31,6 +31,10 @@
 
 /* Wake-ups closer together than this are folded into one request pass. */
 #define TQD_WAKE_MIN_US 20000
+/* Poll ids (poll_applied) are kept this long, pruned hourly in batches. */
+#define TQD_PRUNE_DAYS 7
+#define TQD_PRUNE_BATCH 10000
+#define TQD_PRUNE_EVERY_US (3600ull * 1000000u)
 
 /* A host we put into the firewall (what a rebuild restores). */
 struct tqd_host {
@@ -54,6 +58,7 @@ struct tqd {
 	struct loop_timer *wake_timer;	/* deferred request pass */
 	int wake_fd;
 	uint64_t last_req_us;
+	uint64_t next_prune_us;		/* of poll_applied */
 
 	struct db *db;
 	bool db_down_logged;
@@ -666,6 +671,37 @@ out:
 	free(p.ops);
 }
 
+/*
+ * poll_applied gains a row per poll; a row is needed only while a journal
+ * could replay its poll.  With the journal empty, every poll of this
+ * gateway the database has was acknowledged, and later replays can only
+ * be of polls not yet written, so rows older than TQD_PRUNE_DAYS go:
+ * hourly, at most TQD_PRUNE_BATCH per poll (a full batch: again at the
+ * next poll), so a long-grown table is cut down without a long lock.
+ */
+static void prune_applied(struct tqd *t)
+{
+	const struct db_poll *p;
+	uint64_t now = tq_now_us();
+	long long n;
+
+	if (now < t->next_prune_us || !db_is_connected(t->db))
+		return;
+	if (t->journal && journal_pending(t->journal, &p) > 0)
+		return;
+	n = db_prune_applied(t->db, t->conf->gateway, TQD_PRUNE_DAYS,
+			     TQD_PRUNE_BATCH);
+	if (n < 0) {
+		db_failed(t, "pruning old poll ids");
+		return;
+	}
+	if (n > 0)
+		log_info("database: forgot %lld poll id%s older than %d days",
+			 n, n == 1 ? "" : "s", TQD_PRUNE_DAYS);
+	t->next_prune_us = n < TQD_PRUNE_BATCH ? now + TQD_PRUNE_EVERY_US
+					       : now;
+}
+
 /* ---- the poll ---- */
 
 struct inputs {
@@ -916,8 +952,10 @@ void tqd_poll(struct tqd *t)
 	}
 	remember_packets(t, &in);
 	write_poll(t, &d, fresh);
-	if (fresh)
+	if (fresh) {
 		patch_snapshot(t, &d);
+		prune_applied(t);
+	}
 
 	free(d.skip);
 	acct_out_free(&d.out);

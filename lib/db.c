@@ -1125,3 +1125,11 @@ int db_masq_clear(struct db *db, const char *gateway)
 	return db_exec(db, "DELETE FROM masq WHERE gateway = ?", "s",
 		       gateway) < 0 ? -1 : 0;
 }
+
+long long db_prune_applied(struct db *db, const char *gateway, int days,
+			   int max)
+{
+	return db_exec(db, "DELETE FROM poll_applied WHERE gateway = ?"
+		       " AND applied_at < NOW() - INTERVAL ? DAY LIMIT ?",
+		       "sii", gateway, days, max);
+}

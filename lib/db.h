@@ -147,4 +147,16 @@ int db_apply(struct db *db, const char *gateway, const struct db_poll *p);
 /* Delete all of this gateway's masq rows (clean exit).  0 / -1. */
 int db_masq_clear(struct db *db, const char *gateway);
 
+/**
+ * db_prune_applied() - forget old poll ids of this gateway.
+ * @days: delete ids recorded more than this many days ago
+ * @max:  at most this many (one bounded statement)
+ *
+ * poll_applied gains a row per poll.  A row only matters while a journal
+ * may replay its poll, so the caller prunes only when its journal is
+ * empty.  Returns the number deleted, or -1.
+ */
+long long db_prune_applied(struct db *db, const char *gateway, int days,
+			   int max);
+
 #endif

@@ -28,6 +28,12 @@ mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 100000),
 	('$LAB_LAN4', 'alice', 1000, 2, 0, 'gw1'),
 	('$LAB_LAN4', 'alice', 1000, 2, 0, 'gw2'),
 	('198.18.1.11', 'bob', 1000, 2, 0, 'gw2')"
+# Poll ids recorded 8 and 30 days ago (older than the 7 days kept) and 6
+# days ago, of both gateways and of a third without a daemon here.
+mdb_sql "INSERT INTO poll_applied (gateway, id, applied_at) VALUES
+	('gw1', 1, NOW() - INTERVAL 30 DAY), ('gw1', 2, NOW() - INTERVAL 8 DAY),
+	('gw1', 3, NOW() - INTERVAL 6 DAY), ('gw2', 1, NOW() - INTERVAL 9 DAY),
+	('gw3', 1, NOW() - INTERVAL 30 DAY)"
 
 tqd_write
 tqd_start || { fail "gw1 daemon starts"; tq_done; exit 1; }
@@ -46,6 +52,15 @@ check "gw2 acknowledged its rows" \
 check "gw2 acknowledged its copy of the shared host" \
 	tqd_open_is "$LAB_LAN4" 1 gw2
 expect_eq "gw1's firewall holds only gw1's host" "$LAB_LAN4" "$(tqd_set)"
+
+# Each daemon forgets its own poll ids older than 7 days (journal empty).
+check "gw1 logs the ids it forgot" \
+	tqd_wait_log "forgot 2 poll ids older than 7 days" 5 "$LOG1"
+check "gw2 logs the id it forgot" \
+	tqd_wait_log "forgot 1 poll id older than 7 days" 5 "$LOG2"
+expect_eq "old poll ids pruned per gateway, recent and foreign kept" \
+	"gw1 3 gw3 1" "$(mdb_sql "SELECT gateway, id FROM poll_applied
+	WHERE id < 100 ORDER BY gateway, id" | tr '\t\n' '  ' | sed 's/ $//')"
 expect_eq "gw2's firewall holds gw2's hosts" \
 	"$(printf '%s\n' "$LAB_LAN4" 198.18.1.11)" "$(tqd_set "$GW2")"
 

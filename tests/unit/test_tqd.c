@@ -241,6 +241,8 @@ static struct {
 	size_t napplied;
 	long long period_total;
 	int masq_clears;
+	int prunes;
+	bool prune_full;	/* db_prune_applied deletes a full batch */
 } dbf;
 
 static void user(const char *name, long long quota, bool allowed)
@@ -426,6 +428,16 @@ int db_apply(struct db *db, const char *gateway, const struct db_poll *p)
 	}
 	return 0;
 }
+long long db_prune_applied(struct db *db, const char *gateway, int days,
+			   int max)
+{
+	if (down() < 0)
+		return -1;
+	dbf.prunes++;
+	CU_ASSERT_STRING_EQUAL(gateway, "gw1");
+	CU_ASSERT_EQUAL(days, 7);
+	return dbf.prune_full ? max : 0;
+}
 int db_masq_clear(struct db *db, const char *gateway)
 {
 	if (down() < 0)
@@ -444,6 +456,7 @@ static struct {
 	struct db_debit debits[32][4];
 	size_t n;
 	int appends, acks;
+	bool ack_fails;
 } jf;
 
 struct journal *journal_open(const char *path, char *err, size_t errlen)
@@ -477,6 +490,8 @@ int journal_ack(struct journal *j, uint64_t id)
 {
 	size_t i;
 
+	if (jf.ack_fails)
+		return -1;
 	for (i = 0; i < jf.n; i++)
 		if (jf.polls[i].id == id) {
 			jf.acks++;
@@ -697,6 +712,46 @@ static void test_request_pass_and_shutdown(void)
 	stop(t);
 }
 
+static void test_prune_poll_ids(void)
+{
+	struct tqd *t;
+
+	reset();
+	user("alice", 1000, true);
+	add_row("198.18.1.10", "alice", 2, 100, 0);
+	t = start();
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(dbf.prunes, 1);		/* journal empty: prune */
+	tqd_poll(t);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(dbf.prunes, 1);		/* then only hourly */
+	stop(t);
+
+	reset();
+	user("alice", 1000, true);
+	add_row("198.18.1.10", "alice", 2, 100, 0);
+	dbf.prune_full = true;
+	t = start();
+	tqd_poll(t);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(dbf.prunes, 2);		/* a full batch: next poll */
+	jf.ack_fails = true;
+	ct_talk("198.18.1.10", 10);
+	tqd_poll(t);				/* journalled, not acked */
+	CU_ASSERT_EQUAL(jf.n, 1);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(dbf.prunes, 2);		/* never with polls held */
+	jf.ack_fails = false;
+	dbf.prune_full = false;
+	tqd_poll(t);				/* replayed (a duplicate) */
+	CU_ASSERT_EQUAL(jf.n, 0);
+	CU_ASSERT_EQUAL(dbf.prunes, 3);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 11);	/* debited once */
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(dbf.prunes, 3);
+	stop(t);
+}
+
 int main(void)
 {
 	static const struct tq_test tests[] = {
@@ -708,6 +763,8 @@ int main(void)
 		  test_failed_open_not_acknowledged },
 		{ "rebuild a flushed table", test_rebuild_when_altered },
 		{ "request pass, shutdown", test_request_pass_and_shutdown },
+		{ "old poll ids pruned only with the journal empty",
+		  test_prune_poll_ids },
 		{ NULL, NULL }
 	};
 
