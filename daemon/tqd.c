@@ -6,6 +6,7 @@
 #include <ifaddrs.h>
 #include <inttypes.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "acct.h"
+#include "addr.h"
 #include "ct.h"
 #include "db.h"
 #include "enforce.h"
@@ -62,6 +64,7 @@ struct tqd {
 
 	struct db *db;
 	bool db_down_logged;
+	bool link_down_logged;		/* said so; say when it is back */
 	struct nftb *nft;
 	struct ct *ct;
 	bool ct_fallback_logged;
@@ -312,6 +315,7 @@ static void replay_journal(struct tqd *t)
 static bool link_up(const struct tq_conf *c)
 {
 	struct ifaddrs *ifa, *i;
+	struct tq_addr a;
 	bool up = false;
 
 	if (strcmp(c->link, "always") == 0)
@@ -325,8 +329,21 @@ static bool link_up(const struct tq_conf *c)
 			continue;
 		if (!(i->ifa_flags & IFF_UP) || !i->ifa_addr)
 			continue;
-		if (i->ifa_addr->sa_family == AF_INET ||
-		    i->ifa_addr->sa_family == AF_INET6) {
+		memset(&a, 0, sizeof(a));
+		if (i->ifa_addr->sa_family == AF_INET) {
+			a.family = AF_INET;
+			memcpy(a.a, &((const struct sockaddr_in *)
+				      (const void *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			a.family = AF_INET6;
+			memcpy(a.a, &((const struct sockaddr_in6 *)
+				      (const void *)i->ifa_addr)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		/* An up interface has an IPv6 link-local address of its
+		 * own: that is no address towards the Internet. */
+		if (!addr_is_linklocal(&a)) {
 			up = true;
 			break;
 		}
@@ -907,6 +924,14 @@ void tqd_poll(struct tqd *t)
 		return;		/* nothing known to charge or enforce */
 
 	up = link_up(t->conf);
+	if (!up && !t->link_down_logged) {
+		log_warnx("link %s is down or has no address: nobody is "
+			  "charged", t->conf->link);
+		t->link_down_logged = true;
+	} else if (up && t->link_down_logged) {
+		log_info("link %s is up: charging again", t->conf->link);
+		t->link_down_logged = false;
+	}
 	scan_now(t, &in);
 	fill_users(&t->snap, &in);
 	in.masq = xcalloc(t->snap.n_masq + 1, sizeof(*in.masq));

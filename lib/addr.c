@@ -88,6 +88,13 @@ bool addr_is_host(const struct tq_addr *a)
 	return memcmp(b, zero, 15) != 0 || b[15] > 1;
 }
 
+bool addr_is_linklocal(const struct tq_addr *a)
+{
+	if (a->family == AF_INET)
+		return a->a[0] == 169 && a->a[1] == 254;
+	return a->a[0] == 0xfe && (a->a[1] & 0xc0) == 0x80;
+}
+
 /* FNV-1a over family and the significant bytes, then the murmur3 finaliser:
  * FNV alone leaves the low bits weak for addresses that differ only in the
  * last octet, which is exactly what a LAN looks like. */

@@ -37,6 +37,10 @@ int addr_cmp(const void *x, const void *y);
  * 127/8, 224/4 (multicast), 240/4 (reserved, broadcast); IPv6 ::, ::1,
  * ff00::/8 (multicast), fe80::/10 (link-local: not forwarded). */
 bool addr_is_host(const struct tq_addr *a);
+/* True for link-local addresses, IPv4 169.254.0.0/16 and IPv6 fe80::/10:
+ * every interface may have one of its own (IPv6 adds it as the interface
+ * comes up), and none reaches the Internet. */
+bool addr_is_linklocal(const struct tq_addr *a);
 /* Hash for open-addressing tables. */
 uint32_t addr_hash(const struct tq_addr *a);
 

@@ -334,6 +334,30 @@ static bool is_host(const char *s)
 	return addr_is_host(&a);
 }
 
+static void test_is_linklocal(void)
+{
+	static const char *const ll[] = {
+		"169.254.0.0", "169.254.1.2", "169.254.255.255", "fe80::1",
+		"fe80::200:ff:fe00:1", "febf:ffff::1",
+		"::ffff:169.254.0.1",	/* stored as IPv4 */
+	};
+	static const char *const not_ll[] = {
+		"169.253.255.255", "169.255.0.0", "198.18.1.10", "0.0.0.0",
+		"fe7f::1", "fec0::1", "2001:db8:1::10", "::", "::1", "ff02::1",
+	};
+	struct tq_addr a;
+	size_t i;
+
+	for (i = 0; i < sizeof(ll) / sizeof(ll[0]); i++) {
+		CU_ASSERT_EQUAL_FATAL(addr_parse(ll[i], &a), 0);
+		CU_ASSERT_TRUE(addr_is_linklocal(&a));
+	}
+	for (i = 0; i < sizeof(not_ll) / sizeof(not_ll[0]); i++) {
+		CU_ASSERT_EQUAL_FATAL(addr_parse(not_ll[i], &a), 0);
+		CU_ASSERT_FALSE(addr_is_linklocal(&a));
+	}
+}
+
 static void test_is_host(void)
 {
 	static const char *const hosts[] = {
@@ -357,6 +381,7 @@ static void test_is_host(void)
 
 static const struct tq_test tests[] = {
 	{ "host addresses (no loopback, multicast, ...)", test_is_host },
+	{ "link-local addresses", test_is_linklocal },
 	{ "parse IPv4", test_parse_v4 },
 	{ "parse IPv6", test_parse_v6 },
 	{ "IPv4-mapped stored as IPv4", test_parse_mapped },
