@@ -1217,6 +1217,50 @@ static int open_journal(struct tqd *t, char *err, size_t errlen)
 	return 0;
 }
 
+/* With network.bind_mac, at start: a host still in the table a killed
+ * daemon left keeps the binding it got at open time (or stays unbound);
+ * the neighbour table may name another machine by now (anyone on the LAN
+ * can repoint it).  Only the other hosts are bound from the neighbour
+ * table. */
+static void rebind(const struct tqd *t, struct nftb_host *v, size_t n)
+{
+	struct nftb_host *old = NULL, *w, *f;
+	size_t nold = 0, i, k = 0, kept = 0, *at;
+
+	if (!t->conf->bind_mac || n == 0)
+		return;
+	/* No table (a clean stop removes it) or one without bind_mac sets:
+	 * nothing to keep. */
+	if (nftb_list(t->nft, &old, &nold) < 0)
+		nold = 0;
+	if (nold > 0)	/* addr is the first field */
+		qsort(old, nold, sizeof(*old), addr_cmp);
+	w = xcalloc(n, sizeof(*w));
+	at = xcalloc(n, sizeof(*at));
+	for (i = 0; i < n; i++) {
+		f = nold ? bsearch(&v[i], old, nold, sizeof(*old), addr_cmp)
+			 : NULL;
+		if (f) {
+			v[i].has_mac = f->has_mac;
+			memcpy(v[i].mac, f->mac, sizeof(v[i].mac));
+			kept++;
+			continue;
+		}
+		at[k] = i;
+		w[k++] = v[i];
+	}
+	if (kept > 0)
+		log_info("bind_mac: %zu host%s keep%s the binding of the table "
+			 "left running", kept, kept == 1 ? "" : "s",
+			 kept == 1 ? "s" : "");
+	bind_macs(t, w, k);
+	for (i = 0; i < k; i++)
+		v[at[i]] = w[i];
+	free(at);
+	free(w);
+	free(old);
+}
+
 /* The table at start: open rows with a live heartbeat (or free) stay
  * open; other rows claiming to be open are deleted. */
 static void reconcile(struct tqd *t, struct nftb_host **v, size_t *nv)
@@ -1249,7 +1293,7 @@ static void reconcile(struct tqd *t, struct nftb_host **v, size_t *nv)
 			log_info("deleted expired masq row %s of %s",
 				 r->host, r->name);
 	}
-	bind_macs(t, *v, *nv);
+	rebind(t, *v, *nv);
 	for (i = 0; i < *nv; i++)
 		host_add(t, &(*v)[i], names[i]);
 	free(names);

@@ -147,6 +147,16 @@ int nftb_list_uids(struct nftb *n, unsigned **out, size_t *nu)
 	*nu = fw.nu;
 	return 0;
 }
+int nftb_list(struct nftb *n, struct nftb_host **out, size_t *nh)
+{
+	size_t i;
+
+	*out = xcalloc(fw.n + 1, sizeof(**out));
+	for (i = 0; i < fw.n; i++)
+		(*out)[i].addr = fw.hosts[i];
+	*nh = fw.n;
+	return 0;
+}
 int nftb_intact(struct nftb *n)
 {
 	return fw.intact;
