@@ -40,6 +40,8 @@ _poll_rows() {
 	printf ';\n'
 }
 
+# _poll_network [RESYNC]: the network section (conntrack_resync, default
+# the daemon's 120).
 _poll_network() {
 	cat <<CONF
 network = {
@@ -49,6 +51,7 @@ network = {
 	link = "always";
 	table = "tcpquota";
 	check_local = true;
+	conntrack_resync = ${1:-120};
 };
 CONF
 }
@@ -66,7 +69,7 @@ _poll_cpu_us() {
 }
 
 poll_bench() {
-	local n users ct pr ns i conf idle c0 c1 hwm took per
+	local n users ct pr ns lan i conf idle c0 c1 hwm took per
 	# The smoke run uses period 1 so that it takes seconds, not minutes.
 	if [ "$MODE" = full ]; then
 		users=1000; ct=500000; idle=30; per=5
@@ -77,36 +80,50 @@ poll_bench() {
 	_poll_rows "$users" | mdb_sql "$(cat)" || return 1
 
 	# --- A: tqd_poll in-process, 1000 users / 1000 hosts -------------
+	# The gateway namespace (lan0, wan0) and a LAN namespace holding the
+	# 1000 host addresses; their datagrams are forwarded through the
+	# gateway's table (set counters, conntrack) and leave through wan0 to
+	# a static neighbour, dropped by the veth peer wan1 (not its MAC).
 	bench_ns poll; ns=$BENCH_NS
+	bench_ns polllan; lan=$BENCH_NS
 	pr=(ip netns exec "$ns")
-	# A veth pair with both ends here: the datagrams leave through v0
-	# to a static neighbour and are dropped by v1 (not its MAC), after
-	# conntrack confirmed them.  (No dummy driver on every kernel.)
-	ip -n "$ns" link add v0 type veth peer name v1
-	ip -n "$ns" link set v0 up
-	ip -n "$ns" link set v1 up
+	ip -n "$ns" link add lan0 type veth peer name eth0 netns "$lan"
+	ip -n "$ns" link add wan0 type veth peer name wan1
+	for i in lan0 wan0 wan1; do ip -n "$ns" link set "$i" up; done
+	ip -n "$ns" addr add 198.18.0.1/16 dev lan0
+	ip -n "$ns" addr add 198.19.0.1/24 dev wan0
+	"${pr[@]}" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$ns" route add 198.19.128.0/17 dev wan0
+	ip -n "$ns" neigh add 198.19.200.1 lladdr 02:00:00:00:00:01 dev wan0
+	ip -n "$lan" link set eth0 up
 	for ((i = 0; i < users; i++)); do
-		echo "addr add $(_poll_host "$i")/32 dev v0"
-	done | ip -n "$ns" -batch - || return 1
-	ip -n "$ns" route add 198.19.128.0/17 dev v0
-	ip -n "$ns" neigh add 198.19.200.1 lladdr 02:00:00:00:00:01 dev v0
+		echo "addr add $(_poll_host "$i")/32 dev eth0"
+	done | ip -n "$lan" -batch - || return 1
+	ip -n "$lan" route add 198.18.0.1 dev eth0
+	ip -n "$lan" route add default via 198.18.0.1
 	TQD_DIR=$TQ_TMP/poll
 	mkdir -p "$TQD_DIR"
 	conf=$TQD_DIR/tcpquota.conf
 	TQD_GATEWAY=bench TQD_PERIOD=$per TQD_HB=1000000 \
 		TQD_NETWORK="$(_poll_network)" tqd_write "$conf"
 	log "poll: tqd_poll in-process, $users users / $users open hosts"
-	res "${pr[@]}" "$BB/pollbench" -c "$conf" -t "$users" -r 10 \
+	res "${pr[@]}" "$BB/pollbench" -c "$conf" -t "$users" -r 10 -n "/run/netns/$lan" \
 		-L "$TQD_DIR/pollbench.log" -l "poll/$users/wall"
 	# Fewer users online: a constant number of commands does not move.
-	res "${pr[@]}" "$BB/pollbench" -c "$conf" -t $((users / 10)) -r 5 \
+	res "${pr[@]}" "$BB/pollbench" -c "$conf" -t $((users / 10)) -r 5 -n "/run/netns/$lan" \
 		-L "$TQD_DIR/pollbench.log" -l "poll/$users/wall-$((users / 10))online"
 
 	# --- B: the same at 500k conntrack entries -------------------------
 	log "poll: filling $ct conntrack entries"
 	"${pr[@]}" "$BB/ctfill" -n "$ct" -H 5000 -q || return 1
-	res "${pr[@]}" "$BB/pollbench" -c "$conf" -t "$users" -r 5 \
+	res "${pr[@]}" "$BB/pollbench" -c "$conf" -t "$users" -r 5 -n "/run/netns/$lan" \
 		-L "$TQD_DIR/pollbench.log" -l "poll/$ct/cpu"
+	# The baseline in the same state: conntrack_resync = 0, the whole
+	# table read every poll.
+	TQD_GATEWAY=bench TQD_PERIOD=$per TQD_HB=1000000 \
+		TQD_NETWORK="$(_poll_network 0)" tqd_write "$conf.full"
+	res "${pr[@]}" "$BB/pollbench" -c "$conf.full" -t "$users" -r 5 -n "/run/netns/$lan" \
+		-L "$TQD_DIR/pollbench.log" -l "poll/$ct/cpu-fullread"
 
 	# --- the real daemon there: peak RSS, its own poll times ------------
 	log "poll: tcpquotad at $ct entries"

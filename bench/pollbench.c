@@ -1,15 +1,18 @@
 /* pollbench.c - one full poll of the daemon, timed in-process.
  *
- *   pollbench -c CONF [-r RUNS] [-t HOSTS] [-l LABEL] [-L LOGFILE]
+ *   pollbench -c CONF [-r RUNS] [-t HOSTS] [-n LAN_NETNS] [-l LABEL]
+ *             [-L LOGFILE]
  *
  * Starts the daemon's state (tqd_new + tqd_start: database, journal, nft
  * table reconciled with masq) without its event loop, then calls tqd_poll()
  * RUNS times and reports wall and CPU time per poll.  Before every poll it
  * sends one UDP datagram from each of HOSTS source addresses 198.18.1.0,
- * 198.18.1.1, ... (the caller put them on a veth interface, with a route
- * for 198.19.128.0/17 into it) to 198.19.200.1, so those hosts' conntrack
- * entries carry fresh traffic and their users are charged, as in a busy
- * poll.
+ * 198.18.1.1, ... to 198.19.200.1, so those hosts' conntrack entries and
+ * firewall set elements carry fresh traffic and their users are charged,
+ * as in a busy poll.  The sockets are made in the LAN host namespace
+ * LAN_NETNS (a path such as /run/netns/NAME, where the caller put the
+ * addresses), so the datagrams cross this namespace's forward chain as a
+ * LAN host's would; without -n they are sent from here.
  *
  * Database commands per poll are counted by the server (SHOW GLOBAL STATUS
  * 'Questions' before and after, less the cost of asking, measured first);
@@ -24,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -81,10 +86,41 @@ static long status_kib(const char *key)
 static int *socks;
 static int nsocks;
 
-static void open_hosts(int n)
+/* Enter the network namespace at path (NULL: stay); returns an fd of the
+ * one we left, for leave_netns(), or -1 if we stayed. */
+static int enter_netns(const char *path)
+{
+	int self, fd;
+
+	if (!path)
+		return -1;
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (self < 0 || fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "pollbench: netns %s: %s\n", path,
+			strerror(errno));
+		exit(1);
+	}
+	close(fd);
+	return self;
+}
+
+static void leave_netns(int self)
+{
+	if (self < 0)
+		return;
+	if (setns(self, CLONE_NEWNET) < 0) {
+		perror("pollbench: back to our netns");
+		exit(1);
+	}
+	close(self);
+}
+
+/* Sockets keep the namespace they were made in. */
+static void open_hosts(int n, const char *netns)
 {
 	struct rlimit rl = { (rlim_t)n + 256, (rlim_t)n + 256 };
-	int i;
+	int i, self = enter_netns(netns);
 
 	setrlimit(RLIMIT_NOFILE, &rl);
 	socks = xcalloc((size_t)n + 1, sizeof(*socks));
@@ -102,6 +138,7 @@ static void open_hosts(int n)
 		}
 	}
 	nsocks = n;
+	leave_netns(self);
 }
 
 static void traffic(void)
@@ -118,7 +155,7 @@ static void traffic(void)
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL, *label = "poll", *logf = "-";
+	const char *path = NULL, *label = "poll", *logf = "-", *netns = NULL;
 	struct tq_conf *conf;
 	struct loop *loop;
 	struct tqd *t;
@@ -127,20 +164,21 @@ int main(int argc, char **argv)
 	int runs = 10, hosts = 0, opt, i;
 	char err[512], extra[192];
 
-	while ((opt = getopt(argc, argv, "c:r:t:l:L:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:r:t:n:l:L:")) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 'r': runs = atoi(optarg); break;
 		case 't': hosts = atoi(optarg); break;
 		case 'l': label = optarg; break;
 		case 'L': logf = optarg; break;
+		case 'n': netns = optarg; break;
 		default: return 2;
 		}
 	}
 	if (!path || runs < 1 || runs > BENCH_MAX_RUNS || hosts < 0 ||
 	    hosts > 60000) {
 		fprintf(stderr, "usage: pollbench -c CONF [-r RUNS] [-t HOSTS] "
-			"[-l LABEL] [-L LOGFILE]\n");
+			"[-n LAN_NETNS] [-l LABEL] [-L LOGFILE]\n");
 		return 2;
 	}
 	if (log_open("pollbench", logf) < 0) {
@@ -162,7 +200,7 @@ int main(int argc, char **argv)
 		perror("pollbench: loop");
 		return 1;
 	}
-	open_hosts(hosts);
+	open_hosts(hosts, netns);
 	t = tqd_new(conf, path, loop);
 	if (tqd_start(t, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pollbench: start: %s\n", err);

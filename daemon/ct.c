@@ -28,12 +28,20 @@
  * 64 KiB buffer takes any of them; batches of deletes are sent from it
  * and their ACKs read back into it. */
 #define CT_BUF (64 << 10)
+/* Events come one per skb, each well under a page. */
+#define CT_EV_BUF 8192
+#define CT_EV_SOCK_BUF (8 << 20)
 
 struct ct {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
 	char buf[CT_BUF];
+};
+
+struct ct_events {
+	struct mnl_socket *nl;
+	char buf[CT_EV_BUF];
 };
 
 struct ct *ct_new(void)
@@ -470,6 +478,107 @@ long ct_delete_hosts(struct ct *c, const struct tq_addr *hosts, size_t n)
 	free(d.v);
 	free(sorted);
 	return r;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+/* net.netfilter.nf_conntrack_events: 0 means the kernel sends none. */
+static bool events_off(void)
+{
+	char v[8] = "";
+	int fd = open("/proc/sys/net/netfilter/nf_conntrack_events",
+		      O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		return false;	/* no such knob: events always on */
+	r = read(fd, v, sizeof(v) - 1);
+	close(fd);
+	return r > 0 && v[0] == '0';
+}
+
+struct ct_events *ct_events_new(void)
+{
+	struct ct_events *ev;
+	int sz = CT_EV_SOCK_BUF;
+
+	if (events_off()) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	ev = xcalloc(1, sizeof(*ev));
+	ev->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK);
+	if (!ev->nl)
+		goto err_free;
+	/* No NETLINK_NO_ENOBUFS: a lost event must be reported. */
+	if (mnl_socket_bind(ev->nl, NF_NETLINK_CONNTRACK_NEW |
+			    NF_NETLINK_CONNTRACK_DESTROY,
+			    MNL_SOCKET_AUTOPID) < 0)
+		goto err_close;
+	if (setsockopt(mnl_socket_get_fd(ev->nl), SOL_SOCKET, SO_RCVBUFFORCE,
+		       &sz, sizeof(sz)) < 0)
+		setsockopt(mnl_socket_get_fd(ev->nl), SOL_SOCKET, SO_RCVBUF,
+			   &sz, sizeof(sz));
+	return ev;
+
+err_close:
+	mnl_socket_close(ev->nl);
+err_free:
+	free(ev);
+	return NULL;
+}
+
+void ct_events_free(struct ct_events *ev)
+{
+	if (!ev)
+		return;
+	mnl_socket_close(ev->nl);
+	free(ev);
+}
+
+int ct_events_fd(const struct ct_events *ev)
+{
+	return mnl_socket_get_fd(ev->nl);
+}
+
+long ct_events_read(struct ct_events *ev, scan_ct_cb new_cb,
+		    scan_ct_cb gone_cb, void *arg)
+{
+	const struct nlmsghdr *h;
+	struct entry x;
+	long n = 0;
+	ssize_t r;
+	int len;
+
+	for (;;) {
+		r = mnl_socket_recvfrom(ev->nl, ev->buf, sizeof(ev->buf));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return n;
+			return -1;	/* ENOBUFS: events were lost */
+		}
+		len = (int)r;
+		for (h = (const struct nlmsghdr *)ev->buf;
+		     mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len)) {
+			/* nlmsg_pid is the requester's for an entry created
+			 * or deleted through ctnetlink: not a filter here. */
+			if (NFNL_SUBSYS_ID(h->nlmsg_type) !=
+			    NFNL_SUBSYS_CTNETLINK || parse_entry(h, &x) < 0)
+				continue;
+			switch (NFNL_MSG_TYPE(h->nlmsg_type)) {
+			case IPCTNL_MSG_CT_NEW:
+				new_cb(&x.e, arg);
+				n++;
+				break;
+			case IPCTNL_MSG_CT_DELETE:
+				gone_cb(&x.e, arg);
+				n++;
+				break;
+			}
+		}
+	}
 }
 
 int ct_enable_acct(void)

@@ -1,7 +1,8 @@
 /* ct.h - connection tracking through ctnetlink (libmnl).
  *
  * The faster path for the scan (a netlink dump instead of reading
- * /proc/net/nf_conntrack), and deleting a closed host's entries so its
+ * /proc/net/nf_conntrack), conntrack events to keep per-host connection
+ * counts between dumps, and deleting a closed host's entries so its
  * established connections and NAT mappings end at once.
  */
 #ifndef TQ_CT_H
@@ -25,5 +26,30 @@ long ct_delete_hosts(struct ct *c, const struct tq_addr *hosts, size_t n);
 /* Turn on per-connection packet/byte accounting in this network namespace
  * (net.netfilter.nf_conntrack_acct = 1).  0 / -1. */
 int ct_enable_acct(void);
+
+/* A non-blocking socket subscribed to conntrack NEW and DESTROY events of
+ * this network namespace. */
+struct ct_events;
+
+/* NULL on error (errno; EOPNOTSUPP if net.netfilter.nf_conntrack_events is
+ * 0, i.e. the kernel would send none).  Entries created from now on send
+ * events; older ones may not (with nf_conntrack_events = 2 the kernel
+ * sets events up only for entries created while someone listens), so a
+ * full dump after this call is the starting point. */
+struct ct_events *ct_events_new(void);
+void ct_events_free(struct ct_events *ev);
+/* The socket, for the event loop (EPOLLIN). */
+int ct_events_fd(const struct ct_events *ev);
+/**
+ * ct_events_read() - read every pending event without blocking.
+ * @new_cb:  called for each entry created, as a scan_ct (counters zero)
+ * @gone_cb: called for each entry destroyed (with its final counters)
+ *
+ * Returns the number of events handed out, or -1 (errno): ENOBUFS means
+ * the socket overflowed and events were lost, so counts kept from them
+ * are wrong until the next full dump; the socket still works.
+ */
+long ct_events_read(struct ct_events *ev, scan_ct_cb new_cb,
+		    scan_ct_cb gone_cb, void *arg);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -171,6 +172,9 @@ static int daemonize(int *notify)
 		return -1;
 	if (pid > 0) {
 		close(p[1]);
+		/* Reap the session leader (it exits once it has forked the
+		 * daemon) so no zombie is left for an init that may not. */
+		waitpid(pid, NULL, 0);
 		if (read(p[0], &c, 1) != 1)
 			_exit(1);
 		_exit(c == 0 ? 0 : 1);

@@ -658,7 +658,7 @@ bool scan_addr_never_external(const struct tq_addr *a)
 	return !memcmp(b, zero, 15) && b[15] <= 1;
 }
 
-static bool is_local(const struct scan_agg *g, const struct tq_addr *a)
+bool scan_agg_is_local(const struct scan_agg *g, const struct tq_addr *a)
 {
 	return scan_addr_never_external(a) ||
 	       cidr_match_any(g->conf->local_networks,
@@ -698,7 +698,7 @@ void scan_agg_ct(const struct scan_ct *c, void *arg)
 	struct scan_agg *g = arg;
 	struct host_slot *s;
 
-	if (is_local(g, &c->dst))
+	if (scan_agg_is_local(g, &c->dst))
 		return;
 	s = slot_find(g->slots, g->cap, g->gen, &c->src);
 	if (s->gen != g->gen) {
@@ -720,7 +720,7 @@ void scan_agg_sock(const struct scan_sock *sk, void *arg)
 	struct scan_agg *g = arg;
 	size_t lo = 0, hi = g->nusers, mid;
 
-	if (sk->uid < g->conf->min_uid || is_local(g, &sk->remote))
+	if (sk->uid < g->conf->min_uid || scan_agg_is_local(g, &sk->remote))
 		return;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;

@@ -93,5 +93,8 @@ size_t scan_agg_users(const struct scan_agg *g, const struct scan_user **out);
 size_t scan_agg_nhosts(const struct scan_agg *g);
 /* True if a never crosses the link (the fixed list above). */
 bool scan_addr_never_external(const struct tq_addr *a);
+/* True if a conntrack entry to a is ignored by scan_agg_ct(): a never
+ * crosses the link, or lies in local_networks. */
+bool scan_agg_is_local(const struct scan_agg *g, const struct tq_addr *a);
 
 #endif

@@ -44,6 +44,9 @@ struct tqd_host {
 	bool has_mac;		/* bound with network.bind_mac */
 	uint8_t mac[6];
 	char name[DB_NAME_BYTES];
+	/* With conntrack events (network.conntrack_resync > 0): */
+	uint32_t conns;		/* its entries to outside local_networks */
+	uint64_t packets;	/* its set elements' packet counters */
 };
 
 /* Packet total of a host's connections at the previous poll. */
@@ -68,6 +71,10 @@ struct tqd {
 	struct nftb *nft;
 	struct ct *ct;
 	bool ct_fallback_logged;
+	struct ct_events *ev;		/* NULL: the whole table every poll */
+	bool ev_stale;			/* counts need a full read */
+	bool ev_err_logged;
+	int polls_since_full;
 	struct journal *journal;
 	struct scan_agg *agg;
 	char *msg_text;
@@ -111,6 +118,15 @@ static void wake_close(struct tqd *t)
 	t->wake_fd = -1;
 }
 
+static void ev_close(struct tqd *t)
+{
+	if (!t->ev)
+		return;
+	loop_del_fd(t->loop, ct_events_fd(t->ev));
+	ct_events_free(t->ev);
+	t->ev = NULL;
+}
+
 void tqd_free(struct tqd *t)
 {
 	if (!t)
@@ -122,6 +138,7 @@ void tqd_free(struct tqd *t)
 		db_snapshot_free(&t->snap);
 	db_free(t->db);
 	nftb_free(t->nft);
+	ev_close(t);
 	ct_free(t->ct);
 	journal_close(t->journal);
 	scan_agg_free(t->agg);
@@ -157,6 +174,8 @@ static void host_add(struct tqd *t, const struct nftb_host *nh,
 		      sizeof(*t->hosts));
 		h = &t->hosts[t->n_hosts++];
 		h->addr = nh->addr;
+		h->conns = 0;
+		h->packets = 0;
 	}
 	h->has_mac = nh->has_mac;
 	memcpy(h->mac, nh->mac, sizeof(h->mac));
@@ -719,6 +738,135 @@ static void prune_applied(struct tqd *t)
 					       : now;
 }
 
+/* ---- activity without reading the whole table ---- */
+
+/*
+ * With network.conntrack_resync > 0 a poll does not read the connection
+ * tracking table: a host's activity is the packet counter of its set
+ * element(s) (hosts4/hosts6 count what the forward chain let out), and
+ * its connection count follows conntrack NEW/DESTROY events, drained as
+ * they come.  A full read every conntrack_resync polls, at start, and
+ * after events were lost makes the counts exact again (an entry created
+ * while the table is read may be counted twice until the next one).
+ */
+static void ev_count(struct tqd *t, const struct scan_ct *e, bool up)
+{
+	struct tqd_host *h;
+
+	if (scan_agg_is_local(t->agg, &e->dst))
+		return;
+	h = host_find(t, &e->src);
+	if (!h)
+		return;
+	if (up)
+		h->conns++;
+	else if (h->conns)
+		h->conns--;
+}
+
+static void ev_new(const struct scan_ct *e, void *arg)
+{
+	ev_count(arg, e, true);
+}
+
+static void ev_gone(const struct scan_ct *e, void *arg)
+{
+	ev_count(arg, e, false);
+}
+
+static void ev_drain(struct tqd *t)
+{
+	if (ct_events_read(t->ev, ev_new, ev_gone, t) >= 0)
+		return;
+	t->ev_stale = true;
+	if (errno == ENOBUFS) {
+		log_debug("conntrack events lost (socket full): the table "
+			  "is read in full at the next poll");
+	} else if (!t->ev_err_logged) {
+		log_warn("conntrack events");
+		t->ev_err_logged = true;
+	}
+}
+
+static void ev_ready(int fd, uint32_t events, void *arg)
+{
+	ev_drain(arg);
+}
+
+/* Listen to conntrack events if the configuration asks for them. */
+static void ev_setup(struct tqd *t)
+{
+	bool want = t->conf->check_masq && t->conf->conntrack_resync > 0;
+
+	if (want == (t->ev != NULL))
+		return;
+	if (!want) {
+		ev_close(t);
+		return;
+	}
+	t->ev = ct_events_new();
+	if (!t->ev) {
+		log_warn("conntrack events unavailable, reading the whole "
+			 "table every poll");
+		return;
+	}
+	if (loop_add_fd(t->loop, ct_events_fd(t->ev), EPOLLIN, ev_ready,
+			t) < 0) {
+		log_warn("conntrack events: watching the socket");
+		ct_events_free(t->ev);
+		t->ev = NULL;
+		return;
+	}
+	t->ev_stale = true;
+}
+
+static int host_cmp(const void *x, const void *y)
+{
+	return addr_cmp(&((const struct nftb_host *)x)->addr,
+			&((const struct nftb_host *)y)->addr);
+}
+
+/* Each open host's packets from its set elements (with bind_mac an
+ * address may have a bound and an unbound one: they add up). */
+static void read_set_counters(struct tqd *t)
+{
+	struct nftb_host *v = NULL, key, *e;
+	size_t n = 0, i, k = 0;
+
+	if (nftb_list(t->nft, &v, &n) < 0) {
+		/* Last poll's figures stand: nobody looks active. */
+		log_warnx("firewall: reading the host counters: %s",
+			  nftb_error(t->nft));
+		return;
+	}
+	qsort(v, n, sizeof(*v), host_cmp);
+	for (i = 0; i < n; i++) {
+		if (k && addr_equal(&v[k - 1].addr, &v[i].addr))
+			v[k - 1].packets += v[i].packets;
+		else
+			v[k++] = v[i];
+	}
+	for (i = 0; i < t->n_hosts; i++) {
+		key.addr = t->hosts[i].addr;
+		e = bsearch(&key, v, k, sizeof(*v), host_cmp);
+		t->hosts[i].packets = e ? e->packets : 0;
+	}
+	free(v);
+}
+
+/* After a full read: every open host's count from the aggregator. */
+static void counts_from_scan(struct tqd *t)
+{
+	struct scan_host sh;
+	size_t i;
+
+	for (i = 0; i < t->n_hosts; i++)
+		t->hosts[i].conns = scan_agg_host(t->agg, &t->hosts[i].addr,
+						  &sh) ? sh.conns : 0;
+	t->ev_stale = false;
+	t->polls_since_full = 0;
+}
+
 /* ---- the poll ---- */
 
 struct inputs {
@@ -757,6 +905,7 @@ static void fill_users(const struct db_snapshot *s, struct inputs *in)
 static void fill_masq_row(struct tqd *t, const struct db_masq *r,
 			  struct acct_masq *m, bool scanned)
 {
+	struct tqd_host *h;
 	struct scan_host sh;
 	struct tq_addr a;
 
@@ -769,14 +918,24 @@ static void fill_masq_row(struct tqd *t, const struct db_masq *r,
 	m->counter = r->counter;
 	if (r->host_toolong || addr_parse(r->host, &a) < 0)
 		return;
-	m->in_firewall = host_find(t, &a) != NULL;
+	h = host_find(t, &a);
+	m->in_firewall = h != NULL;
 	if (!scanned)
 		return;
-	if (scan_agg_host(t->agg, &a, &sh)) {
+	if (t->ev) {
+		if (h) {
+			m->conns = h->conns;
+			m->packets = h->packets;
+		}
+	} else if (scan_agg_host(t->agg, &a, &sh)) {
 		m->conns = sh.conns;
 		m->packets = sh.packets;
 	}
 	m->prev_packets = m->in_firewall ? pkts_prev(t, &a) : 0;
+	/* A set element re-created (table rebuilt, host reopened) counts
+	 * from 0 again: what it counted since is the traffic. */
+	if (t->ev && m->packets < m->prev_packets)
+		m->prev_packets = 0;
 }
 
 /* Remember each open host's packet total for the next poll. */
@@ -807,15 +966,26 @@ static void scan_now(struct tqd *t, struct inputs *in)
 	int nl = 0;
 
 	scan_agg_reset(t->agg);
-	if (t->conf->check_masq) {
-		if (procscan_conntrack(t->ct, t->agg, &nl) < 0)
+	if (t->ev)
+		ev_drain(t);
+	if (t->conf->check_masq && (!t->ev || t->ev_stale ||
+	    ++t->polls_since_full >= t->conf->conntrack_resync)) {
+		if (procscan_conntrack(t->ct, t->agg, &nl) < 0) {
 			log_warn("conntrack: reading the table");
-		else if (t->ct && !nl && !t->ct_fallback_logged) {
-			log_warnx("conntrack: netlink dump failed, "
-				  "reading /proc/net/nf_conntrack");
-			t->ct_fallback_logged = true;
+		} else {
+			if (t->ct && !nl && !t->ct_fallback_logged) {
+				log_warnx("conntrack: netlink dump failed, "
+					  "reading /proc/net/nf_conntrack");
+				t->ct_fallback_logged = true;
+			}
+			log_debug("conntrack: full read, %zu source hosts",
+				  scan_agg_nhosts(t->agg));
+			if (t->ev)
+				counts_from_scan(t);
 		}
 	}
+	if (t->ev)
+		read_set_counters(t);
 	if (t->conf->check_local) {
 		memset(&st, 0, sizeof(st));
 		if (procscan_local(t->agg, &st) < 0)
@@ -1311,6 +1481,7 @@ int tqd_start(struct tqd *t, char *err, size_t errlen)
 	if (!t->ct)
 		log_warn("conntrack: netlink (using /proc/net/nf_conntrack)");
 	t->agg = scan_agg_new(t->conf);
+	ev_setup(t);
 	t->msg_text = enforce_message_text(t->conf->message_file);
 	if (open_journal(t, err, errlen) < 0)
 		return -1;
@@ -1404,6 +1575,8 @@ int tqd_reload(struct tqd *t)
 	}
 	scan_agg_free(t->agg);
 	t->agg = scan_agg_new(nc);
+	ev_setup(t);
+	t->ev_stale = true;	/* local_networks may have changed */
 	free(t->msg_text);
 	t->msg_text = enforce_message_text(nc->message_file);
 	if (str_changed(old->wakeup, nc->wakeup)) {

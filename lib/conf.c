@@ -83,6 +83,7 @@ struct tq_conf *conf_defaults(void)
 	c->table = xstrdup("tcpquota");
 	c->check_local = true;
 	c->check_masq = true;
+	c->conntrack_resync = 120;
 	c->bind_mac = false;
 
 	c->min_quota = 0;
@@ -869,6 +870,7 @@ static const struct key network_keys[] = {
 	STR("table", table, check_table),
 	BOOL("check_local", check_local),
 	BOOL("check_masq", check_masq),
+	INT("conntrack_resync", conntrack_resync, 0, 1000000),
 	BOOL("bind_mac", bind_mac),
 	{ .name = NULL }
 };

@@ -83,6 +83,7 @@ struct tq_conf {
 	char *table;		/* nft table name in family inet */
 	bool check_local;
 	bool check_masq;
+	int conntrack_resync;	/* polls between full reads; 0 = every poll */
 	bool bind_mac;
 
 	/* quota */

@@ -80,14 +80,42 @@ tqd_wait_polls 4
 read -r qa1 ca1 qb1 cb1 t1 _ <<<"$(snap)"
 dca=$((ca1 - ca0))
 dcb=$((cb1 - cb0))
-check "both charged in each poll ($dca, $dcb of 4)" \
-	[ "$dca" -ge 3 ] && [ "$dcb" -ge 3 ]
+both_charged() { [ "$dca" -ge 3 ] && [ "$dcb" -ge 3 ]; }
+check "both charged in each poll ($dca, $dcb of 4)" both_charged
 expect_eq "alice pays the shared amount" $((2 * dca)) $((qa0 - qa1))
 expect_eq "bob pays the shared amount" $((2 * dcb)) $((qb0 - qb1))
 expect_eq "period total = both debits" $((qa0 - qa1 + qb0 - qb1)) \
 	$((t1 - t0))
 expect_eq "connection count written" 1 \
 	"$(mdb_sql "SELECT cnts FROM masq WHERE name = 'alice'")"
+# Counts follow conntrack events between full reads (one every 120
+# polls by default, so none in this test after the first).
+cnts_is() {
+	[ "$(mdb_sql "SELECT cnts FROM masq WHERE name = 'alice'")" = "$1" ]
+}
+tqd_talk "$LAB_LAN" "$LAB_SRV4" "$LAB_PORT" 200 100000
+A_TALK2=$TQD_TALK
+tqd_talk "$LAB_LAN" "$LAB_SRV4" "$LAB_PORT" 200 100000
+A_TALK3=$TQD_TALK
+check "three connections counted (from conntrack events)" \
+	tqd_wait_ms 4000 cnts_is 3
+kill "$A_TALK2" "$A_TALK3" 2>/dev/null
+wait "$A_TALK2" "$A_TALK3" 2>/dev/null
+# A closed connection stays in the table (TIME_WAIT) until it times
+# out, and counts until then, as in a full read; deleting the entries
+# ends them (DESTROY events).
+ended_gone() {
+	local st
+	for st in FIN_WAIT CLOSE_WAIT LAST_ACK TIME_WAIT CLOSE; do
+		lab_gw conntrack -D -p tcp -s "$LAB_LAN4" --state "$st" \
+			>/dev/null 2>&1
+	done
+	cnts_is 1
+}
+check "two ended and gone from the table: one left" \
+	tqd_wait_ms 4000 ended_gone
+expect_eq "no full read of the table since the first poll" 1 \
+	"$(grep -c 'conntrack: full read' "$TQD_LOG")"
 
 # --- traffic stops: no more charges
 kill "$A_TALK" "$B_TALK" 2>/dev/null

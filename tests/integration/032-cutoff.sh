@@ -24,6 +24,10 @@ mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 7),
 	INSERT INTO masq (host, name, tic, open, free, gateway) VALUES
 	('$LAB_LAN4', 'alice', 1000, 2, 0, 'gw1'),
 	('198.18.1.11', 'free', 0, 2, 1, 'gw1')"
+# The original's way here: the whole conntrack table read every poll
+# and its counters deciding (031 covers the default, set counters and
+# conntrack events).
+TQD_RESYNC=0
 tqd_write
 tqd_start || { fail "daemon starts"; tq_done; exit 1; }
 check "alice's host opened" tqd_wait_ms 2000 tqd_open_is "$LAB_LAN4" 1
@@ -111,6 +115,11 @@ check "the free host's connection is cut" wait_for 3 no_flow
 check_not "the free host cannot reach the server" \
 	lab_try "$LAB_NS_FREE" "$LAB_SRV4"
 
+full_reads=$(grep -c 'conntrack: full read' "$TQD_LOG")
+polls=$(tqd_polls)
+every_poll() { [ "$full_reads" -ge "$polls" ] && [ "$full_reads" -le $((polls + 1)) ]; }
+check "conntrack_resync = 0: a full read in every poll ($full_reads, $polls)" \
+	every_poll
 tqd_stop
 expect_eq "SIGTERM: exit status 0" 0 "$TQD_RC"
 tq_done

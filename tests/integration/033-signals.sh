@@ -41,10 +41,10 @@ at_exit "kill $DPID 2>/dev/null"
 # it is in a session of its own but not its leader and can never acquire
 # a controlling terminal.
 sid=$(ps -o sid= -p "$DPID" | tr -d ' ')
-check "daemon is in a new session (setsid; sid $sid)" \
-	[ -n "$sid" ] && [ "$sid" != "$(ps -o sid= -p $$ | tr -d ' ')" ]
-check "daemon is not the session leader, its leader has exited" \
-	[ "$sid" != "$DPID" ] && ! tqd_alive "$sid"
+new_session() { [ -n "$sid" ] && [ "$sid" != "$(ps -o sid= -p $$ | tr -d ' ')" ]; }
+not_leader() { [ "$sid" != "$DPID" ] && ! tqd_alive "$sid"; }
+check "daemon is in a new session (setsid; sid $sid)" new_session
+check "daemon is not the session leader, its leader has exited" not_leader
 expect_eq "daemon has no controlling terminal" "?" \
 	"$(ps -o tty= -p "$DPID" | tr -d ' ')"
 check "daemon runs in /" [ "$(readlink "/proc/$DPID/cwd")" = / ]

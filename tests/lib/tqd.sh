@@ -9,7 +9,8 @@
 #     TQD_DIR (files)  TQD_GATEWAY (gw1)  TQD_PERIOD (1)  TQD_HB (30)
 #     TQD_RATE (2)  TQD_TARIFFS ("")  TQD_FREE_FROM/TQD_FREE_TO (00:00)
 #     TQD_MIN_QUOTA (0)  TQD_KILL (false)  TQD_MIN_UID (1000)
-#     TQD_CHECK_LOCAL (true)  TQD_NETWORK (lab_conf output)
+#     TQD_CHECK_LOCAL (true)  TQD_RESYNC (unset: the default)
+#     TQD_NETWORK (lab_conf output)
 #     TQD_BIND_MAC (unset: no bind_mac line; true/false: network.bind_mac)
 #   tqd_write [FILE]    write it (default $TQD_DIR/tcpquota.conf)
 #   tqd_start [NS [CONF]]  start `tcpquotad --debug` (foreground, debug
@@ -49,7 +50,7 @@ daemon = {
 	wakeup = "$dir/wakeup.sock";
 };
 $(mdb_conf)
-${TQD_NETWORK:-$(lab_conf | sed "s/^};/	check_local = ${TQD_CHECK_LOCAL:-true};${TQD_BIND_MAC:+\n	bind_mac = $TQD_BIND_MAC;}\n};/")}
+${TQD_NETWORK:-$(lab_conf | sed "s/^};/	check_local = ${TQD_CHECK_LOCAL:-true};${TQD_RESYNC:+\n	conntrack_resync = $TQD_RESYNC;}${TQD_BIND_MAC:+\n	bind_mac = $TQD_BIND_MAC;}\n};/")}
 quota = {
 	min_quota = ${TQD_MIN_QUOTA:-0};
 	min_uid = ${TQD_MIN_UID:-1000};

@@ -99,7 +99,7 @@ static const char *conf_diff(const struct tq_conf *a, const struct tq_conf *b)
 			   sizeof(struct tq_cidr)))
 			return "local_networks";
 	STR(link); STR(table); NUM(check_local); NUM(check_masq);
-	NUM(bind_mac);
+	NUM(conntrack_resync); NUM(bind_mac);
 	NUM(min_quota); NUM(min_uid); STRV(free_users); NUM(kill_processes);
 	STR(admin_group); STR(message_file);
 	NUM(default_rate); STR(money_unit); NUM(money_per_minute);
@@ -165,6 +165,7 @@ static void test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(c->table, "tcpquota");
 	CU_ASSERT_TRUE(c->check_local);
 	CU_ASSERT_TRUE(c->check_masq);
+	CU_ASSERT_EQUAL(c->conntrack_resync, 120);
 	CU_ASSERT_FALSE(c->bind_mac);
 
 	CU_ASSERT_EQUAL(c->min_quota, 0);
@@ -294,6 +295,7 @@ static void test_full_fixture(void)
 	CU_ASSERT_STRING_EQUAL(c->table, "tq_lab-1");
 	CU_ASSERT_FALSE(c->check_local);
 	CU_ASSERT_FALSE(c->check_masq);
+	CU_ASSERT_EQUAL(c->conntrack_resync, 30);
 	CU_ASSERT_TRUE(c->bind_mac);
 	CU_ASSERT_EQUAL(c->min_quota, -5000000000LL);
 	CU_ASSERT_EQUAL(c->min_uid, 500);
@@ -407,7 +409,8 @@ static void test_unknown(void)
 	expect_err("network = { lan = [ \"eth1\" ]; mac = true; };\n",
 		   "t.conf:1: network.mac: unknown setting; check the "
 		   "spelling (known here: lan, wan, local_networks, link, "
-		   "table, check_local, check_masq, bind_mac)");
+		   "table, check_local, check_masq, conntrack_resync, "
+		   "bind_mac)");
 	expect_err("quota = {\n free_user = [ \"free\" ];\n};\n",
 		   "t.conf:2: quota.free_user: unknown setting; check the "
 		   "spelling (known here: min_quota, min_uid, free_users, "
@@ -627,6 +630,9 @@ static void test_big_integers(void)
 	expect_err("daemon = { period = 4294967297; };",
 		   "t.conf:1: daemon.period: 4294967297 is out of range; use "
 		   "1..3600");
+	expect_err("network = { conntrack_resync = -1; };",
+		   "t.conf:1: network.conntrack_resync: -1 is out of range; "
+		   "use 0..1000000");
 	expect_err("daemon = { period = 0x100000001; };",
 		   "t.conf:1: daemon.period: 4294967297 is out of range; use "
 		   "1..3600");

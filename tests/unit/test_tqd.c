@@ -4,10 +4,13 @@
  * This file defines every nftb_, ct_, db_ and journal_ function tqd.c
  * uses, so the linker takes these instead of the real modules.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include "acct.h"
@@ -32,7 +35,8 @@ static struct {
 	size_t n;
 	int creates, opens, closes, deletes;
 	int intact;		/* what nftb_intact answers */
-	bool fail_open;
+	bool fail_open, fail_list;
+	int lists;
 	unsigned uids[MAXH];
 	size_t nu;
 } fw;
@@ -147,16 +151,6 @@ int nftb_list_uids(struct nftb *n, unsigned **out, size_t *nu)
 	*nu = fw.nu;
 	return 0;
 }
-int nftb_list(struct nftb *n, struct nftb_host **out, size_t *nh)
-{
-	size_t i;
-
-	*out = xcalloc(fw.n + 1, sizeof(**out));
-	for (i = 0; i < fw.n; i++)
-		(*out)[i].addr = fw.hosts[i];
-	*nh = fw.n;
-	return 0;
-}
 int nftb_intact(struct nftb *n)
 {
 	return fw.intact;
@@ -170,8 +164,91 @@ static struct {
 	struct tq_addr talk[MAXH];
 	uint64_t packets[MAXH];
 	size_t n;
-	int deletes;
+	int deletes, dumps;
 } ctf;
+
+/* The element counter of an open host: its fake entry's packets (both
+ * count the same traffic here). */
+int nftb_list(struct nftb *n, struct nftb_host **out, size_t *nh)
+{
+	size_t i, j;
+
+	if (fw.fail_list)
+		return -1;
+	fw.lists++;
+	*out = xcalloc(fw.n + 1, sizeof(**out));
+	for (i = 0; i < fw.n; i++) {
+		(*out)[i].addr = fw.hosts[i];
+		for (j = 0; j < ctf.n; j++)
+			if (addr_equal(&ctf.talk[j], &fw.hosts[i]))
+				(*out)[i].packets = ctf.packets[j];
+	}
+	*nh = fw.n;
+	return 0;
+}
+
+/* ---- fake conntrack events: a queue the test fills ---- */
+struct ct_events {
+	int fd;
+};
+static struct {
+	struct scan_ct q[32];
+	bool gone[32];
+	size_t n;
+	int opened, reads;
+	bool lost;		/* the next read reports ENOBUFS */
+	bool off;		/* ct_events_new fails */
+} evf;
+
+static void ev_push(const char *src, const char *dst, bool gone)
+{
+	struct scan_ct *e = &evf.q[evf.n];
+
+	memset(e, 0, sizeof(*e));
+	addr_parse(src, &e->src);
+	addr_parse(dst, &e->dst);
+	e->proto = 6;
+	evf.gone[evf.n++] = gone;
+}
+struct ct_events *ct_events_new(void)
+{
+	struct ct_events *ev;
+
+	if (evf.off) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	ev = xcalloc(1, sizeof(*ev));
+	ev->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	evf.opened++;
+	return ev;
+}
+void ct_events_free(struct ct_events *ev)
+{
+	if (ev)
+		close(ev->fd);
+	free(ev);
+}
+int ct_events_fd(const struct ct_events *ev)
+{
+	return ev->fd;
+}
+long ct_events_read(struct ct_events *ev, scan_ct_cb new_cb,
+		    scan_ct_cb gone_cb, void *arg)
+{
+	size_t i, n = evf.n;
+
+	evf.reads++;
+	evf.n = 0;
+	if (evf.lost) {
+		evf.lost = false;
+		errno = ENOBUFS;
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		(evf.gone[i] ? gone_cb : new_cb)(&evf.q[i], arg);
+	return (long)n;
+}
 
 static void ct_talk(const char *host, uint64_t packets)
 {
@@ -205,6 +282,7 @@ int ct_dump(struct ct *c, scan_ct_cb cb, void *arg)
 	struct scan_ct e;
 	size_t i;
 
+	ctf.dumps++;
 	for (i = 0; i < ctf.n; i++) {
 		memset(&e, 0, sizeof(e));
 		e.src = ctf.talk[i];
@@ -519,30 +597,39 @@ int journal_ack(struct journal *j, uint64_t id)
 
 /* ---- the tests ---- */
 
-static const char conf_text[] =
+/* %s: more settings of the network section */
+static const char conf_fmt[] =
 	"daemon = { period = 5; gateway = \"gw1\"; wakeup = \"\";\n"
 	"  pidfile = \"/nonexistent/pid\"; logfile = \"-\";\n"
 	"  journal = \"/nonexistent/journal\"; };\n"
 	"network = { local_networks = [ \"198.18.1.0/24\" ];\n"
-	"  check_local = false; check_masq = true; };\n"
+	"  check_local = false; check_masq = true; %s };\n"
 	"quota = { min_quota = 0; };\n"
 	"rates = { default = 2; };\n";
 
 static struct loop *lp;
 
-static struct tqd *start(void)
+/* conf_text with more settings of the network section. */
+static struct tqd *start_net(const char *net)
 {
 	struct tq_conf *c;
 	struct tqd *t;
-	char err[512];
+	char err[512], text[1024];
 
-	c = conf_load_string(conf_text, "test.conf", err, sizeof(err));
+	snprintf(text, sizeof(text), conf_fmt, net ? net : "");
+	c = conf_load_string(text, "test.conf", err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	lp = loop_new();
 	t = tqd_new(c, "/nonexistent/test.conf", lp);
 	CU_ASSERT_EQUAL_FATAL(tqd_start(t, err, sizeof(err)), 0);
 	return t;
 }
+
+static struct tqd *start(void)
+{
+	return start_net(NULL);
+}
+
 
 static void stop(struct tqd *t)
 {
@@ -556,8 +643,19 @@ static void reset(void)
 	memset(&ctf, 0, sizeof(ctf));
 	memset(&dbf, 0, sizeof(dbf));
 	memset(&jf, 0, sizeof(jf));
+	memset(&evf, 0, sizeof(evf));
 	fw.intact = 1;
 	dbf.up = true;
+}
+
+/* Fresh fakes, alice (balance 1000) with an open request for
+ * 198.18.1.10, and the daemon started with net in its network section. */
+static struct tqd *start_alice(const char *net)
+{
+	reset();
+	user("alice", 1000, true);
+	add_row("198.18.1.10", "alice", 2, 100, 0);
+	return start_net(net);
 }
 
 static void test_reconcile_at_start(void)
@@ -619,10 +717,7 @@ static void test_database_down(void)
 {
 	struct tqd *t;
 
-	reset();
-	user("alice", 1000, true);
-	add_row("198.18.1.10", "alice", 2, 100, 0);
-	t = start();
+	t = start_alice(NULL);
 	tqd_poll(t);
 	CU_ASSERT(fw_has("198.18.1.10"));
 	ct_talk("198.18.1.10", 10);
@@ -657,10 +752,7 @@ static void test_failed_open_not_acknowledged(void)
 {
 	struct tqd *t;
 
-	reset();
-	user("alice", 1000, true);
-	add_row("198.18.1.10", "alice", 2, 100, 0);
-	t = start();
+	t = start_alice(NULL);
 	fw.fail_open = true;
 	tqd_poll(t);
 	CU_ASSERT_EQUAL(row("198.18.1.10")->open, 2);
@@ -675,10 +767,7 @@ static void test_rebuild_when_altered(void)
 {
 	struct tqd *t;
 
-	reset();
-	user("alice", 1000, true);
-	add_row("198.18.1.10", "alice", 2, 100, 0);
-	t = start();
+	t = start_alice(NULL);
 	tqd_poll(t);
 	CU_ASSERT_EQUAL(fw.creates, 1);
 	fw.n = 0;		/* someone flushed the ruleset */
@@ -726,10 +815,7 @@ static void test_prune_poll_ids(void)
 {
 	struct tqd *t;
 
-	reset();
-	user("alice", 1000, true);
-	add_row("198.18.1.10", "alice", 2, 100, 0);
-	t = start();
+	t = start_alice(NULL);
 	tqd_poll(t);
 	CU_ASSERT_EQUAL(dbf.prunes, 1);		/* journal empty: prune */
 	tqd_poll(t);
@@ -737,11 +823,8 @@ static void test_prune_poll_ids(void)
 	CU_ASSERT_EQUAL(dbf.prunes, 1);		/* then only hourly */
 	stop(t);
 
-	reset();
-	user("alice", 1000, true);
-	add_row("198.18.1.10", "alice", 2, 100, 0);
+	t = start_alice(NULL);
 	dbf.prune_full = true;
-	t = start();
 	tqd_poll(t);
 	tqd_poll(t);
 	CU_ASSERT_EQUAL(dbf.prunes, 2);		/* a full batch: next poll */
@@ -762,6 +845,109 @@ static void test_prune_poll_ids(void)
 	stop(t);
 }
 
+static int cnts(const char *host)
+{
+	return row(host)->cnts;
+}
+
+static void test_events_between_full_reads(void)
+{
+	struct tqd *t;
+
+	t = start_alice("conntrack_resync = 3;");
+	CU_ASSERT_EQUAL(evf.opened, 1);
+	tqd_poll(t);		/* opens the host; first poll reads in full */
+	CU_ASSERT_EQUAL(ctf.dumps, 1);
+	CU_ASSERT_EQUAL(cnts("198.18.1.10"), 0);
+	/* two new connections to outside, one to a local network, one
+	 * from a host that is not open: two count */
+	ct_talk("198.18.1.10", 10);	/* its entry goes to 198.19.0.100 */
+	ev_push("198.18.1.10", "198.19.0.100", false);
+	ev_push("198.18.1.10", "198.19.0.7", false);
+	ev_push("198.18.1.10", "198.18.1.1", false);
+	ev_push("198.18.1.99", "198.19.0.7", false);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(ctf.dumps, 1);		/* no full read */
+	CU_ASSERT_EQUAL(cnts("198.18.1.10"), 2);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 11);	/* counter moved */
+	ev_push("198.18.1.10", "198.19.0.7", true);
+	ev_push("198.18.1.10", "198.19.0.8", true);
+	ev_push("198.18.1.10", "198.19.0.9", true);	/* never below 0 */
+	ct_talk("198.18.1.10", 20);	/* cnts is written when charged */
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(ctf.dumps, 1);
+	CU_ASSERT_EQUAL(cnts("198.18.1.10"), 0);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 22);
+	ct_talk("198.18.1.10", 30);
+	tqd_poll(t);		/* third poll since the full read: resync */
+	CU_ASSERT_EQUAL(ctf.dumps, 2);
+	CU_ASSERT_EQUAL(cnts("198.18.1.10"), 1);	/* the truth again */
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 33);
+	evf.lost = true;	/* events lost: full read at the next poll */
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(ctf.dumps, 3);
+	CU_ASSERT_EQUAL(fw.lists, 5);		/* counters every poll */
+	stop(t);
+}
+
+static void test_counters_restart(void)
+{
+	struct tqd *t;
+
+	t = start_alice(NULL);
+	tqd_poll(t);
+	ct_talk("198.18.1.10", 50);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 11);
+	/* the element was re-created and counts from 0: idle ... */
+	ct_talk("198.18.1.10", 0);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 11);
+	/* ... until it counts again */
+	ct_talk("198.18.1.10", 3);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 22);
+	/* counters unreadable: last poll's figures, nobody charged */
+	fw.fail_list = true;
+	ct_talk("198.18.1.10", 9);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 22);
+	fw.fail_list = false;
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 33);
+	stop(t);
+}
+
+static void test_full_read_every_poll(void)
+{
+	struct tqd *t;
+
+	t = start_alice("conntrack_resync = 0;");
+	tqd_poll(t);
+	ct_talk("198.18.1.10", 10);
+	tqd_poll(t);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(evf.opened, 0);		/* no event socket */
+	CU_ASSERT_EQUAL(fw.lists, 0);		/* no set counters */
+	CU_ASSERT_EQUAL(ctf.dumps, 3);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 11);
+	CU_ASSERT_EQUAL(cnts("198.18.1.10"), 1);
+	stop(t);
+
+	/* the kernel sends no events: the same, by itself */
+	reset();
+	user("alice", 1000, true);
+	add_row("198.18.1.10", "alice", 2, 100, 0);
+	evf.off = true;
+	t = start();
+	tqd_poll(t);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(evf.opened, 0);
+	CU_ASSERT_EQUAL(fw.lists, 0);
+	CU_ASSERT_EQUAL(ctf.dumps, 2);
+	stop(t);
+}
+
 int main(void)
 {
 	static const struct tq_test tests[] = {
@@ -775,6 +961,12 @@ int main(void)
 		{ "request pass, shutdown", test_request_pass_and_shutdown },
 		{ "old poll ids pruned only with the journal empty",
 		  test_prune_poll_ids },
+		{ "conntrack events between full reads",
+		  test_events_between_full_reads },
+		{ "set counters restarting or unreadable",
+		  test_counters_restart },
+		{ "conntrack_resync = 0 or no events: full read every poll",
+		  test_full_read_every_poll },
 		{ NULL, NULL }
 	};
 
