@@ -346,7 +346,9 @@ static bool link_up(const struct tq_conf *c)
 	for (i = ifa; i; i = i->ifa_next) {
 		if (!i->ifa_name || strcmp(i->ifa_name, c->link) != 0)
 			continue;
-		if (!(i->ifa_flags & IFF_UP) || !i->ifa_addr)
+		/* Up, with carrier (IFF_RUNNING: an unplugged cable is down). */
+		if ((i->ifa_flags & (IFF_UP | IFF_RUNNING)) !=
+		    (IFF_UP | IFF_RUNNING) || !i->ifa_addr)
 			continue;
 		memset(&a, 0, sizeof(a));
 		if (i->ifa_addr->sa_family == AF_INET) {

@@ -153,10 +153,23 @@ check "tql0 up logged" wait_lines "info: link tql0 is up: charging again" 1
 tqd_wait_polls 1
 charged "tql0 up with an address"
 
+# No carrier (the cable pulled: the veth peer down), tql0 itself still
+# up with its address: down.
+ip -n "$LAB_GW" link set tql1 down
+check "tql0 without carrier logged as down" wait_lines \
+	"warning: link tql0 is down or has no address: nobody is charged" 2
+tqd_wait_polls 1
+not_charged "tql0 up, no carrier"
+ip -n "$LAB_GW" link set tql1 up
+check "carrier back: up logged" wait_lines \
+	"info: link tql0 is up: charging again" 2
+tqd_wait_polls 1
+charged "tql0 carrier back"
+
 # --- no link setting: the default "always" (tql0 down does not matter)
 ip -n "$LAB_GW" link set tql0 down
 check "tql0 down logged again" wait_lines \
-	"warning: link tql0 is down or has no address: nobody is charged" 2
+	"warning: link tql0 is down or has no address: nobody is charged" 3
 TQD_NETWORK=$(net_conf "") tqd_write
 check "-n accepts a file without link" "$TQ_BUILD/tcpquotad" -n \
 	--config "$CONF"
