@@ -222,9 +222,18 @@ int loop_run(struct loop *l)
 				continue;
 			return -1;
 		}
-		for (i = 0; i < n && !l->stop; i++) {
+		for (i = 0; i < n; i++) {
+			/* Signals first: a handler may block for a while (a
+			 * poll waiting for a hung database, up to its
+			 * timeouts), and a timer that fired meanwhile must
+			 * not run again before a SIGTERM or SIGUSR1 that came
+			 * during it. */
+			if (l->sigfd >= 0)
+				signal_ready(l->sigfd, 0, l);
+			if (l->stop)
+				break;
 			h = evs[i].data.ptr;
-			if (!h->dead)
+			if (!h->dead && h->fd != l->sigfd)
 				h->cb(h->fd, evs[i].events, h->arg);
 		}
 		free_list(l->graveyard);

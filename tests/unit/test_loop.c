@@ -161,6 +161,55 @@ static void test_signals(void)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* A handler that blocks (a poll waiting for a hung database) while its
+ * periodic timer fires again and then a SIGTERM comes: the signal is
+ * handled before the timer's next run, which never happens. */
+struct slow_ctx {
+	struct loop *l;
+	int ticks;
+	int sigs;
+};
+
+static void slow_tick(struct loop_timer *t, void *arg)
+{
+	struct slow_ctx *c = arg;
+
+	c->ticks++;
+	usleep(60000);		/* the 10 ms timer fires meanwhile */
+	raise(SIGTERM);		/* after it: later in epoll's ready list */
+}
+
+static void slow_sig(int signo, void *arg)
+{
+	struct slow_ctx *c = arg;
+
+	c->sigs++;
+	loop_stop(c->l);
+}
+
+static void test_signal_before_timer(void)
+{
+	struct slow_ctx c;
+	struct loop_timer *t;
+	sigset_t set, old;
+
+	memset(&c, 0, sizeof(c));
+	c.l = loop_new();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c.l);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_SETMASK, NULL, &old);
+	CU_ASSERT_EQUAL_FATAL(loop_signals(c.l, &set, slow_sig, &c), 0);
+	t = loop_timer_add(c.l, 0, 10, slow_tick, &c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(loop_run(c.l), 0);
+	CU_ASSERT_EQUAL(c.sigs, 1);
+	CU_ASSERT_EQUAL(c.ticks, 1);
+	loop_timer_del(c.l, t);
+	loop_free(c.l);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 int main(void)
 {
 	static const struct tq_test tests[] = {
@@ -168,6 +217,8 @@ int main(void)
 		{ "one-shot timer and re-arm", test_oneshot_and_rearm },
 		{ "fd handler removed in its callback", test_fd_handler },
 		{ "signals through signalfd", test_signals },
+		{ "a signal before a timer that fired during a slow handler",
+		  test_signal_before_timer },
 		{ NULL, NULL }
 	};
 
