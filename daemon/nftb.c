@@ -209,16 +209,23 @@ static void batch_reset(struct nftb *n)
 
 static char *batch_tail(struct nftb *n)
 {
+	size_t old = n->cap;
+
 	if (n->cap - n->len < MSG_ROOM) {
 		n->cap = n->cap ? n->cap * 2 : 4 * MSG_ROOM;
 		n->buf = xrealloc(n->buf, n->cap);
+		memset(n->buf + old, 0, n->cap - old);
 	}
 	return n->buf + n->len;
 }
 
 static void batch_commit(struct nftb *n, struct nlmsghdr *nlh)
 {
+	size_t pad = MNL_ALIGN(nlh->nlmsg_len) - nlh->nlmsg_len;
+
 	assert(nlh->nlmsg_len < MSG_ROOM);
+	/* The alignment padding goes to the kernel too: no stale bytes. */
+	memset((char *)nlh + nlh->nlmsg_len, 0, pad);
 	n->len += MNL_ALIGN(nlh->nlmsg_len);
 }
 

@@ -13,7 +13,8 @@
 #     TQD_NETWORK (lab_conf output)
 #     TQD_BIND_MAC (unset: no bind_mac line; true/false: network.bind_mac)
 #   tqd_write [FILE]    write it (default $TQD_DIR/tcpquota.conf)
-#   tqd_start [NS [CONF]]  start `tcpquotad --debug` (foreground, debug
+#   tqd_start [NS [CONF]]  start `tcpquotad --debug` (TQD_BIN, under
+#                       TQD_WRAP if set; foreground, debug
 #                       log: one "poll took" line per poll) in NS (default
 #                       the lab gateway); sets TQD_PID, TQD_LOG; waits for
 #                       the first poll.  Stopped at exit.
@@ -99,8 +100,10 @@ tqd_start() {
 	local log n0
 	log=$(sed -n 's/^\s*logfile = "\(.*\)";/\1/p' "$conf")
 	n0=$(tqd_polls "$log")
-	ip netns exec "$ns" "$TQ_BUILD/tcpquotad" --debug --config "$conf" \
-		>>"$log.stderr" 2>&1 &
+	# TQD_WRAP: a command the daemon runs under (068: valgrind ...).
+	# shellcheck disable=SC2086
+	ip netns exec "$ns" ${TQD_WRAP:-} "${TQD_BIN:-$TQ_BUILD/tcpquotad}" \
+		--debug --config "$conf" >>"$log.stderr" 2>&1 &
 	TQD_PID=$!
 	TQD_LOG=$log
 	TQD_PIDS+=("$TQD_PID")
