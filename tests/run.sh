@@ -22,16 +22,11 @@ if [ "$B" = build-san ]; then
 	export UBSAN_OPTIONS="log_path=$san_dir/ubsan:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 fi
 
-run_one() {
-	local name=$1; shift
-	local log out p f t0=$SECONDS
-	log=$(mktemp)
-	echo "=== $name"
-	"$@" 2>&1 | tee "$log"
-	local rc=${PIPESTATUS[0]}
-	times+=("$((SECONDS - t0)) s  $name")
+# account NAME LOG RC SECS: add up one finished program's RESULT line.
+account() {
+	local name=$1 log=$2 rc=$3 secs=$4 out p f
+	times+=("$secs s  $name")
 	out=$(grep -E '^RESULT ' "$log" | tail -n 1)
-	rm -f "$log"
 	if [ -z "$out" ]; then
 		failed=$((failed + 1)); failures+=("$name (exit $rc, no RESULT line)")
 		return
@@ -46,6 +41,68 @@ run_one() {
 	fi
 }
 
+run_one() {
+	local name=$1; shift
+	local log t0=$SECONDS
+	log=$(mktemp)
+	echo "=== $name"
+	"$@" 2>&1 | tee "$log"
+	account "$name" "$log" "${PIPESTATUS[0]}" "$((SECONDS - t0))"
+	rm -f "$log"
+}
+
+# Integration tests run TQ_JOBS at a time (default 2): each has its own
+# namespaces, MariaDB and temporary directory, and most of their time is
+# spent waiting for polls.  A test whose script has a line "# tq: serial"
+# (timing bounds that other work on the machine would disturb) runs with
+# nothing beside it.  Each test's output is printed whole when it ends.
+jobs_dir=
+jobs_seq=0
+declare -A job_name=() job_t0=() job_log=()
+job_start() {
+	local name=$1; shift
+	local log="$jobs_dir/$((jobs_seq += 1)).log"
+	"$@" >"$log" 2>&1 </dev/null &
+	job_name[$!]=$name; job_t0[$!]=$SECONDS; job_log[$!]=$log
+}
+job_reap() {
+	local pid rc
+	wait -n -p pid "${!job_name[@]}"
+	rc=$?
+	echo "=== ${job_name[$pid]}"
+	cat "${job_log[$pid]}"
+	account "${job_name[$pid]}" "${job_log[$pid]}" "$rc" \
+		"$((SECONDS - ${job_t0[$pid]}))"
+	rm -f "${job_log[$pid]}"
+	unset "job_name[$pid]" "job_t0[$pid]" "job_log[$pid]"
+}
+run_integration() {
+	local t name jobs=${TQ_JOBS:-2}
+	local -a cmd
+	jobs_dir=$(mktemp -d /tmp/tq-jobs.XXXXXX)
+	trap 'kill ${!job_name[*]} 2>/dev/null; rm -rf "$jobs_dir"' EXIT
+	for t in tests/integration/[0-9]*.sh; do
+		[ -f "$t" ] || continue
+		case "$t" in *"$pat"*) ;; *) continue ;; esac
+		name="integration/$(basename "$t")"
+		cmd=(env B="$B" timeout 900 bash "$t")
+		if [ "$jobs" -le 1 ]; then
+			run_one "$name" "${cmd[@]}"
+			continue
+		fi
+		if grep -q '^# tq: serial' "$t"; then
+			while [ ${#job_name[@]} -gt 0 ]; do job_reap; done
+			run_one "$name" "${cmd[@]}"
+			continue
+		fi
+		while [ ${#job_name[@]} -ge "$jobs" ]; do job_reap; done
+		job_start "$name" "${cmd[@]}"
+	done
+	while [ ${#job_name[@]} -gt 0 ]; do job_reap; done
+	rm -rf "$jobs_dir"
+	trap - EXIT
+}
+
 if [ "$what" = all ] || [ "$what" = unit ]; then
 	for t in "$B"/tests/test_*; do
 		[ -x "$t" ] || continue
@@ -58,12 +115,7 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
 		echo "integration tests need root (network namespaces)" >&2
 		failed=$((failed + 1)); failures+=("integration (not root)")
 	else
-		for t in tests/integration/[0-9]*.sh; do
-			[ -f "$t" ] || continue
-			case "$t" in *"$pat"*) ;; *) continue ;; esac
-			run_one "integration/$(basename "$t")" \
-				env B="$B" timeout 900 bash "$t"
-		done
+		run_integration
 	fi
 fi
 if [ -n "$san_dir" ]; then
