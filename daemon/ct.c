@@ -583,10 +583,20 @@ long ct_events_read(struct ct_events *ev, scan_ct_cb new_cb,
 
 int ct_enable_acct(void)
 {
-	int fd = open("/proc/sys/net/netfilter/nf_conntrack_acct",
-		      O_WRONLY | O_CLOEXEC);
-	int rc;
+	static const char path[] = "/proc/sys/net/netfilter/nf_conntrack_acct";
+	char c = 0;
+	int fd, rc;
 
+	/* Already on (set by the administrator, or /proc/sys read-only in
+	 * a container that turned it on): nothing to write. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;	/* no sysctl: nf_conntrack not loaded yet */
+	rc = (int)read(fd, &c, 1);
+	close(fd);
+	if (rc == 1 && c == '1')
+		return 0;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	rc = tq_write_all(fd, "1\n", 2);

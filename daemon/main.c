@@ -225,6 +225,12 @@ static void on_signal(int signo, void *arg)
 
 	switch (signo) {
 	case SIGHUP:
+		/* The log first, whatever the new file holds: after a
+		 * rotation this line and the verdict on the file (a
+		 * rejection keeps the old logfile too) go to the new file
+		 * at the path in force. */
+		if (log_reopen() < 0)
+			log_warn("reopening the log");
 		log_info("SIGHUP: reloading the configuration");
 		tqd_reload(m->tqd);
 		break;

@@ -70,7 +70,11 @@ struct tqd {
 	bool link_down_logged;		/* said so; say when it is back */
 	struct nftb *nft;
 	struct ct *ct;
+	int ct_errno;			/* why ct_new failed */
 	bool ct_fallback_logged;
+	bool ct_nodel_logged;		/* said entries stay (no ct) */
+	bool acct_on;			/* nf_conntrack_acct written */
+	bool acct_logged;		/* said it failed; retrying */
 	struct ct_events *ev;		/* NULL: the whole table every poll */
 	bool ev_stale;			/* counts need a full read */
 	bool ev_err_logged;
@@ -405,6 +409,31 @@ static void bind_macs(const struct tqd *t, struct nftb_host *v, size_t n)
 				  addr_format(&v[i].addr, buf, sizeof(buf)));
 }
 
+/* Established connections and NAT mappings of closed hosts end now.
+ * Without ctnetlink (the procfs fallback) they cannot be deleted: they
+ * run on until they end or time out, which is said once. */
+static void ct_forget(struct tqd *t, const struct tq_addr *addrs, size_t n)
+{
+	long nct;
+
+	if (n == 0)
+		return;
+	if (!t->ct) {
+		if (!t->ct_nodel_logged)
+			log_warnx("conntrack entries of closed hosts cannot be "
+				  "deleted: no ctnetlink (%s), their "
+				  "established connections run on",
+				  strerror(t->ct_errno));
+		t->ct_nodel_logged = true;
+		return;
+	}
+	nct = ct_delete_hosts(t->ct, addrs, n);
+	if (nct < 0)
+		log_warn("conntrack: deleting entries of closed hosts");
+	else if (nct > 0)
+		log_debug("conntrack: deleted %ld entries", nct);
+}
+
 /* One nftb batch for every fw_open row, one for every fw_close row.  A
  * failed batch marks its rows so their acknowledgements are not written
  * (the next poll decides again). */
@@ -415,7 +444,6 @@ static void do_firewall(struct tqd *t, struct decisions *d, bool may_open)
 	struct tq_addr *addrs;
 	char buf[TQ_ADDRSTRLEN];
 	size_t i, n, *at;
-	long nct;
 
 	v = xcalloc(o->n_rows + 1, sizeof(*v));
 	at = xcalloc(o->n_rows + 1, sizeof(*at));
@@ -476,15 +504,7 @@ static void do_firewall(struct tqd *t, struct decisions *d, bool may_open)
 				 row_name(&d->in[r->idx]),
 				 r->why ? r->why : "request");
 		}
-		/* Established connections and NAT mappings end now. */
-		if (t->ct) {
-			nct = ct_delete_hosts(t->ct, addrs, n);
-			if (nct < 0)
-				log_warn("conntrack: deleting entries of "
-					 "closed hosts");
-			else if (nct > 0)
-				log_debug("conntrack: deleted %ld entries", nct);
-		}
+		ct_forget(t, addrs, n);
 	}
 	for (i = 0; i < o->n_rows; i++) {
 		const struct acct_row *r = &o->rows[i];
@@ -509,7 +529,6 @@ static void close_orphans(struct tqd *t)
 	struct nftb_host *v;
 	char buf[TQ_ADDRSTRLEN];
 	size_t i, nr = 0, n = 0;
-	long nct;
 
 	if (t->n_hosts == 0)
 		return;
@@ -536,9 +555,7 @@ static void close_orphans(struct tqd *t)
 			log_info("closed %s: no masq row names it any more",
 				 addr_format(&addrs[i], buf, sizeof(buf)));
 		}
-		nct = t->ct ? ct_delete_hosts(t->ct, addrs, n) : 0;
-		if (nct < 0)
-			log_warn("conntrack: deleting entries of closed hosts");
+		ct_forget(t, addrs, n);
 	}
 	free(addrs);
 	free(v);
@@ -828,20 +845,146 @@ static int host_cmp(const void *x, const void *y)
 			&((const struct nftb_host *)y)->addr);
 }
 
-/* Each open host's packets from its set elements (with bind_mac an
- * address may have a bound and an unbound one: they add up). */
-static void read_set_counters(struct tqd *t)
+/* A set element as the daemon puts it there: the address, with bind_mac
+ * also the binding (bound or not, and to which MAC). */
+static int elem_cmp_mac(const void *x, const void *y)
+{
+	const struct nftb_host *a = x, *b = y;
+	int c = addr_cmp(&a->addr, &b->addr);
+
+	if (c)
+		return c;
+	if (a->has_mac != b->has_mac)
+		return a->has_mac ? 1 : -1;
+	return a->has_mac ? memcmp(a->mac, b->mac, sizeof(a->mac)) : 0;
+}
+
+static bool elem_in(const struct tqd *t, const struct nftb_host *e,
+		    const struct nftb_host *v, size_t n)
+{
+	return bsearch(e, v, n, sizeof(*v), t->conf->bind_mac ? elem_cmp_mac
+							      : host_cmp);
+}
+
+static void elem_text(const struct tqd *t, const struct nftb_host *e,
+		      char *buf, size_t len)
+{
+	char a[TQ_ADDRSTRLEN];
+	const uint8_t *m = e->mac;
+	bool v6 = e->addr.family == AF_INET6;
+
+	addr_format(&e->addr, a, sizeof(a));
+	if (!t->conf->bind_mac)
+		snprintf(buf, len, "set %s: %s", v6 ? "hosts6" : "hosts4", a);
+	else if (!e->has_mac)
+		snprintf(buf, len, "set %s: %s",
+			 v6 ? "hosts6_unbound" : "hosts4_unbound", a);
+	else
+		snprintf(buf, len, "set %s: %s . %02x:%02x:%02x:%02x:%02x:%02x",
+			 v6 ? "hosts6" : "hosts4", a, m[0], m[1], m[2], m[3],
+			 m[4], m[5]);
+}
+
+/* Log at most this many elements of each kind per poll (a flushed set of
+ * a thousand hosts is one repair, not a thousand lines). */
+#define TQD_SET_LOG_MAX 10
+
+/*
+ * The host sets must hold exactly t->hosts: a host deleted from a set
+ * behind the daemon's back (`nft flush set`, `nft delete element`) would
+ * be shut out while its row says open and nothing is charged; one added
+ * (`nft add element`) would be let out with no row to charge or close.
+ * So a missing element is put back and a foreign one removed, with its
+ * conntrack entries, as the daemon closes any host.  With bind_mac an
+ * element of an open address with another binding is foreign too; its
+ * removal may take the host's own elements with it, so every open host of
+ * such an address is put back as well (adding a present element is no
+ * error).  A failed batch is logged and the next poll tries again.
+ */
+static void repair_sets(struct tqd *t, const struct nftb_host *v, size_t n)
+{
+	struct nftb_host *mine, *extra, *back;
+	struct tq_addr *gone;
+	char buf[TQ_ADDRSTRLEN + 48];
+	size_t i, j, ne = 0, nb = 0, ng = 0, nmiss = 0;
+
+	mine = host_array(t);
+	qsort(mine, t->n_hosts, sizeof(*mine), t->conf->bind_mac ?
+	      elem_cmp_mac : host_cmp);
+	extra = xcalloc(n + 1, sizeof(*extra));
+	gone = xcalloc(n + 1, sizeof(*gone));
+	back = xcalloc(t->n_hosts + 1, sizeof(*back));
+	for (i = 0; i < n; i++) {
+		if (elem_in(t, &v[i], mine, t->n_hosts))
+			continue;
+		extra[ne++] = v[i];
+		if (ne <= TQD_SET_LOG_MAX) {
+			elem_text(t, &v[i], buf, sizeof(buf));
+			log_warnx("firewall: %s is no host the daemon opened: "
+				  "removed", buf);
+		}
+		if (!host_find(t, &v[i].addr) &&
+		    (ng == 0 || !addr_equal(&gone[ng - 1], &v[i].addr)))
+			gone[ng++] = v[i].addr;
+	}
+	for (i = 0; i < t->n_hosts; i++) {
+		const struct tqd_host *h = host_find(t, &mine[i].addr);
+		bool missing = !elem_in(t, &mine[i], v, n);
+		bool hit = false;
+
+		for (j = 0; !missing && j < ne && !hit; j++)
+			hit = addr_equal(&extra[j].addr, &mine[i].addr);
+		if (!missing && !hit)
+			continue;
+		back[nb++] = mine[i];
+		if (missing && ++nmiss <= TQD_SET_LOG_MAX) {
+			elem_text(t, &mine[i], buf, sizeof(buf));
+			log_warnx("firewall: %s of %s missing: put back", buf,
+				  h && *h->name ? h->name : "?");
+		}
+	}
+	if (ne > TQD_SET_LOG_MAX)
+		log_warnx("firewall: %zu foreign elements removed in all", ne);
+	if (nmiss > TQD_SET_LOG_MAX)
+		log_warnx("firewall: %zu missing elements put back in all",
+			  nmiss);
+	if (ne > 0 && nftb_close(t->nft, extra, ne) < 0)
+		log_warnx("firewall: %s", nftb_error(t->nft));
+	else
+		ct_forget(t, gone, ng);
+	if (nb > 0 && nftb_open(t->nft, back, nb) < 0)
+		log_warnx("firewall: %s", nftb_error(t->nft));
+	free(back);
+	free(gone);
+	free(extra);
+	free(mine);
+}
+
+/*
+ * Every poll: list the host sets, repair them (repair_sets) and, with
+ * conntrack events, take each open host's packets from its elements
+ * (with bind_mac an address may have a bound and an unbound one: they
+ * add up).  Without events (conntrack_resync = 0) the listing is only
+ * for the repair: one dump of the sets, about 0.5 ms per 1,000 elements,
+ * next to the full conntrack read such a poll makes anyway.
+ */
+static void check_sets(struct tqd *t)
 {
 	struct nftb_host *v = NULL, key, *e;
 	size_t n = 0, i, k = 0;
 
 	if (nftb_list(t->nft, &v, &n) < 0) {
 		/* Last poll's figures stand: nobody looks active. */
-		log_warnx("firewall: reading the host counters: %s",
+		log_warnx("firewall: reading the host sets: %s",
 			  nftb_error(t->nft));
 		return;
 	}
-	qsort(v, n, sizeof(*v), host_cmp);
+	qsort(v, n, sizeof(*v), t->conf->bind_mac ? elem_cmp_mac : host_cmp);
+	repair_sets(t, v, n);
+	if (!t->ev) {
+		free(v);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		if (k && addr_equal(&v[k - 1].addr, &v[i].addr))
 			v[k - 1].packets += v[i].packets;
@@ -851,6 +994,7 @@ static void read_set_counters(struct tqd *t)
 	for (i = 0; i < t->n_hosts; i++) {
 		key.addr = t->hosts[i].addr;
 		e = bsearch(&key, v, k, sizeof(*v), host_cmp);
+		/* A host just put back counts from 0. */
 		t->hosts[i].packets = e ? e->packets : 0;
 	}
 	free(v);
@@ -959,6 +1103,30 @@ static void remember_packets(struct tqd *t, const struct inputs *in)
 	}
 }
 
+/*
+ * Activity needs per-connection counters (net.netfilter.nf_conntrack_acct,
+ * one per network namespace, off in a new one).  The sysctl exists only
+ * once nf_conntrack is loaded, which building the table (ct state rules)
+ * does on a fresh boot; so this is tried after that, and again before
+ * every full read until it works.  Said once, and when it works at last.
+ */
+static void acct_enable(struct tqd *t)
+{
+	if (t->acct_on)
+		return;
+	if (ct_enable_acct() < 0) {
+		if (!t->acct_logged)
+			log_warn("conntrack: enabling accounting "
+				 "(nf_conntrack_acct; retried before every "
+				 "full read)");
+		t->acct_logged = true;
+		return;
+	}
+	t->acct_on = true;
+	if (t->acct_logged)
+		log_info("conntrack: accounting enabled");
+}
+
 static void scan_now(struct tqd *t, struct inputs *in)
 {
 	const struct scan_user *su;
@@ -972,6 +1140,7 @@ static void scan_now(struct tqd *t, struct inputs *in)
 		ev_drain(t);
 	if (t->conf->check_masq && (!t->ev || t->ev_stale ||
 	    ++t->polls_since_full >= t->conf->conntrack_resync)) {
+		acct_enable(t);
 		if (procscan_conntrack(t->ct, t->agg, &nl) < 0) {
 			log_warn("conntrack: reading the table");
 		} else {
@@ -986,8 +1155,7 @@ static void scan_now(struct tqd *t, struct inputs *in)
 				counts_from_scan(t);
 		}
 	}
-	if (t->ev)
-		read_set_counters(t);
+	check_sets(t);
 	if (t->conf->check_local) {
 		memset(&st, 0, sizeof(st));
 		if (procscan_local(t->agg, &st) < 0)
@@ -1477,11 +1645,11 @@ int tqd_start(struct tqd *t, char *err, size_t errlen)
 	size_t nv = 0;
 	unsigned ms;
 
-	if (ct_enable_acct() < 0)
-		log_warn("conntrack: enabling accounting");
 	t->ct = ct_new();
-	if (!t->ct)
+	if (!t->ct) {
+		t->ct_errno = errno;
 		log_warn("conntrack: netlink (using /proc/net/nf_conntrack)");
+	}
 	t->agg = scan_agg_new(t->conf);
 	ev_setup(t);
 	t->msg_text = enforce_message_text(t->conf->message_file);
@@ -1506,6 +1674,7 @@ int tqd_start(struct tqd *t, char *err, size_t errlen)
 	free(v);
 	log_info("table inet %s created with %zu open host%s", t->conf->table,
 		 nv, nv == 1 ? "" : "s");
+	acct_enable(t);		/* nf_conntrack is loaded by now */
 	wake_open(t);
 	ms = (unsigned)t->conf->period * 1000u;
 	t->poll_timer = loop_timer_add(t->loop, 0, ms, poll_fired, t);
@@ -1544,12 +1713,11 @@ int tqd_reload(struct tqd *t)
 	old = t->conf;
 	t->conf = nc;
 
-	if (str_changed(old->logfile, nc->logfile)) {
-		if (log_open(NULL, nc->logfile) < 0)
-			log_warn("log %s", nc->logfile);
-	} else if (log_reopen() < 0) {
-		log_warn("reopening the log");
-	}
+	/* The file at the old path was reopened before the reload (see
+	 * tqd.h); only a new path is opened here. */
+	if (str_changed(old->logfile, nc->logfile) &&
+	    log_open(NULL, nc->logfile) < 0)
+		log_warn("log %s", nc->logfile);
 	if (str_changed(old->gateway, nc->gateway))
 		log_warnx("gateway id changed from %s to %s", old->gateway,
 			  nc->gateway);

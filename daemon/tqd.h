@@ -42,7 +42,9 @@ void tqd_poll(struct tqd *t);
 void tqd_requests(struct tqd *t);
 
 /* Read the configuration file again; keep the old one on error (logged).
- * 0 if the new one is in force, -1 if not. */
+ * A new daemon.logfile is opened; the caller reopens the current one
+ * first (log_reopen) on SIGHUP, whatever the outcome.  0 if the new
+ * configuration is in force, -1 if not. */
 int tqd_reload(struct tqd *t);
 /* Clean exit: delete the nft table, empty this gateway's masq rows. */
 void tqd_shutdown(struct tqd *t);

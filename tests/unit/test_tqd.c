@@ -778,6 +778,42 @@ static void test_rebuild_when_altered(void)
 	stop(t);
 }
 
+/* The host sets hold exactly the open hosts: an element deleted behind
+ * the daemon's back is put back, a foreign one removed with its conntrack
+ * entries, in either mode, within one poll. */
+static void test_sets_repaired(void)
+{
+	static const char *const nets[] = { NULL, "conntrack_resync = 0;" };
+	struct tq_addr a;
+	struct tqd *t;
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		t = start_alice(nets[k]);
+		tqd_poll(t);
+		CU_ASSERT(fw_has("198.18.1.10"));
+		fw.n = 0;	/* nft flush set inet tcpquota hosts4 */
+		tqd_poll(t);
+		CU_ASSERT_EQUAL(fw.creates, 1);	/* no rebuild */
+		CU_ASSERT_EQUAL(fw.n, 1);
+		CU_ASSERT(fw_has("198.18.1.10"));
+		CU_ASSERT_EQUAL(row("198.18.1.10")->open, 1);
+		addr_parse("198.18.1.99", &a);
+		fw_add(&a);	/* nft add element ... { 198.18.1.99 } */
+		ct_talk("198.18.1.99", 5);
+		tqd_poll(t);
+		CU_ASSERT_EQUAL(fw.n, 1);
+		CU_ASSERT(!fw_has("198.18.1.99"));
+		CU_ASSERT(fw_has("198.18.1.10"));
+		CU_ASSERT_EQUAL(ctf.n, 0);	/* its entries deleted */
+		CU_ASSERT_PTR_NULL(row("198.18.1.99"));
+		tqd_poll(t);	/* nothing more to repair */
+		CU_ASSERT_EQUAL(fw.n, 1);
+		CU_ASSERT_EQUAL(fw.creates, 1);
+		stop(t);
+	}
+}
+
 static void test_request_pass_and_shutdown(void)
 {
 	struct tqd *t;
@@ -928,7 +964,7 @@ static void test_full_read_every_poll(void)
 	tqd_poll(t);
 	tqd_poll(t);
 	CU_ASSERT_EQUAL(evf.opened, 0);		/* no event socket */
-	CU_ASSERT_EQUAL(fw.lists, 0);		/* no set counters */
+	CU_ASSERT_EQUAL(fw.lists, 3);		/* the set check only */
 	CU_ASSERT_EQUAL(ctf.dumps, 3);
 	CU_ASSERT_EQUAL(quota("alice"), 1000 - 11);
 	CU_ASSERT_EQUAL(cnts("198.18.1.10"), 1);
@@ -943,7 +979,7 @@ static void test_full_read_every_poll(void)
 	tqd_poll(t);
 	tqd_poll(t);
 	CU_ASSERT_EQUAL(evf.opened, 0);
-	CU_ASSERT_EQUAL(fw.lists, 0);
+	CU_ASSERT_EQUAL(fw.lists, 2);
 	CU_ASSERT_EQUAL(ctf.dumps, 2);
 	stop(t);
 }
@@ -958,6 +994,7 @@ int main(void)
 		{ "failed open is not acknowledged",
 		  test_failed_open_not_acknowledged },
 		{ "rebuild a flushed table", test_rebuild_when_altered },
+		{ "host sets repaired", test_sets_repaired },
 		{ "request pass, shutdown", test_request_pass_and_shutdown },
 		{ "old poll ids pruned only with the journal empty",
 		  test_prune_poll_ids },
