@@ -9,7 +9,10 @@
 # the daemon stays under SOAK_HWM_KIB (default 16 MiB), VmRSS does not
 # grow after the first polls (no leak per poll), and an open request is
 # still answered (with the wake-up poke, and without it within one period
-# plus one poll) and the opened LAN host reaches the server.
+# plus one poll) and the opened LAN host reaches the server.  Then the
+# table is made full (nf_conntrack_max = the count): the kernel drops new
+# connections, the daemon keeps polling within the period and answers an
+# open request; with room again the host gets through.
 #
 # The one host setting touched: net.netfilter.nf_conntrack_max (the
 # host's value caps every namespace's table), raised for the run when too
@@ -158,6 +161,47 @@ else
 fi
 check_not "closed host shut out" lab_try "$LAB_LAN" "$LAB_SRV4"
 
+# --- the table full: nf_conntrack_max set to the gateway's count (still
+# above the host's own value, so only ever raised), the kernel drops new
+# connections; the daemon must go on polling and answering requests.
+full=$(lab_gw cat /proc/sys/net/netfilter/nf_conntrack_count)
+full_res=not-run
+if [ "$full" -lt "$CT_MAX_OLD" ]; then
+	# Lowering the host's own value is not ours to do.
+	echo "note: table-full phase not run: the host's nf_conntrack_max" \
+	     "$CT_MAX_OLD is above the $full entries (not counted)"
+else
+	prev_max=$(cat "$CT_MAX_FILE")
+	CT_MAX_SET=$full
+	echo "$full" >"$CT_MAX_FILE" || bail "setting nf_conntrack_max to $full"
+	log "gateway table full: nf_conntrack_max = count = $full"
+	mdb_sql "DELETE FROM masq WHERE host = '$LAB_LAN4';
+		INSERT INTO masq (host, name, tic, open, free, gateway)
+		VALUES ('$LAB_LAN4', 'alice', 1000, 2, 0, 'gw1')"
+	tqd_poke
+	check "table full: open request answered within 3 s" \
+		tqd_wait_ms 3000 tqd_open_is "$LAB_LAN4" 1
+	check "table full: the host is in the set" tqd_has_host "$LAB_LAN4"
+	check_not "table full: the kernel drops the host's new connection" \
+		lab_try "$LAB_LAN" "$LAB_SRV4"
+	cnt2=$(lab_gw cat /proc/sys/net/netfilter/nf_conntrack_count)
+	check "table full: count $cnt2 <= nf_conntrack_max $full" \
+		[ "$cnt2" -le "$full" ]
+	p1=$(tqd_polls)
+	check "table full: 3 more polls logged" tqd_wait_polls 3
+	check "table full: daemon alive" tqd_alive "$TQD_PID"
+	max_full_ms=$(sed -n 's/.* poll took \([0-9]*\) us$/\1/p' "$TQD_LOG" |
+		tail -n +"$((p1 + 1))" | sort -n | tail -n 1)
+	max_full_ms=$(( ${max_full_ms:-999999999} / 1000 ))
+	check "table full: every poll within the period (max $max_full_ms ms)" \
+		[ "$max_full_ms" -lt $((TQD_PERIOD * 1000)) ]
+	CT_MAX_SET=$prev_max
+	echo "$prev_max" >"$CT_MAX_FILE" || bail "nf_conntrack_max back to $prev_max"
+	expect_eq "room again: the opened host reaches the server" \
+		"$LAB_GW_WAN4" "$(lab_try "$LAB_LAN" "$LAB_SRV4")"
+	full_res="entries=$full poll_ms_max=$max_full_ms"
+fi
+
 tqd_stop
 expect_eq "SIGTERM: exit status 0" 0 "$TQD_RC"
 res=pass
@@ -167,5 +211,6 @@ echo "SOAK conntrack-500k $(date -u '+%Y-%m-%d %H:%M UTC'): $res;" \
 	"poll_ms_median=$med_ms poll_ms_max=$max_ms" \
 	"vmhwm_kib=$hwm (bound $HWM_MAX) rss_growth_kib=$((rss1 - rss0))" \
 	"open_ack_poked_ms=$poke_ms close_ack_unpoked_ms=$close_ms" \
+	"table_full: $full_res;" \
 	"run_s=$((SECONDS - T0))"
 tq_done
