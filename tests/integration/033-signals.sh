@@ -1,6 +1,8 @@
 #!/bin/bash
-# 033-signals.sh - daemonizing, the pid file lock, -n, USR1/USR2, HUP with
-# a broken and with a valid configuration, TERM clean-up.
+# 033-signals.sh - daemonizing, the pid file lock, -n, conntrack
+# accounting turned on in the gateway's namespace, USR1/USR2, HUP with a
+# broken configuration after a log rotation (the new file gets the
+# rejection) and with a valid one, TERM, INT and QUIT clean-up.
 . "$(dirname "$0")/../lib/lib.sh"
 . "$TQ_ROOT/tests/lib/lab.sh"
 . "$TQ_ROOT/tests/lib/mariadb.sh"
@@ -32,6 +34,9 @@ check "-n names file, line and setting" \
 	grep -q "bad.conf:1: daemon.period" <<<"$out"
 
 # --- daemonized start: the parent returns 0 once the daemon runs
+ACCT=/proc/sys/net/netfilter/nf_conntrack_acct
+expect_eq "a new namespace starts without conntrack accounting" 0 \
+	"$(lab_gw cat "$ACCT")"
 lab_gw "$TQ_BUILD/tcpquotad" --config "$CONF"
 expect_eq "daemonizing parent exits 0" 0 "$?"
 DPID=$(cat "$PIDFILE" 2>/dev/null)
@@ -52,6 +57,9 @@ check "daemon's stdin is /dev/null" \
 	[ "$(readlink "/proc/$DPID/fd/0")" = /dev/null ]
 check "opens alice's host while daemonized" \
 	tqd_wait_ms 3000 tqd_open_is "$LAB_LAN4" 1
+expect_eq "the daemon turned conntrack accounting on in its namespace" 1 \
+	"$(lab_gw cat "$ACCT")"
+expect_eq "... and only there" 0 "$(cat "$ACCT")"
 
 out=$(lab_gw "$TQ_BUILD/tcpquotad" -f --config "$CONF" 2>&1)
 rc=$?
@@ -71,14 +79,30 @@ sleep 2.2
 expect_eq "USR2: no more debug lines" "$n0" "$(tqd_polls)"
 kill -USR1 "$DPID"
 
-# --- HUP with a broken file: rejected, old configuration kept
+# --- HUP with a broken file right after the weekly rotation moved the
+# log away: the log is reopened first, at the old path (the broken file
+# names no other), and the rejection goes there; old configuration kept
 cp "$CONF" "$TQD_DIR/good.conf"
 printf 'daemon = { period = 0; };\n' >"$CONF"
+why=$("$TQ_BUILD/tcpquotad" -n --config "$CONF" 2>&1)
+why=${why#tcpquotad: }
+mv "$LOG" "$LOG.1"
 kill -HUP "$DPID"
 check "reload rejected, reason logged" \
 	tqd_wait_log "reload rejected.*tcpquota.conf:1: daemon.period" 5
+unstamp() { sed 's/^[-0-9]* [:.0-9]* tcpquotad\[[0-9]*\] //' "$1"; }
+expect_eq "the new log file begins with the HUP and its rejection" \
+	"info: SIGHUP: reloading the configuration
+warning: reload rejected, old configuration kept: $why" \
+	"$(unstamp "$LOG" | sed -n 1,2p)"
+expect_eq "nothing of it in the rotated file" 0 \
+	"$(grep -c 'SIGHUP\|reload rejected' "$LOG.1")"
+n1=$(wc -l <"$LOG.1")
 check "daemon alive after a broken reload" tqd_alive "$DPID"
-check "polls go on every second (old period)" tqd_wait_polls 2
+check "polls go on every second (old period), into the new file" \
+	tqd_wait_polls 2
+expect_eq "the rotated file is no longer written" "$n1" \
+	"$(wc -l <"$LOG.1")"
 check "alice's host still open" tqd_has_host "$LAB_LAN4"
 cp "$TQD_DIR/good.conf" "$CONF"
 
@@ -128,4 +152,28 @@ check_not "table gone" sh -c \
 	"ip netns exec $LAB_GW nft list table inet tcpquota 2>/dev/null"
 expect_eq "masq rows gone" 0 \
 	"$(mdb_sql "SELECT COUNT(*) FROM masq WHERE gateway = 'gw1'")"
+
+# --- INT and QUIT clean up as TERM does, with an open host each time
+for sig in INT QUIT; do
+	case $sig in
+	INT) what='signal 2 (Interrupt)' ;;
+	QUIT) what='signal 3 (Quit)' ;;
+	esac
+	mdb_sql "INSERT INTO masq (host, name, tic, open, free, gateway)
+		VALUES ('$LAB_LAN4', 'alice', 1000, 2, 0, 'gw1')"
+	tqd_start || { fail "daemon starts for SIG$sig"; continue; }
+	check "SIG$sig: alice's host opened first" \
+		tqd_wait_ms 3000 tqd_has_host "$LAB_LAN4"
+	kill -"$sig" "$TQD_PID"
+	wait "$TQD_PID"
+	expect_eq "SIG$sig: exit status 0" 0 "$?"
+	expect_eq "SIG$sig: clean-up logged" "info: $what: cleaning up" \
+		"$(unstamp "$LOG" | grep ': cleaning up$' | tail -n 1)"
+	check_not "SIG$sig: table gone" sh -c \
+		"ip netns exec $LAB_GW nft list table inet tcpquota 2>/dev/null"
+	expect_eq "SIG$sig: this gateway's masq rows gone" 0 \
+		"$(mdb_sql "SELECT COUNT(*) FROM masq WHERE gateway = 'gw1'")"
+	expect_eq "SIG$sig: another gateway's row kept" 1 \
+		"$(mdb_sql "SELECT COUNT(*) FROM masq WHERE gateway = 'other-gw'")"
+done
 tq_done
