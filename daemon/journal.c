@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -551,6 +553,96 @@ int journal_ack(struct journal *j, uint64_t id)
 	    (off_t)j->pend_bytes * 4 < j->size && rewrite(j) < 0)
 		log_warn("journal %s: compacting", j->path);
 	return 0;
+}
+
+/* s quoted into b (at most cap bytes, NUL-terminated): control bytes as
+ * \ooo, so a name with a newline cannot forge a line of the file. */
+static void quote(char *b, size_t cap, const char *s)
+{
+	const unsigned char *q = (const unsigned char *)s;
+	size_t o = 0;
+
+	for (; *q && o + 5 < cap; q++) {
+		if (*q < 0x20 || *q == 0x7f)
+			o += (size_t)snprintf(b + o, cap - o, "\\%03o", *q);
+		else if (*q == '"' || *q == '\\')
+			o += (size_t)snprintf(b + o, cap - o, "\\%c", *q);
+		else
+			b[o++] = (char)*q;
+	}
+	b[o] = '\0';
+}
+
+/* One set-aside poll as text (free it). */
+static char *side_text(const struct db_poll *p, const char *gateway,
+		       const char *why, size_t *len)
+{
+	char q[DB_NAME_BYTES * 4 + 8], when[64], *b;
+	size_t cap, o, i;
+	struct tm tm;
+	time_t w = p->when;
+
+	cap = 512 + 2 * sizeof(q) + p->n_debits * (sizeof(q) + 40);
+	b = xmalloc(cap);
+	if (gmtime_r(&w, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(when, sizeof(when), "?");
+	quote(q, sizeof(q), gateway);
+	o = (size_t)snprintf(b, cap, "poll %016" PRIx64 "\n"
+			     "  gateway \"%s\"\n"
+			     "  when %lld (%s)\n"
+			     "  total %lld\n", p->id, q, (long long)p->when,
+			     when, p->total);
+	for (i = 0; i < p->n_debits; i++) {
+		quote(q, sizeof(q), p->debits[i].name);
+		o += (size_t)snprintf(b + o, cap - o, "  debit \"%s\" %lld\n",
+				      q, p->debits[i].amount);
+	}
+	quote(q, sizeof(q), why);
+	o += (size_t)snprintf(b + o, cap - o, "  reason \"%s\"\nend\n", q);
+	*len = o;
+	return b;
+}
+
+int journal_set_aside(struct journal *j, const struct db_poll *p,
+		      const char *gateway, const char *why)
+{
+	size_t pl = strlen(j->path) + sizeof(".rejected"), len;
+	char *path = xmalloc(pl), *b;
+	uint64_t id = p->id;
+	bool created = false;
+	int fd, e;
+
+	snprintf(path, pl, "%s.rejected", j->path);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL |
+			  O_CLOEXEC, 0600);
+		created = fd >= 0;
+	}
+	if (fd < 0)
+		goto err;
+	b = side_text(p, gateway, why, &len);
+	if (tq_write_all(fd, b, len) < 0 || fdatasync(fd) < 0 ||
+	    (created && fsync_dir(path) < 0)) {
+		e = errno;
+		free(b);
+		close(fd);
+		errno = e;
+		goto err;
+	}
+	free(b);
+	close(fd);
+	free(path);
+	if (find_pending(j, id) >= 0 && journal_ack(j, id) < 0)
+		log_warn("journal %s: dropping set-aside poll %016" PRIx64,
+			 j->path, id);
+	return 0;
+err:
+	e = errno;
+	free(path);
+	errno = e;
+	return -1;
 }
 
 size_t journal_dropped(const struct journal *j)

@@ -29,6 +29,21 @@ size_t journal_pending(struct journal *j, const struct db_poll **out);
 /* Mark the entry with this id applied; the file is compacted once nothing
  * is pending.  0 / -1. */
 int journal_ack(struct journal *j, uint64_t id);
+/**
+ * journal_set_aside() - put a poll the database refuses for good out of
+ * the way.
+ * @gateway: written with it (the poll_applied key an admin needs)
+ * @why:     the database's reason
+ *
+ * Appends p as text to the side file, the journal's path + ".rejected"
+ * (created 0600), and fsyncs it; then drops p from the pending entries
+ * if it is one of them (p may point into journal_pending()'s array).  An
+ * administrator reads the file and applies the debits by hand.  Names
+ * and reason are written with \ooo for control bytes, \" and \\.
+ * 0, or -1 (errno) with nothing changed: p stays pending.
+ */
+int journal_set_aside(struct journal *j, const struct db_poll *p,
+		      const char *gateway, const char *why);
 /* Bytes of damaged records skipped or truncated by journal_open(). */
 size_t journal_dropped(const struct journal *j);
 /* Current size of the file in bytes (header included). */

@@ -172,6 +172,28 @@ int db_last_dup(const struct db *db)
 	return db->last_errno == ER_DUP_ENTRY;
 }
 
+bool db_last_transient(const struct db *db)
+{
+	if (conn_lost(db->last_errno))
+		return true;
+	switch (db->last_errno) {
+	case ER_LOCK_DEADLOCK:
+	case ER_LOCK_WAIT_TIMEOUT:
+	case ER_LOCK_TABLE_FULL:
+	case ER_STATEMENT_TIMEOUT:
+	case ER_QUERY_INTERRUPTED:
+	case ER_CON_COUNT_ERROR:
+	case ER_TOO_MANY_USER_CONNECTIONS:
+	case ER_OPTION_PREVENTS_STATEMENT:	/* read_only */
+	case ER_DISK_FULL:
+	case ER_RECORD_FILE_FULL:
+	case ER_OUT_OF_RESOURCES:
+	case ER_OUTOFMEMORY:
+		return true;
+	}
+	return false;
+}
+
 uint64_t db_round_trips(const struct db *db)
 {
 	return db->round_trips;
@@ -736,8 +758,9 @@ static int masq_cb(void *arg, unsigned ncols, char **c)
 	if (c[0] && tq_strlcpy(m->host, c[0], sizeof(m->host)) >=
 	    sizeof(m->host))
 		m->host_toolong = true;
-	if (c[1])
-		tq_strlcpy(m->name, c[1], sizeof(m->name));
+	if (c[1] && tq_strlcpy(m->name, c[1], sizeof(m->name)) >=
+	    sizeof(m->name))
+		m->name_toolong = true;
 	m->open = cell_int(c[2]);
 	m->tic = cell_ll(c[3]);
 	m->free = cell_int(c[4]);
@@ -1102,6 +1125,7 @@ int db_apply(struct db *db, const char *gateway, const struct db_poll *p)
 
 	if (!gateway || !*gateway) {
 		snprintf(db->err, sizeof(db->err), "empty gateway id");
+		db->last_errno = 0;
 		return -1;
 	}
 	if (cols_build(db, gateway, p, &a) < 0)

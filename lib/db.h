@@ -64,6 +64,13 @@ int db_commit(struct db *db);
 int db_rollback(struct db *db);
 /* 1 if the last error was a duplicate key, else 0. */
 int db_last_dup(const struct db *db);
+/* Whether the last error may pass by itself, so the same statement is
+ * worth running again later: the connection lost or timed out, a deadlock
+ * or lock wait timeout, a statement timeout, the server busy, full, read
+ * only or shutting down.  False for what the same statement would meet
+ * again: a value refused here (cols_build: a bad name) or by the server,
+ * a missing table or privilege. */
+bool db_last_transient(const struct db *db);
 /* Statements sent to the server since db_new() (executions, prepares,
  * transaction control, connects): what a benchmark reports as round
  * trips. */
@@ -84,7 +91,8 @@ struct db_user {
 struct db_masq {
 	char host[DB_HOST_BYTES];	/* as stored, truncated to fit */
 	bool host_toolong;		/* longer than DB_HOST_BYTES - 1 */
-	char name[DB_NAME_BYTES];
+	char name[DB_NAME_BYTES];	/* as stored, truncated to fit */
+	bool name_toolong;		/* longer than DB_NAME_BYTES - 1 */
 	int open;
 	long long tic;
 	int free;

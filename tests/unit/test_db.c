@@ -109,9 +109,11 @@ static void test_no_server(void)
 				      "tcpquota as tcpquotad through socket "
 				      "/nonexistent/mysqld.sock: "));
 	CU_ASSERT_PTR_NULL(strstr(db_error(db), "S3cret"));
+	CU_ASSERT_TRUE(db_last_transient(db));	/* no server: try later */
 	/* Queries without a connection fail cleanly. */
 	CU_ASSERT_EQUAL(db_exec(db, "SELECT 1", ""), -1);
 	CU_ASSERT_STRING_EQUAL(db_error(db), "not connected");
+	CU_ASSERT_TRUE(db_last_transient(db));
 	CU_ASSERT_EQUAL(db_begin(db), -1);
 	CU_ASSERT_EQUAL(db_rollback(db), 0);
 	db_free(db);
@@ -151,12 +153,51 @@ static void test_empty_password_file(void)
 	unlink(pw);
 }
 
+/* A poll the database layer refuses before sending anything fails for good
+ * (db_last_transient() false), connected or not: the daemon sets it aside
+ * after a few tries instead of retrying it for ever. */
+static void test_refused_poll(void)
+{
+	struct db_debit d[2];
+	struct db_poll p;
+	struct tq_conf *c;
+	struct db *db;
+
+	c = conf_with("/nonexistent/mysqld.sock", "/nonexistent/db.secret");
+	db = db_new(c, DB_DAEMON);
+	CU_ASSERT_EQUAL(db_connect(db), -1);
+	memset(&p, 0, sizeof(p));
+	memset(d, 0, sizeof(d));
+	tq_strlcpy(d[0].name, "alice", sizeof(d[0].name));
+	d[0].amount = 11;
+	tq_strlcpy(d[1].name, "bad\x01name", sizeof(d[1].name));
+	d[1].amount = 11;
+	p.id = 42;
+	p.total = 22;
+	p.debits = d;
+	p.n_debits = 2;
+	CU_ASSERT_EQUAL(db_apply(db, "gw1", &p), -1);
+	CU_ASSERT_STRING_EQUAL(db_error(db), "debit for user \"bad\x01name\": "
+			       "contains a control character");
+	CU_ASSERT_FALSE(db_last_transient(db));
+	CU_ASSERT_EQUAL(db_apply(db, "", &p), -1);
+	CU_ASSERT_STRING_EQUAL(db_error(db), "empty gateway id");
+	CU_ASSERT_FALSE(db_last_transient(db));
+	/* a valid poll goes to the server: not connected, transient */
+	p.n_debits = 1;
+	CU_ASSERT_EQUAL(db_apply(db, "gw1", &p), -1);
+	CU_ASSERT_TRUE(db_last_transient(db));
+	db_free(db);
+	conf_free(c);
+}
+
 static const struct tq_test tests[] = {
 	{ "valid names", test_names_ok },
 	{ "invalid names", test_names_bad },
 	{ "missing password file", test_missing_password_file },
 	{ "no server", test_no_server },
 	{ "empty password file", test_empty_password_file },
+	{ "a refused poll is not transient", test_refused_poll },
 	{ NULL, NULL }
 };
 

@@ -1,5 +1,6 @@
 /* test_journal.c - the debit journal: persistence, acks, compaction and
  * damaged files. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,9 @@ static void teardown(void)
 	unlink(path);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	unlink(tmp);
+	snprintf(tmp, sizeof(tmp), "%s.rejected", path);
+	unlink(tmp);
+	rmdir(tmp);
 	rmdir(dir);
 }
 
@@ -428,6 +432,95 @@ static void test_compaction(void)
 	teardown();
 }
 
+/* The side file's whole contents ("" if absent). */
+static const char *side_file(void)
+{
+	static char buf[4096];
+	char sp[160];
+	ssize_t n;
+	int fd;
+
+	snprintf(sp, sizeof(sp), "%s.rejected", path);
+	buf[0] = '\0';
+	fd = open(sp, O_RDONLY);
+	if (fd < 0)
+		return buf;
+	n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return buf;
+}
+
+static void test_set_aside(void)
+{
+	static const char want1[] =
+		"poll 0000000000000007\n"
+		"  gateway \"gw1\"\n"
+		"  when 1700000007 (2023-11-14 22:13:27 UTC)\n"
+		"  total 70\n"
+		"  debit \"u0\" 7\n"
+		"  debit \"u1\" 8\n"
+		"  reason \"debit for user \\\"x\\001\\\": contains a control "
+		"character\"\n"
+		"end\n";
+	static const char want2[] =
+		"poll 00000000000000ff\n"
+		"  gateway \"gw1\"\n"
+		"  when 0 (1970-01-01 00:00:00 UTC)\n"
+		"  total -3\n"
+		"  debit \"a\\012b\\\"c\\\\d\\177\xc3\x85\" -3\n"
+		"  reason \"r\"\n"
+		"end\n";
+	const struct db_poll *p;
+	struct db_debit d;
+	struct db_poll q;
+	struct journal *j;
+	char sp[160], both[sizeof(want1) + sizeof(want2)];
+	struct stat st;
+
+	setup();
+	j = jopen();
+	CU_ASSERT_EQUAL(append(j, 7, 2), 0);
+	CU_ASSERT_EQUAL(append(j, 8, 1), 0);
+	CU_ASSERT_EQUAL(journal_pending(j, &p), 2);
+	/* the head, straight from the pending array */
+	CU_ASSERT_EQUAL(journal_set_aside(j, &p[0], "gw1",
+		"debit for user \"x\001\": contains a control character"), 0);
+	CU_ASSERT_STRING_EQUAL(side_file(), want1);
+	CU_ASSERT_EQUAL_FATAL(journal_pending(j, &p), 1);
+	check_poll(&p[0], 8, 1);
+	snprintf(sp, sizeof(sp), "%s.rejected", path);
+	CU_ASSERT_EQUAL(stat(sp, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
+	/* a poll the journal never held (memory only): appended, nothing
+	 * pending changes */
+	memset(&q, 0, sizeof(q));
+	memset(&d, 0, sizeof(d));
+	tq_strlcpy(d.name, "a\nb\"c\\d\x7f\xc3\x85", sizeof(d.name));
+	d.amount = -3;
+	q.id = 0xff;
+	q.total = -3;
+	q.debits = &d;
+	q.n_debits = 1;
+	CU_ASSERT_EQUAL(journal_set_aside(j, &q, "gw1", "r"), 0);
+	snprintf(both, sizeof(both), "%s%s", want1, want2);
+	CU_ASSERT_STRING_EQUAL(side_file(), both);
+	CU_ASSERT_EQUAL(journal_pending(j, &p), 1);
+	journal_close(j);
+	/* the drop of poll 7 is in the file */
+	j = jopen();
+	CU_ASSERT_EQUAL_FATAL(journal_pending(j, &p), 1);
+	check_poll(&p[0], 8, 1);
+	/* side file unwritable: -1, the poll stays pending */
+	CU_ASSERT_EQUAL(unlink(sp), 0);
+	CU_ASSERT_EQUAL(mkdir(sp, 0700), 0);
+	CU_ASSERT_EQUAL(journal_set_aside(j, &p[0], "gw1", "r"), -1);
+	CU_ASSERT_EQUAL(errno, EISDIR);
+	CU_ASSERT_EQUAL(journal_pending(j, &p), 1);
+	journal_close(j);
+	teardown();
+}
+
 static const struct tq_test tests[] = {
 	{ "empty journal", test_empty },
 	{ "append and reopen", test_append_reopen },
@@ -439,6 +532,7 @@ static const struct tq_test tests[] = {
 	{ "names with odd bytes", test_odd_names },
 	{ "many entries", test_many },
 	{ "compaction of a large file", test_compaction },
+	{ "a refused poll set aside to the side file", test_set_aside },
 	{ NULL, NULL }
 };
 
