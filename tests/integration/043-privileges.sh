@@ -12,7 +12,7 @@
 #   - the group is dropped after connecting
 #   - openhost on a real pseudo-terminal (tmux) finds the user's host in
 #     utmp, shows its status line, closes on Enter; other users' and local
-#     logins are refused
+#     logins are refused; two users on one shared host race: one wins
 if [ -z "${TQ_IN_MOUNT_NS:-}" ]; then
 	exec unshare -m --propagation private env TQ_IN_MOUNT_NS=1 \
 		bash "$0" "$@"
@@ -246,6 +246,51 @@ expect_eq "pty: local login (no address): refused" 1 "$(rc_of s4)"
 check "  message" on_screen s4 "you are not logged in over the network ($PTY_LINE is a local session)"
 expect_eq "no row was created by the refused attempts" "" \
 	"$(q "SELECT host FROM masq")"
+
+# Two users logged in from the same LAN host (a shared machine) start
+# openhost at the same moment, each from their own login record: exactly
+# one opens it, the other is told who has it.
+for i in 1 2; do
+	pty_session "ra$i" tqalice
+	utmp_add /run/utmp 7 "$PTY_PID" tqalice "$PTY_LINE" 198.18.1.30 \
+		198.18.1.30
+	pty_session "rb$i" tqbob
+	utmp_add /run/utmp 7 "$PTY_PID" tqbob "$PTY_LINE" 198.18.1.30 \
+		198.18.1.30
+	pty_go "ra$i"; pty_go "rb$i"
+	race_lost() {
+		on_screen "ra$i" "already opened by" ||
+			on_screen "rb$i" "already opened by"
+	}
+	race_won() {
+		on_screen "ra$i" "^198.18.1.30 opened for tq" ||
+			on_screen "rb$i" "^198.18.1.30 opened for tq"
+	}
+	check "users' race $i: one is refused" wait_for 10 race_lost
+	check "users' race $i: one has it open" wait_for 10 race_won
+	won=0; lost=0; winner=
+	for s in "ra$i" "rb$i"; do
+		if on_screen "$s" "^198.18.1.30 opened for tq"; then
+			won=$((won + 1)); winner=$s
+		fi
+		if on_screen "$s" "^openhost: 198.18.1.30 is already opened by tq\(alice\|bob\)$"; then
+			lost=$((lost + 1))
+		fi
+	done
+	expect_eq "users' race $i: exactly one wins, one is refused" "1 1" \
+		"$won $lost"
+	expect_eq "users' race $i: one row, the winner's" \
+		"$(cat "$TQ_TMP/pty/$winner.user" 2>/dev/null) 1" \
+		"$(q "SELECT name, open FROM masq WHERE host = '198.18.1.30'")"
+	[ -n "$winner" ] && tmx "$winner" send-keys -t "$winner" Enter
+	check "users' race $i: both end" wait_for 10 \
+		test -s "$TQ_TMP/pty/ra$i.rc" -a -s "$TQ_TMP/pty/rb$i.rc"
+	expect_eq "users' race $i: exit codes 0 and 1" "0 1" \
+		"$(cat "$TQ_TMP/pty/ra$i.rc" "$TQ_TMP/pty/rb$i.rc" | sort |
+		   tr '\n' ' ' | sed 's/ $//')"
+	expect_eq "users' race $i: no row left" "" \
+		"$(q "SELECT host FROM masq WHERE host = '198.18.1.30'")"
+done
 
 # openfw without arguments: the room of the host the teacher sits at.
 pty_session f1 tqteach "$BIN/openfw"
