@@ -1,8 +1,10 @@
 #!/bin/sh
 # migrate.sh - create or upgrade a tcpquota database in place.
 #
-# Usage: migrate.sh [--print | --version] DB [CLIENT-ARGS...]
+# Usage: migrate.sh [--dir DIR] [--print | --version] DB [CLIENT-ARGS...]
 #   DB            database to migrate (it must exist)
+#   --dir DIR     take the migrations from DIR instead of the migrations/
+#                 directory beside this script (a test's own copy, say)
 #   CLIENT-ARGS   appended to the client command, e.g. -S SOCKET -uroot
 #   TQ_MARIADB    the client command (default "mariadb"), split on blanks
 #   --print       print the full current schema (what schema.sql holds:
@@ -16,12 +18,22 @@
 # are written to be re-runnable (CREATE ... IF NOT EXISTS and the like).
 set -eu
 
-dir=$(cd "$(dirname "$0")" && pwd)
+dir=$(cd "$(dirname "$0")" && pwd)/migrations
 mode=migrate
-case ${1:-} in
---print) mode=print; shift ;;
---version) mode=version; shift ;;
-esac
+while :; do
+	case ${1:-} in
+	--dir)
+		[ $# -ge 2 ] || { echo "migrate.sh: --dir needs a directory" >&2
+			exit 2; }
+		dir=$2
+		shift 2 ;;
+	--print) mode=print; shift ;;
+	--version) mode=version; shift ;;
+	*) break ;;
+	esac
+done
+[ -d "$dir" ] || { echo "migrate.sh: no migrations directory $dir" >&2
+	exit 2; }
 
 version_table="CREATE TABLE IF NOT EXISTS schema_version (
 	version INT UNSIGNED NOT NULL,
@@ -56,7 +68,8 @@ if [ "$mode" = print ]; then
 	echo "-- Change the schema with a new sql/migrations/NNN-*.sql instead."
 	echo
 	echo "$version_table"
-	for f in "$dir"/migrations/[0-9]*.sql; do
+	for f in "$dir"/[0-9]*.sql; do
+		[ -f "$f" ] || continue
 		echo
 		echo "-- ---- $(basename "$f") ----"
 		cat "$f"
@@ -88,7 +101,8 @@ if [ "$mode" = version ]; then
 	echo "$cur"
 	exit 0
 fi
-for f in "$dir"/migrations/[0-9]*.sql; do
+for f in "$dir"/[0-9]*.sql; do
+	[ -f "$f" ] || continue
 	n=$(num "$f")
 	[ "$n" -gt "$cur" ] || continue
 	if ! { cat "$f"; record "$f"; } | client "$@" "$db"; then

@@ -3,6 +3,13 @@
 # floor(period * rate / n) + 1, shares among users online, leaves idle
 # hosts alone, charges local users, blocks (and with kill_processes kills)
 # local users who are not allowed, and adds each poll to the period table.
+# The local users are throw-away passwd entries (tqd_useradd): the test
+# runs in a private mount namespace with an overlay on /etc, so they never
+# reach the host; the daemon, started from here, sees them.
+if [ -z "${TQ_IN_MOUNT_NS:-}" ]; then
+	exec unshare -m --propagation private env TQ_IN_MOUNT_NS=1 \
+		bash "$0" "$@"
+fi
 . "$(dirname "$0")/../lib/lib.sh"
 . "$TQ_ROOT/tests/lib/lab.sh"
 . "$TQ_ROOT/tests/lib/mariadb.sh"

@@ -8,6 +8,8 @@
 #                  MDB_SECRET, MDB_TOOL_SECRET, MDB_ADMIN_SECRET (password
 #                  files of the daemon's, the tools' and the admins'
 #                  accounts tcpquotad, tcpquota_tool, tcpquota_admin).
+#                  Waits MDB_START_TIMEOUT seconds (30) for the server; a
+#                  server that is not up by then is killed.
 #   mdb_sql SQL    run SQL as the server's root on database tcpquota;
 #                  prints tab-separated rows without headers.
 #   mdb_stop / mdb_kill (SIGKILL) / mdb_restart / mdb_pause / mdb_resume
@@ -27,9 +29,11 @@ _mdb_run() {
 		--collation-server=utf8mb4_unicode_ci \
 		--max-connections=200 >/dev/null 2>&1 &
 	MDB_PID=$!
-	if ! wait_for 30 mdb_server_up; then
+	if ! wait_for "${MDB_START_TIMEOUT:-30}" mdb_server_up; then
 		echo "mariadb did not start; log:" >&2
 		tail -n 20 "$MDB_DIR/err.log" >&2
+		# Not left running on a data directory the exit deletes.
+		mdb_kill
 		return 1
 	fi
 }
@@ -79,8 +83,12 @@ mdb_start() {
 	export MDB_DIR MDB_SOCKET MDB_SECRET MDB_TOOL_SECRET MDB_ADMIN_SECRET
 	mkdir -p "$MDB_DIR"
 	_mdb_install || return 1
-	_mdb_run || return 1
+	# Registered before the server starts: a test stopped during the
+	# wait for it (or a start that fails) still ends it, by its pid,
+	# before the exit removes its data directory.  (mdb_stop does nothing
+	# without a server.)
 	at_exit mdb_stop
+	_mdb_run || return 1
 	mdb_setup
 }
 

@@ -27,7 +27,8 @@
 #   tqd_uids [NS]       elements of the blocked uid set
 #   tqd_hhmm MINUTES    local time now + MINUTES as HH:MM (may wrap)
 #   tqd_q SQL           mdb_sql, whitespace squeezed to single spaces
-#   tqd_useradd NAME    a throw-away passwd user, deleted at exit; TQD_UID
+#   tqd_useradd NAME    a throw-away passwd user in an overlay on /etc (the
+#                       test runs in a private mount namespace); TQD_UID
 
 TQD_PIDS=()
 
@@ -165,13 +166,36 @@ tqd_q() {
 	mdb_sql "$1" | tr -s '\t ' ' '
 }
 
-# tqd_useradd NAME: a throw-away user (removed at exit); sets TQD_UID.
+# tqd_useradd NAME: a throw-away user; sets TQD_UID.  Tests must not
+# change the host (STYLE.md rule 12), so this refuses to run outside a
+# private mount namespace (the test re-executes itself under `unshare -m
+# --propagation private`, as 031 does) and, on its first call, mounts an
+# overlay on /etc there: useradd writes the overlay's passwd, group, shadow
+# and gshadow (it replaces them by rename, so bind-mounted copies of the
+# files alone would not do), and the host's /etc never changes.  Every
+# process the test starts later, the daemon under `ip netns exec`
+# included, inherits the mount namespace and so sees the user.
 tqd_useradd() {
-	local name=$1 uid=20000
+	local name=$1 uid=20000 ov mine
+	mine=$(readlink /proc/self/ns/mnt)
+	if [ "$mine" = "$(readlink /proc/1/ns/mnt)" ] ||
+		findmnt -n -o PROPAGATION --target /etc | grep -q shared; then
+		echo "tqd_useradd: not in a private mount namespace;" \
+			"refusing to add a user to the host" >&2
+		return 1
+	fi
+	if [ -z "${TQD_ETC_OV:-}" ]; then
+		ov=$TQ_TMP/etc-ov
+		mkdir -p "$ov/upper" "$ov/work" || return 1
+		mount -t overlay overlay \
+			-o "lowerdir=/etc,upperdir=$ov/upper,workdir=$ov/work" \
+			/etc || return 1
+		TQD_ETC_OV=$ov
+		at_exit "umount -l /etc"
+	fi
 	while getent passwd "$uid" >/dev/null; do uid=$((uid + 1)); done
 	useradd -M -N -u "$uid" -d /nonexistent -s /usr/sbin/nologin "$name" \
 		>/dev/null || return 1
-	at_exit "userdel $name >/dev/null 2>&1"
 	TQD_UID=$uid
 }
 
