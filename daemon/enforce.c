@@ -150,7 +150,7 @@ int enforce_kill(unsigned uid, unsigned min_uid)
 {
 	struct dirent *de;
 	DIR *d;
-	int n = 0;
+	int n = 0, err = 0;
 	long pid;
 
 	if (uid == 0 || uid < min_uid) {
@@ -170,7 +170,13 @@ int enforce_kill(unsigned uid, unsigned min_uid)
 			continue;
 		if (kill((pid_t)pid, SIGKILL) == 0)
 			n++;
+		else if (errno != ESRCH && !err)
+			err = errno;	/* gone meanwhile is no failure */
 	}
 	closedir(d);
+	if (err) {
+		errno = err;
+		return -1;
+	}
 	return n;
 }

@@ -37,7 +37,10 @@ int enforce_message(const char *user, const char *text);
 /**
  * enforce_kill() - send SIGKILL to every process whose real uid is uid.
  * Refuses (returns -1, errno EPERM) for uid 0 and uid < min_uid.
- * Returns the number of processes signalled.
+ * Returns the number of processes signalled, or -1 with errno set if
+ * any of them could not be (EPERM: the daemon lacks CAP_KILL); the others
+ * were signalled all the same.  A process that ended meanwhile is no
+ * failure.
  */
 int enforce_kill(unsigned uid, unsigned min_uid);
 

@@ -73,6 +73,7 @@ struct tqd {
 	int ct_errno;			/* why ct_new failed */
 	bool ct_fallback_logged;
 	bool ct_nodel_logged;		/* said entries stay (no ct) */
+	bool kill_err_logged;		/* said kill(2) fails */
 	bool acct_on;			/* nf_conntrack_acct written */
 	bool acct_logged;		/* said it failed; retrying */
 	struct ct_events *ev;		/* NULL: the whole table every poll */
@@ -602,6 +603,16 @@ static void do_cuts(struct tqd *t, const struct acct_out *o)
 			if (k > 0)
 				log_info("killed %d process%s of %s (uid %u)",
 					 k, k == 1 ? "" : "es", c->name, uid);
+			else if (k < 0 && !t->kill_err_logged) {
+				/* Said once: a unit without CAP_KILL would
+				 * repeat it every poll. */
+				log_warn("quota.kill_processes: cannot kill "
+					 "the processes of %s (uid %u)%s",
+					 c->name, uid, errno == EPERM ?
+					 " (does the daemon have CAP_KILL?)" :
+					 "");
+				t->kill_err_logged = true;
+			}
 		}
 	}
 	if (nu > 0) {

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -59,6 +61,47 @@ static void test_kill_guard(void)
 	CU_ASSERT_EQUAL(errno, EPERM);
 	/* a uid with no processes: nothing signalled */
 	CU_ASSERT_EQUAL(enforce_kill(3999999999u, 1000), 0);
+}
+
+/*
+ * A daemon without CAP_KILL (a systemd unit that bounds it away) must hear
+ * that kill(2) failed: a victim runs as uid 4001, enforce_kill() runs in a
+ * child that became uid 4002, so every kill is EPERM; then as root the
+ * victim is killed and counted.  Needs root to change uids, as make check
+ * runs; otherwise the test fails rather than pass unchecked.
+ */
+static void test_kill_eperm(void)
+{
+	pid_t victim, killer;
+	int st = 0;
+
+	CU_ASSERT_EQUAL_FATAL(geteuid(), 0);
+	victim = fork();
+	CU_ASSERT_FATAL(victim >= 0);
+	if (victim == 0) {
+		if (setresuid(4001, 4001, 4001) < 0)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	usleep(50000);	/* the victim has its uid */
+	killer = fork();
+	CU_ASSERT_FATAL(killer >= 0);
+	if (killer == 0) {
+		int k;
+
+		if (setresuid(4002, 4002, 4002) < 0)
+			_exit(2);
+		errno = 0;
+		k = enforce_kill(4001, 1000);
+		_exit(k == -1 && errno == EPERM ? 0 : 1);
+	}
+	CU_ASSERT_EQUAL(waitpid(killer, &st, 0), killer);
+	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CU_ASSERT_EQUAL(kill(victim, 0), 0);	/* still alive */
+	CU_ASSERT_EQUAL(enforce_kill(4001, 1000), 1);
+	CU_ASSERT_EQUAL(waitpid(victim, &st, 0), victim);
+	CU_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 }
 
 static void test_message_nobody(void)
@@ -120,6 +163,7 @@ int main(void)
 		{ "uid and name look-ups", test_lookups },
 		{ "message file or default", test_message_text },
 		{ "never kills root or system uids", test_kill_guard },
+		{ "kill(2) refused is reported", test_kill_eperm },
 		{ "message to a user not logged in", test_message_nobody },
 		{ "procscan over fixture files", test_procscan_files },
 		{ NULL, NULL }
