@@ -1,7 +1,8 @@
 #!/bin/bash
 # 034-recovery.sh - start-up reconciliation, a flushed or altered ruleset,
-# SIGKILL and restart, a database outage with debits held in the journal
-# and applied exactly once.
+# a flushed host set and a foreign element (both modes), SIGKILL and
+# restart, a database outage with debits held in the journal and applied
+# exactly once.
 . "$(dirname "$0")/../lib/lib.sh"
 . "$TQ_ROOT/tests/lib/lab.sh"
 . "$TQ_ROOT/tests/lib/mariadb.sh"
@@ -65,6 +66,55 @@ check "same hosts after that rebuild" wait_for 2 fw_matches_db
 check_not "closed host still shut out after the rebuild" \
 	lab_try "$LAB_NS_BOB" "$LAB_SRV4"
 
+# --- someone flushes set hosts4: the table's shape is intact, only the
+# elements tell; the open hosts are put back within one poll
+unstamp() { sed 's/^[-0-9]* [:.0-9]* tcpquotad\[[0-9]*\] //' "$TQD_LOG"; }
+set_lines() { unstamp | grep '^warning: firewall: set ' || true; }
+nrebuild=$(grep -c 'missing or altered, rebuilding' "$TQD_LOG")
+lab_gw nft flush set inet tcpquota hosts4
+check "flushed hosts put back within one poll" tqd_wait_ms 2000 fw_matches_db
+expect_eq "set hosts4 holds exactly the open hosts" \
+	"$(printf '%s\n' "$LAB_LAN4" 198.18.1.12)" "$(tqd_set)"
+expect_eq "each put-back host logged" \
+	"warning: firewall: set hosts4: $LAB_LAN4 of alice missing: put back
+warning: firewall: set hosts4: 198.18.1.12 of carol missing: put back" \
+	"$(set_lines)"
+expect_eq "no table rebuild for it" "$nrebuild" \
+	"$(grep -c 'missing or altered, rebuilding' "$TQD_LOG")"
+expect_eq "the rows still say open" "$(printf '1\n1')" \
+	"$(mdb_sql "SELECT open FROM masq WHERE gateway = 'gw1' ORDER BY host")"
+expect_eq "put-back host reaches the server" "$LAB_GW_WAN4" \
+	"$(lab_try "$LAB_LAN" "$LAB_SRV4")"
+
+# --- someone adds an element no row names (bob's row is gone): while the
+# daemon is stopped it lets bob out; within one poll of waking it is
+# removed, with bob's conntrack entries
+bob_cts() { lab_gw conntrack -L -s 198.18.1.11 2>/dev/null | grep -c . || true; }
+kill -STOP "$TQD_PID"
+lab_gw nft add element inet tcpquota hosts4 '{ 198.18.1.11 }'
+expect_eq "the foreign element lets bob out" "$LAB_GW_WAN4" \
+	"$(lab_try "$LAB_NS_BOB" "$LAB_SRV4")"
+tqd_talk "$LAB_NS_BOB" "$LAB_SRV4" "$LAB_PORT" 200 100000
+B_TALK=$TQD_TALK
+bob_has_cts() { [ "$(bob_cts)" -ge 1 ]; }
+check "bob has a conntrack entry" wait_for 3 bob_has_cts
+kill -CONT "$TQD_PID"
+bob_out() { ! tqd_has_host 198.18.1.11; }
+check "foreign element removed within one poll" tqd_wait_ms 2000 bob_out
+expect_eq "set hosts4 holds exactly the open hosts again" \
+	"$(printf '%s\n' "$LAB_LAN4" 198.18.1.12)" "$(tqd_set)"
+expect_eq "its removal logged" \
+	"warning: firewall: set hosts4: 198.18.1.11 is no host the daemon opened: removed" \
+	"$(set_lines | sed -n 3,\$p)"
+bob_no_cts() { [ "$(bob_cts)" -eq 0 ]; }
+check "bob's conntrack entries deleted" wait_for 2 bob_no_cts
+kill "$B_TALK"
+wait "$B_TALK" 2>/dev/null
+check_not "bob shut out again" lab_try "$LAB_NS_BOB" "$LAB_SRV4"
+expect_eq "no row made up for bob" 0 \
+	"$(mdb_sql "SELECT COUNT(*) FROM masq WHERE host = '198.18.1.11'")"
+check "open hosts unaffected" fw_matches_db
+
 # --- SIGKILL; the database changes meanwhile; restart repairs the state
 kill -KILL "$TQD_PID"
 wait "$TQD_PID" 2>/dev/null
@@ -115,6 +165,25 @@ expect_eq "every charged poll applied exactly once" \
 	$((3 * (n1 - n0))) $((q0 - q1))
 expect_eq "period total matches" $((q0 - q1)) $((t1 - t0))
 check "firewall still matches the database" fw_matches_db
+
+# --- the same repair reading the whole conntrack table every poll
+TQD_RESYNC=0 tqd_write
+n0=$(grep -c 'configuration reloaded' "$TQD_LOG")
+kill -HUP "$TQD_PID"
+reloaded() { [ "$(grep -c 'configuration reloaded' "$TQD_LOG")" -gt "$n0" ]; }
+check "reload to conntrack_resync = 0" wait_for 5 reloaded
+tqd_wait_polls 1
+lab_gw nft flush set inet tcpquota hosts4
+lab_gw nft add element inet tcpquota hosts4 '{ 198.18.1.11 }'
+check "conntrack_resync = 0: repaired within one poll" \
+	tqd_wait_ms 2000 fw_matches_db
+expect_eq "conntrack_resync = 0: exact set contents" \
+	"$(printf '%s\n' 198.18.1.12 198.18.1.13)" "$(tqd_set)"
+expect_eq "conntrack_resync = 0: repair logged" \
+	"warning: firewall: set hosts4: 198.18.1.11 is no host the daemon opened: removed
+warning: firewall: set hosts4: 198.18.1.12 of carol missing: put back
+warning: firewall: set hosts4: 198.18.1.13 of dave missing: put back" \
+	"$(set_lines | sed -n 4,\$p)"
 
 tqd_stop
 expect_eq "SIGTERM: exit status 0" 0 "$TQD_RC"
