@@ -127,7 +127,19 @@ root open group room3: 127.0.0.1" \
 	   sort)"
 expect_eq "log shows them" 12 "$(fw log | wc -l)"
 expect_eq "--json log" 11 "$(fw --json log | jq length)"
-expect_eq "log USER filters" 0 "$(fw --json log alice | jq length)"
+expect_eq "log USER: nothing by or about alice" 0 \
+	"$(fw --json log alice | jq length)"
+expect_eq "log USER: all of root's" 11 "$(fw --json log root | jq length)"
+expect_eq "log HOST: the actions on 198.18.2.10" \
+	'["root","adm 198.18.2.10"] ["root","cls 198.18.2.10 (opened by free)"]' \
+	"$(fw --json log 198.18.2.10 | jq -c '.[] | [.user, .action]' |
+	   sort | tr '\n' ' ' | sed 's/ $//')"
+mdb_sql "INSERT INTO logging_openfw (\`when\`, user, action)
+	VALUES (NOW(), 'teach', 'open group room2: 198.18.2.10')"
+expect_eq "log USER: another teacher's only" \
+	'["teach","open group room2: 198.18.2.10"]' \
+	"$(fw --json log teach | jq -c '.[] | [.user, .action]')"
+expect_eq "  and root's unchanged" 11 "$(fw --json log root | jq length)"
 
 # --- errors -----------------------------------------------------------------------------
 run fw room9
