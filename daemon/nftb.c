@@ -108,6 +108,8 @@ struct nftb {
 	size_t nxr, capxr;
 	bool xr_ready;
 
+	size_t last_msgs, last_bytes;	/* of the last batch sent */
+
 	char *rbuf;			/* receive buffer */
 	char err[512];
 };
@@ -139,6 +141,12 @@ static int fail(struct nftb *n, const char *fmt, ...)
 const char *nftb_error(const struct nftb *n)
 {
 	return n->err;
+}
+
+void nftb_last_batch(const struct nftb *n, size_t *msgs, size_t *bytes)
+{
+	*msgs = n->last_msgs;
+	*bytes = n->last_bytes;
 }
 
 struct nftb *nftb_new(const struct tq_conf *conf)
@@ -387,9 +395,13 @@ static int batch_send(struct nftb *n)
 	bool failed = false;
 	unsigned acked = 0;
 
+	n->last_msgs = 0;
+	n->last_bytes = 0;
 	if (n->nacks == 0)
 		return 0;	/* an empty batch is not sent */
 	batch_end(n);
+	n->last_msgs = n->nacks;
+	n->last_bytes = n->len;
 	if ((int)n->len + 4096 > n->sndbuf) {
 		int sz = (int)n->len + 4096;
 
@@ -755,12 +767,29 @@ static void add_rules(struct nftb *n)
 	const struct tq_conf *c = n->conf;
 	struct nftnl_rule *r;
 	char cm[96], net[64];
-	size_t i, j;
+	size_t i, j, l;
 	int k, w;
 
 	n->nxr = 0;
 	for (i = 0; i < c->n_lan; i++) {
 		for (j = 0; j < c->n_wan; j++) {
+			/* Local networks are free: any LAN host reaches them,
+			 * and ahead of the host sets, so that this traffic
+			 * never moves an element counter (the daemon's
+			 * measure of a host's activity, hence its charge). */
+			for (l = 0; l < c->n_local_networks; l++) {
+				r = rule_new();
+				e_ifname(r, NFT_META_IIFNAME, c->lan[i]);
+				e_ifname(r, NFT_META_OIFNAME, c->wan[j]);
+				e_daddr_net(r, &c->local_networks[l]);
+				expr(r, "counter");
+				e_verdict(r, NF_ACCEPT, NULL);
+				cidr_format(&c->local_networks[l], net,
+					    sizeof(net));
+				snprintf(cm, sizeof(cm),
+					 "local network %s: free", net);
+				add_rule(n, CH_FORWARD, r, cm);
+			}
 			for (k = 0; k < n_host_sets(n); k++) {
 				w = host_sets[k];
 				r = rule_new();
@@ -791,6 +820,18 @@ static void add_rules(struct nftb *n)
 			e_verdict(r, NF_ACCEPT, NULL);
 			add_rule(n, CH_FORWARD, r, "replies");
 
+			/* The chain's policy is accept: without this, any
+			 * Internet host could connect in, to every LAN host
+			 * by IPv6 (routed, no NAT) and by IPv4 wherever a
+			 * route to the LAN exists. */
+			r = rule_new();
+			e_ifname(r, NFT_META_IIFNAME, c->wan[j]);
+			e_ifname(r, NFT_META_OIFNAME, c->lan[i]);
+			expr(r, "counter");
+			e_verdict(r, NF_DROP, NULL);
+			add_rule(n, CH_FORWARD, r,
+				 "new connections from the Internet");
+
 			r = rule_new();
 			e_ifname(r, NFT_META_IIFNAME, c->lan[i]);
 			e_ifname(r, NFT_META_OIFNAME, c->wan[j]);
@@ -800,6 +841,21 @@ static void add_rules(struct nftb *n)
 		}
 	}
 
+	/* Traffic to a local network is not masqueraded, whoever sends it:
+	 * the forward chain lets every LAN host reach it, so it must route
+	 * the LAN back anyway, and the masquerade rule's set lookup would
+	 * move the element counter (once per connection) and so charge. */
+	for (i = 0; i < c->n_local_networks; i++) {
+		if (c->local_networks[i].addr.family != AF_INET)
+			continue;	/* no IPv6 NAT */
+		r = rule_new();
+		e_daddr_net(r, &c->local_networks[i]);
+		e_verdict(r, NFT_RETURN, NULL);
+		cidr_format(&c->local_networks[i], net, sizeof(net));
+		snprintf(cm, sizeof(cm), "local network %s: not masqueraded",
+			 net);
+		add_rule(n, CH_POSTROUTING, r, cm);
+	}
 	for (j = 0; j < c->n_wan; j++) {
 		for (k = 0; k < n_host_sets(n); k++) {
 			w = host_sets[k];

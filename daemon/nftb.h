@@ -8,12 +8,18 @@
  *   with bind_mac also hosts4_unbound/hosts6_unbound (plain addresses) for
  *   hosts opened without a known MAC (has_mac false)
  *   chain forward (filter, hook forward, policy accept), per LAN x WAN:
+ *     iifname LAN oifname WAN ip[6] daddr LOCALNET counter accept (one
+ *       rule per network.local_networks entry: free for every host, and
+ *       ahead of the sets so that no element counter moves)
  *     iifname LAN oifname WAN ip saddr @hosts4 counter accept
  *     iifname LAN oifname WAN ip6 saddr @hosts6 counter accept
  *     iifname WAN oifname LAN ct state established,related counter accept
+ *     iifname WAN oifname LAN counter drop   (new connections from the
+ *       Internet: IPv6 LAN hosts are routable)
  *     iifname LAN oifname WAN counter drop
- *   chain postrouting (nat, srcnat), per WAN:
- *     oifname WAN ip saddr @hosts4 counter masquerade
+ *   chain postrouting (nat, srcnat):
+ *     ip daddr LOCALNET return (each IPv4 local network: not masqueraded)
+ *     per WAN: oifname WAN ip saddr @hosts4 counter masquerade
  *   chain output (filter): meta skuid @blocked_uids jump blocked
  *   chain blocked: oifname "lo" return; ip[6] daddr LOCALNET return (one
  *     rule per network.local_networks entry); counter reject
@@ -78,5 +84,13 @@ int nftb_list_uids(struct nftb *n, unsigned **out, size_t *nu);
  * if it is missing or altered, -1 on error.  Two dumps; works in a process
  * that did not build the table. */
 int nftb_intact(struct nftb *n);
+
+/* What the last batch held: msgs, its messages between begin and end
+ * (one per object or per chunk of 256 elements); bytes, the datagram
+ * sent, begin and end included.  0 and 0 if that batch was empty (not
+ * sent); a call given no hosts builds no batch and changes neither.  For
+ * tests and benchmarks: an open or close is one small batch whatever the
+ * sets hold. */
+void nftb_last_batch(const struct nftb *n, size_t *msgs, size_t *bytes);
 
 #endif

@@ -16,10 +16,13 @@
  *                       prints the count
  *   ct-acct             turn on conntrack accounting
  *   open-many N         open N generated IPv4 hosts from 198.18.16.0 up
- *                       in one batch; prints "opened N in US us"
+ *                       in one batch; prints "opened N in US us
+ *                       msgs=M bytes=B" (nftb_last_batch)
  *   bench-one N         N times open and close one more host
- *                       (198.18.250.250); prints the median times
- *                       "open_us=U close_us=U"
+ *                       (198.18.250.250); prints the median times and
+ *                       the batches (the same each time, else an error)
+ *                       "open_us=U close_us=U open_msgs=M open_bytes=B
+ *                       close_msgs=M close_bytes=B"
  *
  * Exit status 0 on success, 1 on error (message on stderr).
  */
@@ -199,6 +202,7 @@ static int run_nft(struct nftb *n, const char *cmd, char **argv, int argc)
 		return 0;
 	}
 	if (!strcmp(cmd, "open-many") && argc == 1) {
+		size_t msgs, bytes;
 		uint64_t t0;
 
 		k = strtoul(argv[0], NULL, 10);
@@ -209,13 +213,16 @@ static int run_nft(struct nftb *n, const char *cmd, char **argv, int argc)
 		free(h);
 		if (rc < 0)
 			return nft_fail(n, cmd);
-		printf("opened %zu in %llu us\n", k,
-		       (unsigned long long)(tq_now_us() - t0));
+		t0 = tq_now_us() - t0;
+		nftb_last_batch(n, &msgs, &bytes);
+		printf("opened %zu in %llu us msgs=%zu bytes=%zu\n", k,
+		       (unsigned long long)t0, msgs, bytes);
 		return 0;
 	}
 	if (!strcmp(cmd, "bench-one") && argc == 1) {
 		struct nftb_host one;
 		uint64_t *to, *tc, t0;
+		size_t b[4], m[4];	/* open, close: first and this time */
 
 		k = strtoul(argv[0], NULL, 10);
 		if (k == 0)
@@ -228,16 +235,31 @@ static int run_nft(struct nftb *n, const char *cmd, char **argv, int argc)
 			if (nftb_open(n, &one, 1) < 0)
 				return nft_fail(n, cmd);
 			to[i] = tq_now_us() - t0;
+			nftb_last_batch(n, &m[1], &b[1]);
 			t0 = tq_now_us();
 			if (nftb_close(n, &one, 1) < 0)
 				return nft_fail(n, cmd);
 			tc[i] = tq_now_us() - t0;
+			nftb_last_batch(n, &m[3], &b[3]);
+			if (i == 0) {
+				m[0] = m[1];
+				b[0] = b[1];
+				m[2] = m[3];
+				b[2] = b[3];
+			}
+			if (m[1] != m[0] || b[1] != b[0] || m[3] != m[2] ||
+			    b[3] != b[2]) {
+				fprintf(stderr, "nftb-tool: bench-one: batch "
+					"%zu differs from the first\n", i);
+				return 1;
+			}
 		}
 		qsort(to, k, sizeof(*to), cmp_u64);
 		qsort(tc, k, sizeof(*tc), cmp_u64);
-		printf("open_us=%llu close_us=%llu\n",
+		printf("open_us=%llu close_us=%llu open_msgs=%zu "
+		       "open_bytes=%zu close_msgs=%zu close_bytes=%zu\n",
 		       (unsigned long long)to[k / 2],
-		       (unsigned long long)tc[k / 2]);
+		       (unsigned long long)tc[k / 2], m[0], b[0], m[2], b[2]);
 		free(to);
 		free(tc);
 		return 0;

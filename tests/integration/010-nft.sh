@@ -19,11 +19,44 @@ lab_conf >"$CONF"
 T() { lab_gw "$TOOL" --config "$CONF" "$@"; }
 N() { lab_gw nft "$@"; }
 SEEN6="[2001:0db8:0001:0000:0000:0000:0000:0010]"
+LAN_PORT=8081		# a service on the LAN host
 
-# try_fails NS ADDR: no connection, and the failure comes within 3 s
+# The lab's server has no IPv4 route to the LAN, so an unmasqueraded
+# packet could never be answered and a failed IPv4 connect would prove
+# nothing.  Here it has one: only the forward chain stops such traffic
+# (the first checks show the route works while there is no table).
+ip -n "$LAB_SRV" route add "${LAB_LAN4%.*}.0/24" via "$LAB_GW_WAN4"
+# Two more server addresses, inside the local networks of local.conf.
+LOCAL4=198.19.0.200
+LOCAL6=2001:db8:2::200
+ip -n "$LAB_SRV" addr add "$LOCAL4/32" dev wan0
+ip -n "$LAB_SRV" addr add "$LOCAL6/128" dev wan0 nodad
+lab_service "$LAB_LAN" "$LAN_PORT"
+lan_listening() {
+	ip netns exec "$LAB_LAN" ss -Htln "sport = :$LAN_PORT" | grep -q .
+}
+wait_for 5 lan_listening || fail "LAN service listening"
+
+# try_fails NS ADDR [PORT]: no connection, and the failure comes within 3 s
 try_fails() {
 	local t0=$SECONDS
-	! lab_try "$1" "$2" >/dev/null && [ $((SECONDS - t0)) -le 3 ]
+	! lab_try "$1" "$2" "${3:-$LAB_PORT}" >/dev/null &&
+		[ $((SECONDS - t0)) -le 3 ]
+}
+# reaches NS ADDR [PORT]: a connection gets an answer
+reaches() { lab_try "$@" >/dev/null; }
+# udp_send NS ADDR: one UDP datagram "x\n" (30 bytes over IPv4, 50 over
+# IPv6) from NS to ADDR port 9, from a new socket (a new connection)
+udp_send() {
+	local addr=$2 v=4
+	case "$addr" in *:*) addr="[$addr]" v=6 ;; esac
+	printf 'x\n' | ip netns exec "$1" socat -u - \
+		"UDP$v-SENDTO:$addr:9" 2>/dev/null
+}
+# rule_packets COMMENT: the packet counter of the forward rule COMMENT
+rule_packets() {
+	N list chain inet tcpquota forward |
+		sed -n "s/.*counter packets \([0-9]*\) .*comment \"$1\"\$/\1/p"
 }
 # hosts: the addresses in the sets, one a line
 hosts() { T list | cut -d' ' -f1; }
@@ -42,6 +75,14 @@ same_filter() {
 	N list table inet filter >"$TQ_TMP/filter.now" &&
 		diff -u "$TQ_TMP/filter.before" "$TQ_TMP/filter.now"
 }
+
+# ---- without the table: the lab itself lets everything through ----
+expect_eq "no table: the server reaches the LAN host over IPv4 (route)" \
+	"$LAB_SRV4" "$(lab_try "$LAB_SRV" "$LAB_LAN4" "$LAN_PORT")"
+check "no table: the server reaches the LAN host over IPv6" \
+	reaches "$LAB_SRV" "$LAB_LAN6" "$LAN_PORT"
+expect_eq "no table: the LAN host reaches the server, unmasqueraded" \
+	"$LAB_LAN4" "$(lab_try "$LAB_LAN" "$LAB_SRV4")"
 
 # ---- create, open, masquerade ----
 check "create an empty table" T create
@@ -70,19 +111,47 @@ check "element counter grows with traffic ($p1 -> $p2)" \
 	[ "${p2:-0}" -gt "${p1:-0}" ]
 check "IPv6 element counter counts" [ "$(packets "$LAB_LAN6")" -gt 0 ]
 
+# ---- the Internet cannot connect in ----
+# Replies to the LAN host's own connections pass (above and here), a new
+# connection from the Internet does not, though the host is opened.
+expect_eq "an opened host's IPv6 connection gets its replies" "$SEEN6" \
+	"$(lab_try "$LAB_LAN" "$LAB_SRV6")"
+check "the server cannot connect to an opened LAN host over IPv6" \
+	try_fails "$LAB_SRV" "$LAB_LAN6" "$LAN_PORT"
+check "the server cannot connect to an opened LAN host over IPv4" \
+	try_fails "$LAB_SRV" "$LAB_LAN4" "$LAN_PORT"
+d0=$(rule_packets "new connections from the Internet")
+udp_send "$LAB_SRV" "$LAB_LAN4"
+udp_send "$LAB_SRV" "$LAB_LAN6"
+d1=$(rule_packets "new connections from the Internet")
+expect_eq "two datagrams from the server: 2 more packets dropped" \
+	$((d0 + 2)) "$d1"
+expect_eq "the gateway itself reaches the LAN service (the filter is what stops the server)" \
+	"$LAB_GW_LAN4" "$(lab_try "$LAB_GW" "$LAB_LAN4" "$LAN_PORT")"
+
 # ---- close: an established connection stops, new ones fail ----
-# A client that sends a line every 0.2 s; the server echoes each.
-mkfifo "$TQ_TMP/in"
-(while sleep 0.2; do echo ping; done) >"$TQ_TMP/in" &
-WRITER=$!
-at_exit "kill $WRITER 2>/dev/null"
-ip netns exec "$LAB_LAN" socat -T30 - "TCP:$LAB_SRV4:$LAB_PORT" \
-	<"$TQ_TMP/in" >"$TQ_TMP/out" 2>/dev/null &
-CLIENT=$!
-at_exit "kill $CLIENT 2>/dev/null"
-lines() { wc -l <"$TQ_TMP/out"; }
-echoed() { [ "$(lines)" -ge 4 ]; }
-check "established connection passes data" wait_for 5 echoed
+# client NAME ADDR: a client that sends a line every 0.2 s to the server
+# at ADDR; the server echoes each into $TQ_TMP/NAME.out.
+CLIENTS=()
+client() {
+	local addr=$2
+	case "$addr" in *:*) addr="[$addr]" ;; esac
+	mkfifo "$TQ_TMP/$1.in"
+	(while sleep 0.2; do echo ping; done) >"$TQ_TMP/$1.in" &
+	CLIENTS+=($!)
+	at_exit "kill $! 2>/dev/null"
+	ip netns exec "$LAB_LAN" socat -T30 - "TCP:$addr:$LAB_PORT" \
+		<"$TQ_TMP/$1.in" >"$TQ_TMP/$1.out" 2>/dev/null &
+	CLIENTS+=($!)
+	at_exit "kill $! 2>/dev/null"
+}
+# lines NAME: lines the server echoed to client NAME so far
+lines() { wc -l <"$TQ_TMP/$1.out"; }
+echoed() { [ "$(lines "$1")" -ge 4 ]; }
+client c4 "$LAB_SRV4"
+client c6 "$LAB_SRV6"
+check "established connection passes data" wait_for 5 echoed c4
+check "established IPv6 connection passes data" wait_for 5 echoed c6
 ctp=$(T ct-list | awk -v a="$LAB_LAN4" -v p="$LAB_PORT" \
 	'$1 == 6 && $2 == a && $5 == p { print $7 }' | sort -n | tail -n 1)
 check "ct-list shows the connection with counters ($ctp packets)" \
@@ -98,16 +167,35 @@ expect_eq "no conntrack entry from the host is left" 0 \
 expect_eq "conntrack(8) agrees" 0 \
 	"$(lab_gw conntrack -L -s "$LAB_LAN4" 2>/dev/null | wc -l)"
 sleep 0.5
-n1=$(lines)
+n1=$(lines c4)
+m1=$(lines c6)
 sleep 1.2
-n2=$(lines)
+n2=$(lines c4)
+m2=$(lines c6)
 expect_eq "the established connection passes no more data" "$n1" "$n2"
+check "the IPv6 one, still open, goes on ($m1 -> $m2 lines)" \
+	[ "$m2" -ge $((m1 + 3)) ]
 check "new IPv4 connects fail after close" try_fails "$LAB_LAN" "$LAB_SRV4"
 check "closing an absent host is no error" T close "$LAB_LAN4" 198.18.1.99
 check "close the IPv6 host" T close "$LAB_LAN6"
-T ct-delete "$LAB_LAN6" >/dev/null
+nct=$(ct_from "$LAB_LAN6")
+check "the IPv6 host has conntrack entries ($nct)" [ "$nct" -ge 1 ]
+expect_eq "ct-delete deletes each of them" "$nct" \
+	"$(T ct-delete "$LAB_LAN6")"
+expect_eq "no conntrack entry from the IPv6 host is left" 0 \
+	"$(ct_from "$LAB_LAN6")"
+sleep 0.5
+m1=$(lines c6)
+sleep 1.2
+m2=$(lines c6)
+expect_eq "the established IPv6 connection passes no more data" "$m1" "$m2"
 check "new IPv6 connects fail after close" try_fails "$LAB_LAN" "$LAB_SRV6"
 expect_eq "sets are empty" "" "$(hosts | xargs)"
+kill "${CLIENTS[@]}" 2>/dev/null
+check "the server cannot connect to a closed LAN host over IPv6" \
+	try_fails "$LAB_SRV" "$LAB_LAN6" "$LAN_PORT"
+check "the server cannot connect to a closed LAN host over IPv4" \
+	try_fails "$LAB_SRV" "$LAB_LAN4" "$LAN_PORT"
 
 # ---- blocked uids on the gateway ----
 # gw_as UID ADDR [PORT]: connect from the gateway as UID, print what the
@@ -120,11 +208,6 @@ gw_as() {
 		socat -T2 - "TCP:$addr:$port,connect-timeout=2" 2>/dev/null |
 		head -n 1
 }
-lab_service "$LAB_LAN" 8081	# a service on the local network
-lan_listening() {
-	ip netns exec "$LAB_LAN" ss -Htln "sport = :8081" | grep -q .
-}
-wait_for 5 lan_listening || fail "local service listening"
 expect_eq "uid 1234 reaches the server before block" "$LAB_GW_WAN4" \
 	"$(gw_as 1234 "$LAB_SRV4")"
 check "block uid 1234" T block 1234
@@ -137,7 +220,7 @@ check "and is refused at once" [ $((SECONDS - t0)) -le 1 ]
 expect_eq "blocked uid 1234 cannot reach the server (IPv6)" "" \
 	"$(gw_as 1234 "$LAB_SRV6")"
 expect_eq "blocked uid 1234 still reaches the local network" \
-	"$LAB_GW_LAN4" "$(gw_as 1234 "$LAB_LAN4" 8081)"
+	"$LAB_GW_LAN4" "$(gw_as 1234 "$LAB_LAN4" "$LAN_PORT")"
 expect_eq "uid 1235 reaches the server" "$LAB_GW_WAN4" \
 	"$(gw_as 1235 "$LAB_SRV4")"
 check "unblock uid 1234" T unblock 1234
@@ -147,12 +230,29 @@ expect_eq "uid 1234 reaches the server after unblock" "$LAB_GW_WAN4" \
 	"$(gw_as 1234 "$LAB_SRV4")"
 
 # ---- 10,000 hosts ----
+# field NAME TEXT: the value of NAME=VALUE in TEXT
+field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
+empty=$(T bench-one 3)
 out=$(T open-many 10000)
 check "open 10000 hosts in one batch ($out)" [ -n "$out" ]
+expect_eq "10000 hosts: 40 messages of at most 256 elements" 40 \
+	"$(field msgs "$out")"
 expect_eq "the set holds 10000 hosts" 10000 "$(T list | wc -l)"
 bench=$(T bench-one 21)
 echo "# one more host with 10000 in the set (median of 21): $bench"
-check "open/close one host with 10000 in the set" [ -n "$bench" ]
+echo "# the same with an empty set: $empty"
+expect_eq "opening one more host is one message" 1 \
+	"$(field open_msgs "$bench")"
+expect_eq "closing it is two (add, then delete: no error if absent)" 2 \
+	"$(field close_msgs "$bench")"
+expect_eq "the open batch is as large as with an empty set" \
+	"$(field open_bytes "$empty")" "$(field open_bytes "$bench")"
+expect_eq "the close batch is as large as with an empty set" \
+	"$(field close_bytes "$empty")" "$(field close_bytes "$bench")"
+ob=$(field open_bytes "$bench")
+cb=$(field close_bytes "$bench")
+check "and small: open $ob bytes <= 128" [ "${ob:-999}" -le 128 ]
+check "close $cb bytes <= 256" [ "${cb:-999}" -le 256 ]
 expect_eq "still 10000 hosts after it" 10000 "$(T list | wc -l)"
 t0=$(date +%s%N)
 check "replace the table with 10000 hosts open" T create \
@@ -164,6 +264,63 @@ expect_eq "the replaced table works" "$LAB_GW_WAN4" \
 	"$(lab_try "$LAB_LAN" "$LAB_SRV4")"
 check "inet filter untouched by replace" same_filter
 expect_eq "intact after replace" 1 "$(T intact)"
+
+# ---- the ruleset an admin reads ----
+# The whole table for the lab's config with two hosts, counters zeroed.
+# After an intended change of the ruleset, write the fixture anew from
+# this output (TQ_KEEP=1 keeps $TQ_TMP/table.nft) and read the diff.
+T create "$LAB_LAN4" "$LAB_LAN6" >/dev/null
+N list table inet tcpquota |
+	sed -E 's/packets [0-9]+ bytes [0-9]+/packets 0 bytes 0/g' \
+		>"$TQ_TMP/table.nft"
+check "nft list table matches tests/fixtures/nft/lab-table.nft" \
+	diff -u "$TQ_ROOT/tests/fixtures/nft/lab-table.nft" "$TQ_TMP/table.nft"
+
+# ---- local networks are free ----
+# local.conf: the lab's, with LOCAL4 and LOCAL6 (server addresses across
+# the WAN) as local networks.  Traffic to them passes for every LAN host,
+# is not masqueraded and moves no element counter (the daemon's measure
+# of a host's activity), so it is never charged.
+sed "s|\"2001:db8:1::/64\"|&, \"$LOCAL4/32\", \"$LOCAL6/128\"|" \
+	"$CONF" >"$TQ_TMP/local.conf"
+TL() { lab_gw "$TOOL" --config "$TQ_TMP/local.conf" "$@"; }
+# counts ADDR: "PACKETS BYTES" of ADDR's element
+counts() { TL list | awk -v a="$1" '$1 == a { print $(NF - 2), $NF }'; }
+check "create with two more local networks" TL create
+expect_eq "a host not opened reaches a local network (IPv4, unmasqueraded)" \
+	"$LAB_LAN4" "$(lab_try "$LAB_LAN" "$LOCAL4")"
+expect_eq "a host not opened reaches a local network (IPv6)" "$SEEN6" \
+	"$(lab_try "$LAB_LAN" "$LOCAL6")"
+check "but not the Internet" try_fails "$LAB_LAN" "$LAB_SRV4"
+check "open the hosts" TL open "$LAB_LAN4" "$LAB_LAN6"
+T ct-delete "$LAB_LAN4" "$LAB_LAN6" >/dev/null
+expect_eq "an opened host reaches a local network unmasqueraded" \
+	"$LAB_LAN4" "$(lab_try "$LAB_LAN" "$LOCAL4")"
+expect_eq "and over IPv6" "$SEEN6" "$(lab_try "$LAB_LAN" "$LOCAL6")"
+for _ in 1 2 3; do
+	udp_send "$LAB_LAN" "$LOCAL4"
+	udp_send "$LAB_LAN" "$LOCAL6"
+done
+expect_eq "traffic to local networks moves no IPv4 element counter" \
+	"0 0" "$(counts "$LAB_LAN4")"
+expect_eq "nor the IPv6 one" "0 0" "$(counts "$LAB_LAN6")"
+for _ in 1 2 3; do
+	udp_send "$LAB_LAN" "$LAB_SRV4"
+	udp_send "$LAB_LAN" "$LAB_SRV6"
+done
+# IPv4: each datagram is counted by the forward rule and, as the first
+# packet of its connection, by the masquerade rule's lookup.
+expect_eq "3 datagrams to the Internet: IPv4 counter 6 packets, 180 bytes" \
+	"6 180" "$(counts "$LAB_LAN4")"
+expect_eq "IPv6 counter 3 packets, 150 bytes (no NAT)" "3 150" \
+	"$(counts "$LAB_LAN6")"
+expect_eq "the Internet sees the opened host masqueraded" "$LAB_GW_WAN4" \
+	"$(lab_try "$LAB_LAN" "$LAB_SRV4")"
+expect_eq "intact with local networks across the WAN" 1 "$(TL intact)"
+expect_eq "not intact for the lab's config (its local-network rules)" 0 \
+	"$(T intact)"
+T create "$LAB_LAN4" >/dev/null
+expect_eq "intact again after a create with the lab's config" 1 "$(T intact)"
 
 # ---- nftb_intact notices changes ----
 N add rule inet tcpquota forward counter accept
