@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "acct.h"
 #include "conf.h"
@@ -933,6 +934,238 @@ static void test_tariffs(void)
 	}
 }
 
+/* ---- daylight saving time --------------------------------------------- */
+
+/*
+ * The daemon takes the poll's local time as localtime_r(time(NULL)) and
+ * hands the struct tm to acct_poll(); windows match on its weekday, hour
+ * and minute.  Here the same is done for instants around the two changes
+ * of 2026 in Sweden: Sunday 29 March 02:00 CET -> 03:00 CEST (spring
+ * forward, 01:00 UTC) and Sunday 25 October 03:00 CEST -> 02:00 CET (fall
+ * back, 01:00 UTC).  Once with the zone file, once with the same rule as
+ * a POSIX TZ string (no tzdata needed).
+ *
+ * Tariffs on Sundays: 01:00-02:00 rate 3, 02:00-03:00 rate 5, 03:00-04:00
+ * rate 4, else 2.  Free access on Sundays 01:30-02:30.  Period 5, one
+ * user online: each = floor(5 * rate) + 1 = 16, 26, 21 or 11.
+ */
+static const char DST_CONF[] =
+	"daemon = { period = 5; heartbeat_tics = 3; };\n"
+	"rates = { default = 2; tariffs = (\n"
+	"  { days = \"sun\"; from = \"01:00\"; to = \"02:00\"; rate = 3; },\n"
+	"  { days = \"sun\"; from = \"02:00\"; to = \"03:00\"; rate = 5; },\n"
+	"  { days = \"sun\"; from = \"03:00\"; to = \"04:00\"; rate = 4; }\n"
+	"); };\n"
+	"free_access = { days = \"sun\"; from = \"01:30\"; to = \"02:30\"; };\n";
+
+#define SPRING ((time_t)1774746000)	/* 2026-03-29 01:00:00 UTC */
+#define AUTUMN ((time_t)1792890000)	/* 2026-10-25 01:00:00 UTC */
+
+static const char *const DST_ZONES[] = {
+	"Europe/Stockholm",
+	"CET-1CEST,M3.5.0,M10.5.0/3",
+};
+
+static char *tz_saved;
+
+static void tz_set(const char *tz)
+{
+	setenv("TZ", tz, 1);
+	tzset();	/* localtime_r() need not look at TZ again itself */
+}
+
+static void tz_push(void)
+{
+	const char *tz = getenv("TZ");
+
+	tz_saved = tz ? xstrdup(tz) : NULL;
+}
+
+static void tz_pop(void)
+{
+	if (tz_saved)
+		setenv("TZ", tz_saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(tz_saved);
+	tz_saved = NULL;
+}
+
+/* The poll's input as the daemon builds it at instant t. */
+static struct acct_in poll_at(time_t t, char *label, size_t len)
+{
+	struct acct_in in = input(at(0, 0, 0));
+
+	CU_ASSERT_PTR_NOT_NULL(localtime_r(&t, &in.now));
+	strftime(label, len, "%a %Y-%m-%d %H:%M:%S %Z", &in.now);
+	return in;
+}
+
+/* One poll at t: alice (busy, paid) and an idle free row.  Checks the
+ * local time, the rate, the charge and whether the free row stays. */
+static void dst_poll(time_t t, const char *local, double rate,
+		     long long each, bool free_open, long long *paid)
+{
+	struct acct_user users[] = { U("alice", 1000000, true) };
+	struct acct_masq masq[] = {
+		busy("198.18.1.10", "alice"), idle("198.18.1.20", "teacher"),
+	};
+	struct acct_in in;
+	struct acct_out out;
+	char label[64];
+
+	masq[1].free = MASQ_FREE;
+	in = poll_at(t, label, sizeof(label));
+	CU_ASSERT_STRING_EQUAL(label, local);
+	SET(in, users, users);
+	SET(in, masq, masq);
+	RUN(in, out);
+	if (fabs(out.rate - rate) > 1e-12 || out.each != each)
+		fprintf(stderr, "%s: rate %g each %lld, want %g %lld\n",
+			label, out.rate, out.each, rate, each);
+	CU_ASSERT_DOUBLE_EQUAL(out.rate, rate, 1e-12);
+	CU_ASSERT_EQUAL(out.n_online, 1);
+	CU_ASSERT_EQUAL(out.each, each);
+	CU_ASSERT_EQUAL(out.total, each);
+	/* exactly one debit, of exactly one poll's charge */
+	CU_ASSERT_EQUAL_FATAL(out.n_debits, 1);
+	CU_ASSERT_STRING_EQUAL(out.debits[0].name, "alice");
+	CU_ASSERT_EQUAL(out.debits[0].amount, each);
+	CU_ASSERT_TRUE(row(&out, 0) && row(&out, 0)->charged &&
+		       !row(&out, 0)->del);
+	if (free_open) {
+		CU_ASSERT_PTR_NULL(row(&out, 1));
+	} else {
+		CU_ASSERT_TRUE(is_dropped(&out, 1, "outside free hours",
+					  true));
+	}
+	CU_ASSERT_EQUAL(out.n_cuts, 0);
+	if (paid)
+		*paid += out.debits[0].amount;
+	acct_out_free(&out);
+}
+
+struct dst_case {
+	time_t t;
+	const char *local;
+	double rate;
+	long long each;
+	bool free_open;
+};
+
+static void dst_cases(const struct dst_case *c, size_t n)
+{
+	struct tq_conf *saved = conf, *dc = load(DST_CONF);
+	size_t z, i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dc);
+	conf = dc;
+	tz_push();
+	for (z = 0; z < ARRAY_SIZE(DST_ZONES); z++) {
+		tz_set(DST_ZONES[z]);
+		for (i = 0; i < n; i++)
+			dst_poll(c[i].t, c[i].local, c[i].rate, c[i].each,
+				 c[i].free_open, NULL);
+	}
+	tz_pop();
+	conf = saved;
+	conf_free(dc);
+}
+
+/* 02:00-03:00 does not exist that night: rate 5 never applies, 01:59:55
+ * CET is followed by 03:00:00 CEST, and the free window ends at the jump
+ * instead of 02:30. */
+static void test_dst_spring(void)
+{
+	static const struct dst_case c[] = {
+		{ SPRING - 3605, "Sun 2026-03-29 00:59:55 CET", 2, 11, false },
+		{ SPRING - 3600, "Sun 2026-03-29 01:00:00 CET", 3, 16, false },
+		{ SPRING - 1805, "Sun 2026-03-29 01:29:55 CET", 3, 16, false },
+		{ SPRING - 1800, "Sun 2026-03-29 01:30:00 CET", 3, 16, true },
+		{ SPRING - 5, "Sun 2026-03-29 01:59:55 CET", 3, 16, true },
+		{ SPRING, "Sun 2026-03-29 03:00:00 CEST", 4, 21, false },
+		{ SPRING + 5, "Sun 2026-03-29 03:00:05 CEST", 4, 21, false },
+		{ SPRING + 3595, "Sun 2026-03-29 03:59:55 CEST", 4, 21, false },
+		{ SPRING + 3600, "Sun 2026-03-29 04:00:00 CEST", 2, 11, false },
+	};
+
+	dst_cases(c, ARRAY_SIZE(c));
+}
+
+/* 02:00-03:00 happens twice: rate 5 for two real hours, and the free
+ * window 02:00-02:30 opens again after the jump back. */
+static void test_dst_autumn(void)
+{
+	static const struct dst_case c[] = {
+		{ AUTUMN - 7205, "Sun 2026-10-25 00:59:55 CEST", 2, 11, false },
+		{ AUTUMN - 7200, "Sun 2026-10-25 01:00:00 CEST", 3, 16, false },
+		{ AUTUMN - 5400, "Sun 2026-10-25 01:30:00 CEST", 3, 16, true },
+		{ AUTUMN - 3605, "Sun 2026-10-25 01:59:55 CEST", 3, 16, true },
+		{ AUTUMN - 3600, "Sun 2026-10-25 02:00:00 CEST", 5, 26, true },
+		{ AUTUMN - 1805, "Sun 2026-10-25 02:29:55 CEST", 5, 26, true },
+		{ AUTUMN - 1800, "Sun 2026-10-25 02:30:00 CEST", 5, 26, false },
+		{ AUTUMN - 5, "Sun 2026-10-25 02:59:55 CEST", 5, 26, false },
+		{ AUTUMN, "Sun 2026-10-25 02:00:00 CET", 5, 26, true },
+		{ AUTUMN + 1795, "Sun 2026-10-25 02:29:55 CET", 5, 26, true },
+		{ AUTUMN + 1800, "Sun 2026-10-25 02:30:00 CET", 5, 26, false },
+		{ AUTUMN + 3595, "Sun 2026-10-25 02:59:55 CET", 5, 26, false },
+		{ AUTUMN + 3600, "Sun 2026-10-25 03:00:00 CET", 4, 21, false },
+		{ AUTUMN + 7200, "Sun 2026-10-25 04:00:00 CET", 2, 11, false },
+	};
+
+	dst_cases(c, ARRAY_SIZE(c));
+}
+
+/*
+ * Polls every 5 s from 30 s before to 30 s after each change: the local
+ * clock jumps an hour forward or back between two polls, yet every poll
+ * charges once, one period's worth at the rate of its own local time --
+ * nothing is charged for the skipped hour, nothing twice for the repeated
+ * one.
+ */
+static void test_dst_polls(void)
+{
+	struct tq_conf *saved = conf, *dc = load(DST_CONF);
+	char label[64];
+	long long paid;
+	size_t z;
+	int k;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dc);
+	conf = dc;
+	tz_push();
+	for (z = 0; z < ARRAY_SIZE(DST_ZONES); z++) {
+		tz_set(DST_ZONES[z]);
+		/* 01:59:30 .. 01:59:55 CET at rate 3, then 03:00:00 ..
+		 * 03:00:30 CEST at rate 4 */
+		paid = 0;
+		for (k = -6; k <= 6; k++) {
+			snprintf(label, sizeof(label),
+				 k < 0 ? "Sun 2026-03-29 01:59:%02d CET" :
+				 "Sun 2026-03-29 03:00:%02d CEST",
+				 k < 0 ? 60 + 5 * k : 5 * k);
+			dst_poll(SPRING + 5 * k, label, k < 0 ? 3 : 4,
+				 k < 0 ? 16 : 21, k < 0, &paid);
+		}
+		CU_ASSERT_EQUAL(paid, 6 * 16 + 7 * 21);
+		/* 02:59:30 .. 02:59:55 CEST, then 02:00:00 .. 02:00:30
+		 * CET: all at rate 5; the free row stays from 02:00 CET */
+		paid = 0;
+		for (k = -6; k <= 6; k++) {
+			snprintf(label, sizeof(label),
+				 k < 0 ? "Sun 2026-10-25 02:59:%02d CEST" :
+				 "Sun 2026-10-25 02:00:%02d CET",
+				 k < 0 ? 60 + 5 * k : 5 * k);
+			dst_poll(AUTUMN + 5 * k, label, 5, 26, k >= 0, &paid);
+		}
+		CU_ASSERT_EQUAL(paid, 13 * 26);
+	}
+	tz_pop();
+	conf = saved;
+	conf_free(dc);
+}
+
 /* ---- blocked uids -------------------------------------------------------- */
 
 static void test_unblock(void)
@@ -1105,6 +1338,9 @@ static const struct tq_test tests[] = {
 	{ "repair after a flush", test_repair },
 	{ "free hours close free rows only", test_free_hours },
 	{ "tariff windows", test_tariffs },
+	{ "DST spring forward: rates, free hours", test_dst_spring },
+	{ "DST fall back: rates, free hours", test_dst_autumn },
+	{ "DST: one charge per poll across the jumps", test_dst_polls },
 	{ "unblock", test_unblock },
 	{ "empty poll", test_empty },
 	{ "500 users", test_many_users },
