@@ -956,7 +956,8 @@ static const char DST_CONF[] =
 	"  { days = \"sun\"; from = \"02:00\"; to = \"03:00\"; rate = 5; },\n"
 	"  { days = \"sun\"; from = \"03:00\"; to = \"04:00\"; rate = 4; }\n"
 	"); };\n"
-	"free_access = { days = \"sun\"; from = \"01:30\"; to = \"02:30\"; };\n";
+	"free_access = { days = \"sun\";\n"
+	"                from = \"01:30\"; to = \"02:30\"; };\n";
 
 #define SPRING ((time_t)1774746000)	/* 2026-03-29 01:00:00 UTC */
 #define AUTUMN ((time_t)1792890000)	/* 2026-10-25 01:00:00 UTC */
