@@ -24,8 +24,10 @@ _tq_cleanup() {
 		eval "${TQ_EXIT_CMDS[$i]}" || true
 	done
 	TQ_EXIT_CMDS=()
+	# --one-file-system: a mount left below the directory (a bind mount a
+	# test made in a mount namespace) is never descended into.
 	[ -n "${TQ_TMP:-}" ] && [ -d "$TQ_TMP" ] && [ -z "${TQ_KEEP:-}" ] &&
-		rm -rf "$TQ_TMP"
+		rm -rf --one-file-system "$TQ_TMP"
 }
 
 at_exit() {
