@@ -37,6 +37,20 @@
 #define TQD_PRUNE_DAYS 7
 #define TQD_PRUNE_BATCH 10000
 #define TQD_PRUNE_EVERY_US (3600ull * 1000000u)
+/*
+ * Reconnecting: after the n-th failed connect in a row the next attempt
+ * waits 1, 2, 4 ... polls, at most TQD_BACKOFF_POLLS polls or
+ * TQD_BACKOFF_S seconds (whichever is shorter, never under one poll).  A
+ * connect to a hung server blocks up to database.timeout; the cap bounds
+ * both that cost and how late an outage is noticed to be over.
+ */
+#define TQD_BACKOFF_POLLS 8
+#define TQD_BACKOFF_S 60
+/* Polls held in memory only (the journal failing, or none configured)
+ * before later ones are folded into the newest. */
+#define TQD_HELD_MAX 1000
+/* Tries before a held poll the database refuses for good is set aside. */
+#define TQD_REFUSED_MAX 3
 
 /* A host we put into the firewall (what a rebuild restores). */
 struct tqd_host {
@@ -67,6 +81,8 @@ struct tqd {
 
 	struct db *db;
 	bool db_down_logged;
+	unsigned db_fails;		/* failed connects in a row */
+	unsigned db_wait;		/* polls to skip before the next */
 	bool link_down_logged;		/* said so; say when it is back */
 	struct nftb *nft;
 	struct ct *ct;
@@ -81,6 +97,14 @@ struct tqd {
 	bool ev_err_logged;
 	int polls_since_full;
 	struct journal *journal;
+	struct db_poll *held;		/* not in the journal, oldest first */
+	size_t n_held, cap_held;
+	bool held_mem_logged;		/* said they are in memory only */
+	bool journal_err_logged;	/* said an append failed */
+	bool held_full_logged;		/* said TQD_HELD_MAX was reached */
+	uint64_t refused_id;		/* the held poll the database refused */
+	unsigned refused;		/* how many times in a row */
+	size_t n_bad_users;		/* left out of the last snapshot */
 	struct scan_agg *agg;
 	char *msg_text;
 
@@ -146,6 +170,9 @@ void tqd_free(struct tqd *t)
 	ev_close(t);
 	ct_free(t->ct);
 	journal_close(t->journal);
+	while (t->n_held > 0)
+		free(t->held[--t->n_held].debits);
+	free(t->held);
 	scan_agg_free(t->agg);
 	free(t->msg_text);
 	free(t->hosts);
@@ -261,19 +288,53 @@ static struct nftb_host *host_array(const struct tqd *t)
 
 /* ---- database ---- */
 
-static bool db_up(struct tqd *t)
+/* Polls to wait after the n-th failed connect in a row (n >= 1). */
+static unsigned backoff_polls(int period, unsigned n)
+{
+	unsigned cap = TQD_BACKOFF_S / (unsigned)(period > 0 ? period : 1);
+	unsigned w = 1;
+
+	if (cap > TQD_BACKOFF_POLLS)
+		cap = TQD_BACKOFF_POLLS;
+	if (cap < 1)
+		cap = 1;
+	while (--n > 0 && w < cap)
+		w *= 2;
+	return w < cap ? w : cap;
+}
+
+/*
+ * Connected, or connect now: at once for a new outage (or a handle a
+ * reload made), else only once the backoff wait is over, so a hung server
+ * costs one database.timeout every few polls instead of every poll.  now
+ * ignores the wait (shutdown: one last try).
+ */
+static bool db_up(struct tqd *t, bool now)
 {
 	if (db_is_connected(t->db))
 		return true;
+	if (!t->db_down_logged)
+		t->db_fails = t->db_wait = 0;
+	if (t->db_wait > 0 && !now) {
+		t->db_wait--;
+		return false;
+	}
 	if (db_connect(t->db) == 0) {
 		log_info("database connected");
 		t->db_down_logged = false;
+		t->db_fails = t->db_wait = 0;
 		return true;
 	}
+	t->db_fails++;
+	t->db_wait = backoff_polls(t->conf->period, t->db_fails) - 1;
 	if (!t->db_down_logged) {
 		log_warnx("database unavailable: %s (firewall kept as it is, "
 			  "debits held in the journal)", db_error(t->db));
 		t->db_down_logged = true;
+	} else {
+		log_debug("database: connect attempt %u failed, next in %u "
+			  "poll%s", t->db_fails, t->db_wait + 1,
+			  t->db_wait ? "s" : "");
 	}
 	return false;
 }
@@ -291,6 +352,71 @@ static void db_failed(struct tqd *t, const char *what)
 	}
 }
 
+/* s into b for a log line or the side file: control bytes as \ooo, so a
+ * name from a hand-written row cannot forge a line. */
+static const char *quoted(char *b, size_t cap, const char *s)
+{
+	const unsigned char *q = (const unsigned char *)s;
+	size_t o = 0;
+
+	for (; *q && o + 5 < cap; q++) {
+		if (*q < 0x20 || *q == 0x7f)
+			o += (size_t)snprintf(b + o, cap - o, "\\%03o", *q);
+		else if (*q == '"' || *q == '\\')
+			o += (size_t)snprintf(b + o, cap - o, "\\%c", *q);
+		else
+			b[o++] = (char)*q;
+	}
+	b[o] = '\0';
+	return b;
+}
+
+/*
+ * A name the database layer refuses (db_check_name: bad UTF-8, a control
+ * character, too long) can never be debited: a poll carrying it would be
+ * refused at every try.  Such names come only from hand-written rows, so
+ * they stop here and the accounting core never sees them: the user is
+ * left out (not allowed, so never opened and cut off if online), a masq
+ * row's name is blanked (acct deletes the row as malformed).  Logged when
+ * the number of such users changes, and for each such masq row.
+ */
+static void drop_bad_names(struct tqd *t, struct db_snapshot *s)
+{
+	char e[128], q[DB_NAME_BYTES * 4 + 8];
+	size_t i, k, bad = 0;
+
+	for (i = 0; i < s->n_users; i++)
+		if (db_check_name(s->users[i].name, e, sizeof(e)) < 0)
+			bad++;
+	for (i = k = 0; i < s->n_users; i++) {
+		if (db_check_name(s->users[i].name, e, sizeof(e)) == 0) {
+			s->users[k++] = s->users[i];
+			continue;
+		}
+		if (bad != t->n_bad_users)
+			log_warnx("database: user \"%s\" in tcptab/allowed "
+				  "left out: name %s",
+				  quoted(q, sizeof(q), s->users[i].name), e);
+	}
+	s->n_users = k;
+	t->n_bad_users = bad;
+	for (i = 0; i < s->n_masq; i++) {
+		struct db_masq *m = &s->masq[i];
+
+		if (m->name_toolong)
+			snprintf(e, sizeof(e), "longer than %d characters",
+				 DB_NAME_CHARS);
+		else if (!*m->name ||
+			 db_check_name(m->name, e, sizeof(e)) == 0)
+			continue;
+		log_warnx("database: masq row %s: user name \"%s\" %s: "
+			  "treated as malformed", m->host,
+			  quoted(q, sizeof(q), m->name), e);
+		m->name[0] = '\0';
+		m->name_toolong = false;
+	}
+}
+
 static bool take_snapshot(struct tqd *t)
 {
 	struct db_snapshot s;
@@ -300,6 +426,7 @@ static bool take_snapshot(struct tqd *t)
 		db_failed(t, "reading users and masq rows");
 		return false;
 	}
+	drop_bad_names(t, &s);
 	if (t->have_snap)
 		db_snapshot_free(&t->snap);
 	t->snap = s;
@@ -307,30 +434,262 @@ static bool take_snapshot(struct tqd *t)
 	return true;
 }
 
-/* Replay journalled polls the database does not have yet, oldest first. */
-static void replay_journal(struct tqd *t)
+/*
+ * ---- held polls ----
+ *
+ * Polls the database does not have yet, oldest first: the journal's
+ * pending entries, then t->held, the ones the journal could not take
+ * (disk full, I/O error, no journal configured).  The journalled ones are
+ * always the older part: a poll goes into the journal only while nothing
+ * is held in memory ahead of it, so the file keeps the order too.  Only
+ * the oldest is ever applied; every newer poll waits behind it.
+ */
+
+static size_t held_count(struct tqd *t)
 {
 	const struct db_poll *p;
-	uint64_t id;
-	size_t n;
-	int rc;
+
+	return (t->journal ? journal_pending(t->journal, &p) : 0) +
+	       t->n_held;
+}
+
+static void held_pop(struct tqd *t)
+{
+	free(t->held[0].debits);
+	memmove(t->held, t->held + 1, (t->n_held - 1) * sizeof(*t->held));
+	if (--t->n_held == 0)
+		t->held_mem_logged = t->held_full_logged = false;
+}
+
+/* Move polls held in memory into the journal, oldest first, while it
+ * takes them. */
+static void held_to_journal(struct tqd *t)
+{
+	size_t n = 0;
 
 	if (!t->journal)
 		return;
-	while ((n = journal_pending(t->journal, &p)) > 0) {
+	while (t->n_held > 0) {
+		if (journal_append(t->journal, &t->held[0]) < 0 &&
+		    errno != EEXIST)
+			break;
+		held_pop(t);
+		n++;
+	}
+	if (n > 0)
+		log_info("journal: writable again, %zu poll%s held in memory "
+			 "written to it", n, n == 1 ? "" : "s");
+}
+
+/* Add p's debits and total to into (the same user's amounts summed). */
+static void held_fold(struct db_poll *into, const struct db_poll *p)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->n_debits; i++) {
+		for (k = 0; k < into->n_debits; k++)
+			if (strcmp(into->debits[k].name,
+				   p->debits[i].name) == 0)
+				break;
+		if (k == into->n_debits) {
+			into->debits = xrealloc(into->debits, (k + 2) *
+						sizeof(*into->debits));
+			into->debits[k] = p->debits[i];
+			into->debits[k].amount = 0;
+			into->n_debits++;
+		}
+		into->debits[k].amount += p->debits[i].amount;
+	}
+	into->total += p->total;
+}
+
+/*
+ * Keep p in memory, behind every poll held before it (its debits pass to
+ * the list).  why: the journal's failure, said once per spell: such a
+ * poll is lost if the daemon dies before the database has it.  Past
+ * TQD_HELD_MAX polls, later ones are added to the newest (nothing is
+ * lost, memory stays bounded; that one keeps its id and day, so the debits
+ * table's day and poll count come out approximate).  The newest of a full
+ * list was never tried against the database (only the oldest is), so a
+ * commit whose answer was lost cannot have recorded it already.
+ */
+static void hold_in_memory(struct tqd *t, struct db_poll *p, const char *why)
+{
+	struct db_poll *last;
+
+	if (!t->held_mem_logged) {
+		log_warnx("poll %016" PRIx64 " held in memory only (%s): it "
+			  "and every poll held after it are lost if the "
+			  "daemon dies before the database has them", p->id,
+			  why);
+		t->held_mem_logged = true;
+	}
+	if (t->n_held >= TQD_HELD_MAX) {
+		last = &t->held[t->n_held - 1];
+		if (!t->held_full_logged) {
+			log_warnx("%d polls held in memory only: later polls "
+				  "are added to the newest, %016" PRIx64
+				  " (their debits kept, their day and poll "
+				  "count in table debits approximate)",
+				  TQD_HELD_MAX, last->id);
+			t->held_full_logged = true;
+		}
+		held_fold(last, p);
+		log_debug("poll %016" PRIx64 " added to held poll %016"
+			  PRIx64, p->id, last->id);
+		free(p->debits);
+		p->debits = NULL;
+		return;
+	}
+	xgrow(&t->held, &t->cap_held, t->n_held + 1, sizeof(*t->held));
+	t->held[t->n_held] = *p;
+	t->held[t->n_held].ops = NULL;
+	t->held[t->n_held].n_ops = 0;
+	t->n_held++;
+	p->debits = NULL;
+	log_debug("poll %016" PRIx64 " held in memory", p->id);
+}
+
+/* Hold p behind the polls held before it: in the journal if it takes it
+ * and nothing waits in memory, else in memory.  ctx says why for the log. */
+static void hold(struct tqd *t, struct db_poll *p, const char *ctx)
+{
+	char why[600];
+
+	held_to_journal(t);
+	if (t->journal && t->n_held == 0) {
+		if (journal_append(t->journal, p) == 0) {
+			log_debug("%s: poll %016" PRIx64 " held in the "
+				  "journal", ctx, p->id);
+			return;
+		}
+		snprintf(why, sizeof(why), "journal %s: %s",
+			 t->conf->journal, strerror(errno));
+	} else if (t->journal) {
+		snprintf(why, sizeof(why), "journal %s failing",
+			 t->conf->journal);
+	} else {
+		snprintf(why, sizeof(why), "no journal configured");
+	}
+	hold_in_memory(t, p, why);
+}
+
+/*
+ * The oldest held poll failed.  A connection or timeout error: try again
+ * later.  Any other reason is the poll's own, the same at every try; after
+ * TQD_REFUSED_MAX tries in a row it is set aside (to the journal's side
+ * file, for an administrator) so the polls behind it go on.  Returns true
+ * if it was set aside.
+ */
+static bool held_refused(struct tqd *t, const struct db_poll *p,
+			 bool in_journal)
+{
+	char why[512], q[sizeof(why) * 4], n[DB_NAME_BYTES * 4 + 8];
+	uint64_t id = p->id;
+	size_t i;
+
+	if (!db_is_connected(t->db) || db_last_transient(t->db)) {
+		db_failed(t, "replaying held polls");
+		return false;
+	}
+	if (t->refused_id != id)
+		t->refused = 0;
+	t->refused_id = id;
+	tq_strlcpy(why, db_error(t->db), sizeof(why));
+	quoted(q, sizeof(q), why);
+	if (++t->refused < TQD_REFUSED_MAX) {
+		log_warnx("database refused held poll %016" PRIx64 " (try %u "
+			  "of %d before it is set aside): %s", id, t->refused,
+			  TQD_REFUSED_MAX, q);
+		return false;
+	}
+	if (!t->journal) {
+		/* No side file: the log is the record. */
+		log_warnx("held poll %016" PRIx64 " refused %u times, set "
+			  "aside (no journal, so here): gateway %s, when %lld,"
+			  " total %lld, %zu debit%s: %s", id, t->refused,
+			  t->conf->gateway, (long long)p->when, p->total,
+			  p->n_debits, p->n_debits == 1 ? "" : "s", q);
+		for (i = 0; i < p->n_debits; i++)
+			log_warnx("set-aside poll %016" PRIx64 ": debit \"%s\""
+				  " %lld", id, quoted(n, sizeof(n),
+				  p->debits[i].name), p->debits[i].amount);
+	} else if (journal_set_aside(t->journal, p, t->conf->gateway,
+				     why) < 0) {
+		log_warn("journal: setting held poll %016" PRIx64 " aside in "
+			 "%s.rejected (kept, tried again next poll)", id,
+			 t->conf->journal);
+		return false;
+	} else {
+		log_warnx("held poll %016" PRIx64 " refused %u times, set "
+			  "aside in %s.rejected for an administrator: %s", id,
+			  t->refused, t->conf->journal, q);
+	}
+	if (!in_journal)
+		held_pop(t);
+	t->refused = 0;
+	return true;
+}
+
+/* Apply the held polls, oldest first, each once; stop at the first that
+ * fails (and is not set aside): nothing newer goes ahead of it. */
+static void replay_held(struct tqd *t)
+{
+	const struct db_poll *p;
+	bool in_journal;
+	uint64_t id;
+	int rc;
+
+	held_to_journal(t);
+	for (;;) {
+		in_journal = t->journal &&
+			     journal_pending(t->journal, &p) > 0;
+		if (!in_journal && t->n_held == 0)
+			return;
+		if (!in_journal)
+			p = &t->held[0];
 		id = p->id;
 		rc = db_apply(t->db, t->conf->gateway, p);
 		if (rc < 0) {
-			db_failed(t, "replaying the journal");
+			if (held_refused(t, p, in_journal))
+				continue;
 			return;
 		}
+		t->refused = 0;
 		if (rc == 0)
-			log_info("journal: applied held poll %016" PRIx64
-				 " (total %lld)", id, p->total);
-		if (journal_ack(t->journal, id) < 0) {
+			log_info("%s: applied held poll %016" PRIx64
+				 " (total %lld)", in_journal ? "journal" :
+				 "memory", id, p->total);
+		if (!in_journal) {
+			held_pop(t);
+		} else if (journal_ack(t->journal, id) < 0) {
 			log_warn("journal: acknowledging %016" PRIx64, id);
 			return;
 		}
+	}
+}
+
+/* At exit, polls held in memory only would be lost: into the journal if it
+ * takes them now; whatever is left is logged in full for an
+ * administrator to apply by hand. */
+static void held_at_exit(struct tqd *t)
+{
+	char n[DB_NAME_BYTES * 4 + 8];
+	const struct db_poll *p;
+	size_t i, k;
+
+	held_to_journal(t);
+	for (i = 0; i < t->n_held; i++) {
+		p = &t->held[i];
+		log_warnx("exiting: poll %016" PRIx64 ", held in memory only, "
+			  "is lost: gateway %s, when %lld, total %lld, %zu "
+			  "debit%s", p->id, t->conf->gateway,
+			  (long long)p->when, p->total, p->n_debits,
+			  p->n_debits == 1 ? "" : "s");
+		for (k = 0; k < p->n_debits; k++)
+			log_warnx("lost poll %016" PRIx64 ": debit \"%s\" %lld",
+				  p->id, quoted(n, sizeof(n),
+				  p->debits[k].name), p->debits[k].amount);
 	}
 }
 
@@ -704,30 +1063,66 @@ static void build_poll(const struct decisions *d, bool with_ops,
 	}
 }
 
+/* The masq writes of p alone (its debits are held): they are state, not
+ * debits, and need no order. */
+static void apply_ops(struct tqd *t, const struct db_poll *p)
+{
+	struct db_debit none;
+	struct db_poll o;
+
+	memset(&o, 0, sizeof(o));
+	o.id = poll_id();
+	o.when = p->when;
+	o.debits = &none;
+	o.ops = p->ops;
+	o.n_ops = p->n_ops;
+	if (db_apply(t->db, t->conf->gateway, &o) < 0)
+		db_failed(t, "writing masq rows");
+}
+
 static void write_poll(struct tqd *t, const struct decisions *d, bool fresh)
 {
 	struct db_poll p;
-	bool journalled = false;
+	bool journalled = false, charged, up;
+	char why[600];
 	int rc;
 
 	build_poll(d, fresh, &p);
-	if (p.n_debits == 0 && p.total == 0 && p.n_ops == 0)
+	charged = p.n_debits > 0 || p.total != 0;
+	up = fresh && db_is_connected(t->db);
+	if (!charged && (p.n_ops == 0 || !up))
+		goto out;	/* masq ops: the next poll decides again */
+	if (charged && (!up || held_count(t) > 0)) {
+		/* Never ahead of a poll held before it. */
+		if (up && p.n_ops > 0)
+			apply_ops(t, &p);
+		hold(t, &p, up ? "behind older held polls" : "database down");
 		goto out;
-	if (t->journal && (p.n_debits > 0 || p.total != 0)) {
-		if (journal_append(t->journal, &p) < 0)
-			log_warn("journal: appending poll %016" PRIx64, p.id);
-		else
-			journalled = true;
 	}
-	if (!fresh || !db_is_connected(t->db)) {
-		if (p.n_debits > 0)
-			log_debug("database down: poll %016" PRIx64
-				  " held in the journal", p.id);
-		goto out;
+	why[0] = '\0';
+	if (charged && t->journal) {
+		if (journal_append(t->journal, &p) == 0) {
+			journalled = true;
+			t->journal_err_logged = false;
+		} else {
+			snprintf(why, sizeof(why), "journal %s: %s",
+				 t->conf->journal, strerror(errno));
+			if (!t->journal_err_logged)
+				log_warnx("appending poll %016" PRIx64 " to "
+					  "the %s", p.id, why);
+			t->journal_err_logged = true;
+		}
+	} else if (charged) {
+		snprintf(why, sizeof(why), "no journal configured");
 	}
 	rc = db_apply(t->db, t->conf->gateway, &p);
 	if (rc < 0) {
 		db_failed(t, "applying the poll");
+		if (charged && !journalled)
+			hold_in_memory(t, &p, why);
+		else if (charged)
+			log_debug("poll %016" PRIx64 " held in the journal",
+				  p.id);
 		goto out;
 	}
 	if (journalled && journal_ack(t->journal, p.id) < 0)
@@ -747,13 +1142,12 @@ out:
  */
 static void prune_applied(struct tqd *t)
 {
-	const struct db_poll *p;
 	uint64_t now = tq_now_us();
 	long long n;
 
 	if (now < t->next_prune_us || !db_is_connected(t->db))
 		return;
-	if (t->journal && journal_pending(t->journal, &p) > 0)
+	if (held_count(t) > 0)
 		return;
 	n = db_prune_applied(t->db, t->conf->gateway, TQD_PRUNE_DAYS,
 			     TQD_PRUNE_BATCH);
@@ -1265,8 +1659,8 @@ void tqd_poll(struct tqd *t)
 
 	memset(&in, 0, sizeof(in));
 	memset(&d, 0, sizeof(d));
-	if (db_up(t)) {
-		replay_journal(t);
+	if (db_up(t, false)) {
+		replay_held(t);
 		if (db_is_connected(t->db))
 			fresh = take_snapshot(t);
 	}
@@ -1671,8 +2065,8 @@ int tqd_start(struct tqd *t, char *err, size_t errlen)
 		return tq_err(err, errlen, "nftables: netlink: %s",
 			      strerror(errno));
 	t->db = db_new(t->conf, DB_DAEMON);
-	if (db_up(t)) {
-		replay_journal(t);
+	if (db_up(t, false)) {
+		replay_held(t);
 		if (db_is_connected(t->db) && take_snapshot(t))
 			reconcile(t, &v, &nv);
 	}
@@ -1783,13 +2177,16 @@ void tqd_shutdown(struct tqd *t)
 		else
 			log_info("table inet %s deleted", t->conf->table);
 	}
-	if (t->db && db_up(t)) {
+	if (t->db && db_up(t, true)) {
+		if (t->n_held > 0)
+			replay_held(t);
 		if (db_masq_clear(t->db, t->conf->gateway) < 0)
 			db_failed(t, "clearing masq rows");
 		else
 			log_info("masq rows of gateway %s cleared",
 				 t->conf->gateway);
 	}
+	held_at_exit(t);
 	if (t->wake_fd >= 0 && t->conf->wakeup && *t->conf->wakeup) {
 		wake_close(t);
 		unlink(t->conf->wakeup);

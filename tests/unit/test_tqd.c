@@ -331,6 +331,13 @@ static struct {
 	int masq_clears;
 	int prunes;
 	bool prune_full;	/* db_prune_applied deletes a full batch */
+	int connects;		/* db_connect calls */
+	long long totals[64];	/* of the charged polls applied, in order */
+	size_t ntotals;
+	const char *refuse;	/* db_apply refuses a debit for this name */
+	int refusals;
+	bool transient;		/* what db_last_transient answers */
+	char err[256];		/* db_error's text, "" for the default */
 } dbf;
 
 static void user(const char *name, long long quota, bool allowed)
@@ -395,6 +402,7 @@ void db_free(struct db *db)
 }
 int db_connect(struct db *db)
 {
+	dbf.connects++;
 	dbf.connected = dbf.up;
 	return dbf.up ? 0 : -1;
 }
@@ -408,10 +416,29 @@ bool db_is_connected(const struct db *db)
 }
 const char *db_error(const struct db *db)
 {
-	return "fake database down";
+	return *dbf.err ? dbf.err : "fake database down";
+}
+bool db_last_transient(const struct db *db)
+{
+	return dbf.transient;
+}
+/* As lib/db.c for what the tests use: empty, or a control character. */
+int db_check_name(const char *name, char *err, size_t errlen)
+{
+	const unsigned char *s = (const unsigned char *)name;
+
+	if (!*s)
+		return tq_err(err, errlen, "empty name");
+	for (; *s; s++)
+		if (*s < 0x20 || *s == 0x7f)
+			return tq_err(err, errlen,
+				      "contains a control character");
+	return 0;
 }
 static int down(void)
 {
+	dbf.err[0] = '\0';
+	dbf.transient = true;
 	if (!dbf.up) {
 		dbf.connected = false;
 		return -1;
@@ -487,11 +514,23 @@ int db_apply(struct db *db, const char *gateway, const struct db_poll *p)
 
 	if (down() < 0)
 		return -1;
+	for (i = 0; dbf.refuse && i < p->n_debits; i++)
+		if (strcmp(p->debits[i].name, dbf.refuse) == 0) {
+			/* as cols_build: refused before anything is sent */
+			snprintf(dbf.err, sizeof(dbf.err), "debit for user "
+				 "\"%.200s\": contains a control character",
+				 p->debits[i].name);
+			dbf.transient = false;
+			dbf.refusals++;
+			return -1;
+		}
 	for (i = 0; i < dbf.napplied; i++)
 		if (dbf.applied[i] == p->id)
 			return 1;
 	if (dbf.napplied < 64)
 		dbf.applied[dbf.napplied++] = p->id;
+	if ((p->n_debits > 0 || p->total != 0) && dbf.ntotals < 64)
+		dbf.totals[dbf.ntotals++] = p->total;
 	for (i = 0; i < p->n_debits; i++)
 		for (j = 0; j < dbf.nu; j++)
 			if (strcmp(dbf.users[j].name, p->debits[i].name) == 0)
@@ -545,6 +584,13 @@ static struct {
 	size_t n;
 	int appends, acks;
 	bool ack_fails;
+	bool append_fails;	/* disk full */
+	/* journal_set_aside: what it was given */
+	struct db_poll aside[4];
+	struct db_debit aside_debits[4][4];
+	char aside_gw[4][16], aside_why[4][256];
+	size_t naside;
+	bool aside_fails;
 } jf;
 
 struct journal *journal_open(const char *path, char *err, size_t errlen)
@@ -557,7 +603,13 @@ void journal_close(struct journal *j)
 }
 int journal_append(struct journal *j, const struct db_poll *p)
 {
-	size_t k = jf.n++;
+	size_t k;
+
+	if (jf.append_fails) {
+		errno = ENOSPC;
+		return -1;
+	}
+	k = jf.n++;
 
 	jf.appends++;
 	jf.polls[k] = *p;
@@ -593,6 +645,28 @@ int journal_ack(struct journal *j, uint64_t id)
 			return 0;
 		}
 	return -1;
+}
+
+int journal_set_aside(struct journal *j, const struct db_poll *p,
+		      const char *gateway, const char *why)
+{
+	size_t k = jf.naside;
+	uint64_t id = p->id;
+
+	if (jf.aside_fails || k == 4) {
+		errno = EIO;
+		return -1;
+	}
+	jf.naside++;
+	jf.aside[k] = *p;
+	jf.aside[k].n_debits = p->n_debits < 4 ? p->n_debits : 4;
+	memcpy(jf.aside_debits[k], p->debits,
+	       jf.aside[k].n_debits * sizeof(*p->debits));
+	jf.aside[k].debits = jf.aside_debits[k];
+	tq_strlcpy(jf.aside_gw[k], gateway, sizeof(jf.aside_gw[k]));
+	tq_strlcpy(jf.aside_why[k], why, sizeof(jf.aside_why[k]));
+	journal_ack(j, id);	/* -1 if it was not pending: fine */
+	return 0;
 }
 
 /* ---- the tests ---- */
@@ -731,8 +805,15 @@ static void test_database_down(void)
 	CU_ASSERT(!fw_has("198.18.1.11"));	/* nothing new opened */
 	CU_ASSERT_EQUAL(jf.n, 2);		/* both polls held */
 	CU_ASSERT_EQUAL(quota("alice"), 1000);
+	CU_ASSERT_EQUAL(dbf.connects, 3);	/* start, then each poll */
 	dbf.up = true;
+	/* the second failed connect waits two polls (backoff) */
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(dbf.connects, 3);
+	CU_ASSERT_EQUAL(jf.n, 2);
+	CU_ASSERT_EQUAL(quota("alice"), 1000);
 	tqd_poll(t);		/* replay, then a normal poll (idle) */
+	CU_ASSERT_EQUAL(dbf.connects, 4);
 	CU_ASSERT_EQUAL(jf.n, 0);
 	CU_ASSERT_EQUAL(quota("alice"), 1000 - 2 * 11);
 	CU_ASSERT_EQUAL(dbf.period_total, 22);
@@ -984,6 +1065,251 @@ static void test_full_read_every_poll(void)
 	stop(t);
 }
 
+/* The journal failing (disk full) while the database is down: the polls
+ * are held in memory and applied once each, oldest first, when it is
+ * back.  A journal that works again first takes the polls held in memory,
+ * in order, then the new one.  At exit, polls held in memory are applied
+ * if the database answers. */
+static void test_journal_fails_db_down(void)
+{
+	uint64_t ids[3];
+	struct tqd *t;
+	size_t i, k;
+
+	t = start_alice(NULL);
+	user("bob", 1000, true);
+	add_row("198.18.1.11", "bob", 2, 100, 0);
+	tqd_poll(t);			/* opens both */
+	CU_ASSERT(fw_has("198.18.1.11"));
+	ct_talk("198.18.1.10", 10);
+	dbf.up = false;
+	dbf.connected = false;
+	jf.append_fails = true;
+	tqd_poll(t);			/* alice alone: 11 */
+	ct_talk("198.18.1.10", 20);
+	ct_talk("198.18.1.11", 10);
+	tqd_poll(t);			/* both: floor(10 / 2) + 1 = 6 */
+	CU_ASSERT_EQUAL(jf.n, 0);	/* the journal took none */
+	CU_ASSERT_EQUAL(quota("alice"), 1000);
+	CU_ASSERT_EQUAL(quota("bob"), 1000);
+	dbf.up = true;
+	tqd_poll(t);			/* backoff: no connect, idle */
+	CU_ASSERT_EQUAL(dbf.ntotals, 0);
+	tqd_poll(t);			/* connects: both, oldest first */
+	CU_ASSERT_EQUAL_FATAL(dbf.ntotals, 2);
+	CU_ASSERT_EQUAL(dbf.totals[0], 11);
+	CU_ASSERT_EQUAL(dbf.totals[1], 12);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 17);
+	CU_ASSERT_EQUAL(quota("bob"), 1000 - 6);
+	CU_ASSERT_EQUAL(dbf.period_total, 23);
+	tqd_poll(t);			/* idle: nothing applied twice */
+	CU_ASSERT_EQUAL(dbf.ntotals, 2);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 17);
+
+	/* the journal comes back before the database */
+	dbf.up = false;
+	dbf.connected = false;
+	ct_talk("198.18.1.10", 30);
+	ct_talk("198.18.1.11", 20);
+	tqd_poll(t);			/* 12, in memory */
+	ct_talk("198.18.1.10", 40);
+	tqd_poll(t);			/* 11, in memory */
+	CU_ASSERT_EQUAL(jf.n, 0);
+	jf.append_fails = false;
+	ct_talk("198.18.1.10", 50);
+	ct_talk("198.18.1.11", 30);
+	tqd_poll(t);			/* 12: behind the two, journalled */
+	CU_ASSERT_EQUAL_FATAL(jf.n, 3);
+	CU_ASSERT_EQUAL(jf.polls[0].total, 12);
+	CU_ASSERT_EQUAL(jf.polls[1].total, 11);
+	CU_ASSERT_EQUAL(jf.polls[2].total, 12);
+	for (i = 0; i < 3; i++)
+		ids[i] = jf.polls[i].id;
+	dbf.up = true;			/* that poll skipped its connect */
+	tqd_poll(t);			/* replayed in the journal's order */
+	CU_ASSERT_EQUAL(jf.n, 0);
+	CU_ASSERT_EQUAL_FATAL(dbf.ntotals, 5);
+	CU_ASSERT_EQUAL(dbf.totals[2], 12);
+	CU_ASSERT_EQUAL(dbf.totals[3], 11);
+	CU_ASSERT_EQUAL(dbf.totals[4], 12);
+	/* (each connected poll also writes masq rows under an id of its own) */
+	for (k = 0; k < dbf.napplied && dbf.applied[k] != ids[0]; k++)
+		;
+	CU_ASSERT_FATAL(k + 3 <= dbf.napplied);
+	for (i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(dbf.applied[k + i], ids[i]);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 17 - 6 - 11 - 6);
+	CU_ASSERT_EQUAL(quota("bob"), 1000 - 6 - 6 - 6);
+	CU_ASSERT_EQUAL(dbf.period_total, 23 + 35);
+
+	/* exit with a poll held in memory and the database back */
+	dbf.up = false;
+	dbf.connected = false;
+	jf.append_fails = true;
+	ct_talk("198.18.1.10", 60);
+	tqd_poll(t);			/* 11, in memory */
+	CU_ASSERT_EQUAL(jf.n, 0);
+	dbf.up = true;
+	tqd_shutdown(t);		/* connects at once, applies it */
+	CU_ASSERT_EQUAL(dbf.ntotals, 6);
+	CU_ASSERT_EQUAL(dbf.totals[5], 11);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 40 - 11);
+	CU_ASSERT_EQUAL(dbf.masq_clears, 1);
+	stop(t);
+}
+
+/* A journalled poll from before with a name the database refuses (as
+ * lib/db.c's cols_build does a control character): while it is tried,
+ * the new polls go behind it, not ahead (their masq writes go on); it is
+ * set aside after TQD_REFUSED_MAX (3) tries, not while the side file
+ * cannot be written; then the polls behind it are applied in order, and
+ * poll ids are pruned again. */
+static void test_refused_poll_set_aside(void)
+{
+	uint64_t id_a, id_b;
+	struct tqd *t;
+
+	reset();
+	user("alice", 1000, true);
+	add_row("198.18.1.10", "alice", 1, 100, 0);	/* open at start */
+	jf.polls[0].id = 0x100;
+	jf.polls[0].when = 1700000000;
+	jf.polls[0].total = 5;
+	tq_strlcpy(jf.debits[0][0].name, "bad\001", sizeof(jf.debits[0][0].name));
+	jf.debits[0][0].amount = 5;
+	jf.polls[0].debits = jf.debits[0];
+	jf.polls[0].n_debits = 1;
+	jf.n = 1;
+	dbf.refuse = "bad\001";
+	t = start();			/* try 1 */
+	CU_ASSERT_EQUAL(dbf.refusals, 1);
+	CU_ASSERT(fw_has("198.18.1.10"));
+	ct_talk("198.18.1.10", 10);
+	tqd_poll(t);			/* try 2; poll A behind it */
+	CU_ASSERT_EQUAL(dbf.refusals, 2);
+	CU_ASSERT_EQUAL_FATAL(jf.n, 2);
+	CU_ASSERT_EQUAL(jf.polls[0].id, 0x100);
+	CU_ASSERT_EQUAL(jf.polls[1].total, 11);
+	id_a = jf.polls[1].id;
+	CU_ASSERT_EQUAL(quota("alice"), 1000);
+	CU_ASSERT_EQUAL(dbf.ntotals, 0);
+	CU_ASSERT_EQUAL(row("198.18.1.10")->counter, 1);	/* masq ops */
+	CU_ASSERT_EQUAL(row("198.18.1.10")->tic, 99);
+	CU_ASSERT_EQUAL(dbf.prunes, 0);
+	jf.aside_fails = true;
+	ct_talk("198.18.1.10", 20);
+	tqd_poll(t);			/* try 3: the side file fails, kept */
+	CU_ASSERT_EQUAL(dbf.refusals, 3);
+	CU_ASSERT_EQUAL(jf.naside, 0);
+	CU_ASSERT_EQUAL_FATAL(jf.n, 3);
+	CU_ASSERT_EQUAL(jf.polls[0].id, 0x100);
+	id_b = jf.polls[2].id;
+	CU_ASSERT_EQUAL(quota("alice"), 1000);
+	jf.aside_fails = false;
+	ct_talk("198.18.1.10", 30);
+	tqd_poll(t);			/* set aside; A, B, then C applied */
+	CU_ASSERT_EQUAL(dbf.refusals, 4);
+	CU_ASSERT_EQUAL_FATAL(jf.naside, 1);
+	CU_ASSERT_EQUAL(jf.aside[0].id, 0x100);
+	CU_ASSERT_EQUAL(jf.aside[0].when, 1700000000);
+	CU_ASSERT_EQUAL(jf.aside[0].total, 5);
+	CU_ASSERT_EQUAL_FATAL(jf.aside[0].n_debits, 1);
+	CU_ASSERT_STRING_EQUAL(jf.aside_debits[0][0].name, "bad\001");
+	CU_ASSERT_EQUAL(jf.aside_debits[0][0].amount, 5);
+	CU_ASSERT_STRING_EQUAL(jf.aside_gw[0], "gw1");
+	CU_ASSERT_STRING_EQUAL(jf.aside_why[0], "debit for user \"bad\001\": "
+			       "contains a control character");
+	CU_ASSERT_EQUAL(jf.n, 0);
+	CU_ASSERT_EQUAL_FATAL(dbf.ntotals, 3);
+	CU_ASSERT_EQUAL_FATAL(dbf.napplied, 5);	/* 2 masq-only, A, B, C */
+	CU_ASSERT_EQUAL(dbf.applied[2], id_a);
+	CU_ASSERT_EQUAL(dbf.applied[3], id_b);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 33);
+	CU_ASSERT_EQUAL(dbf.period_total, 33);
+	CU_ASSERT_EQUAL(row("198.18.1.10")->counter, 3);
+	CU_ASSERT_EQUAL(dbf.prunes, 1);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(dbf.refusals, 4);
+	stop(t);
+}
+
+/* Names lib/db.c would refuse are stopped when the snapshot is loaded:
+ * the user is left out, the masq row is deleted as malformed, and no poll
+ * ever carries the name. */
+static void test_bad_names_at_source(void)
+{
+	struct tqd *t;
+
+	reset();
+	user("alice", 1000, true);
+	user("bad\001", 1000, true);
+	add_row("198.18.1.10", "bad\001", 2, 100, 0);
+	add_row("198.18.1.11", "alice", 2, 100, 0);
+	dbf.refuse = "bad\001";
+	t = start();
+	tqd_poll(t);
+	CU_ASSERT(!fw_has("198.18.1.10"));
+	CU_ASSERT_PTR_NULL(row("198.18.1.10"));
+	CU_ASSERT(fw_has("198.18.1.11"));
+	ct_talk("198.18.1.10", 10);
+	ct_talk("198.18.1.11", 10);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 11);	/* alone */
+	CU_ASSERT_EQUAL(quota("bad\001"), 1000);
+	CU_ASSERT_EQUAL(dbf.refusals, 0);
+	CU_ASSERT_EQUAL(jf.n, 0);
+	stop(t);
+}
+
+/* Reconnecting waits 1, 2, 4, 8 polls, then 8 (period 5: 8 polls = 40 s,
+ * under TQD_BACKOFF_S); a request pass never connects; a success resets
+ * it; shutdown tries at once. */
+static void test_reconnect_backoff(void)
+{
+	/* connects after each poll of the outage, polls 1..32 */
+	static const int want[33] = {
+		0, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 5,
+		5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7,
+	};
+	struct tqd *t;
+	int i;
+
+	t = start_alice(NULL);
+	tqd_poll(t);
+	dbf.up = false;
+	dbf.connected = false;
+	dbf.connects = 0;
+	for (i = 1; i <= 32; i++) {
+		if (i == 25)
+			dbf.up = true;
+		tqd_poll(t);
+		CU_ASSERT_EQUAL(dbf.connects, want[i]);
+		if (dbf.connects != want[i])
+			fprintf(stderr, "poll %d: %d connects, want %d\n", i,
+				dbf.connects, want[i]);
+		if (i == 10) {
+			add_row("198.18.1.11", "alice", 2, 100, 0);
+			tqd_requests(t);
+			CU_ASSERT_EQUAL(dbf.connects, want[i]);
+		}
+	}
+	CU_ASSERT(dbf.connected);
+	CU_ASSERT(fw_has("198.18.1.11"));	/* the poll that connected */
+	/* a new outage starts again at once */
+	dbf.up = false;
+	dbf.connected = false;
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(dbf.connects, 8);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(dbf.connects, 9);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(dbf.connects, 9);
+	tqd_shutdown(t);		/* one last try, wait or not */
+	CU_ASSERT_EQUAL(dbf.connects, 10);
+	CU_ASSERT_EQUAL(dbf.masq_clears, 0);
+	stop(t);
+}
+
 int main(void)
 {
 	static const struct tq_test tests[] = {
@@ -1004,6 +1330,13 @@ int main(void)
 		  test_counters_restart },
 		{ "conntrack_resync = 0 or no events: full read every poll",
 		  test_full_read_every_poll },
+		{ "journal failing, database down: held in memory, in order",
+		  test_journal_fails_db_down },
+		{ "refused held poll: new polls behind it, set aside",
+		  test_refused_poll_set_aside },
+		{ "names the database refuses stop at the snapshot",
+		  test_bad_names_at_source },
+		{ "reconnect backoff", test_reconnect_backoff },
 		{ NULL, NULL }
 	};
 
