@@ -273,8 +273,16 @@ void ct_free(struct ct *c)
 {
 	free(c);
 }
+/* nf_conntrack_acct: fails while acct_fail > 0 (no sysctl yet). */
+static int acct_fail, acct_calls;
 int ct_enable_acct(void)
 {
+	acct_calls++;
+	if (acct_fail > 0) {
+		acct_fail--;
+		errno = ENOENT;
+		return -1;
+	}
 	return 0;
 }
 int ct_dump(struct ct *c, scan_ct_cb cb, void *arg)
@@ -895,6 +903,44 @@ static void test_sets_repaired(void)
 	}
 }
 
+/* nf_conntrack_acct: tried once the table exists, then before every
+ * full read until it works, and not again after. */
+static void test_acct_retried(void)
+{
+	struct tqd *t;
+
+	reset();
+	acct_calls = 0;
+	acct_fail = 2;
+	user("alice", 1000, true);
+	t = start_net("conntrack_resync = 0;");
+	CU_ASSERT_EQUAL(acct_calls, 1);
+	tqd_poll(t);		/* fails again */
+	CU_ASSERT_EQUAL(acct_calls, 2);
+	tqd_poll(t);		/* works */
+	CU_ASSERT_EQUAL(acct_calls, 3);
+	tqd_poll(t);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(acct_calls, 3);
+	stop(t);
+
+	/* with events: only the full reads retry */
+	reset();
+	acct_calls = 0;
+	acct_fail = 5;
+	user("alice", 1000, true);
+	t = start_net("conntrack_resync = 3;");
+	tqd_poll(t);		/* the first poll reads in full */
+	CU_ASSERT_EQUAL(acct_calls, 2);
+	tqd_poll(t);
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(acct_calls, 2);
+	tqd_poll(t);		/* third since the full read */
+	CU_ASSERT_EQUAL(acct_calls, 3);
+	acct_fail = 0;
+	stop(t);
+}
+
 static void test_request_pass_and_shutdown(void)
 {
 	struct tqd *t;
@@ -1321,6 +1367,7 @@ int main(void)
 		  test_failed_open_not_acknowledged },
 		{ "rebuild a flushed table", test_rebuild_when_altered },
 		{ "host sets repaired", test_sets_repaired },
+		{ "nf_conntrack_acct retried", test_acct_retried },
 		{ "request pass, shutdown", test_request_pass_and_shutdown },
 		{ "old poll ids pruned only with the journal empty",
 		  test_prune_poll_ids },
