@@ -199,7 +199,8 @@ uint64_t db_round_trips(const struct db *db)
 	return db->round_trips;
 }
 
-/* First line of the password file, trailing blanks and CR/LF removed. */
+/* First line of the password file without its line end (\n or \r\n).
+ * Blanks are kept: a password may end in a space or a tab. */
 static int read_password(struct db *db, char *pw, size_t len)
 {
 	FILE *f;
@@ -219,9 +220,11 @@ static int read_password(struct db *db, char *pw, size_t len)
 		pw[0] = '\0';
 	fclose(f);
 	n = strlen(pw);
-	while (n > 0 && (pw[n - 1] == '\n' || pw[n - 1] == '\r' ||
-			 pw[n - 1] == ' ' || pw[n - 1] == '\t'))
+	if (n > 0 && pw[n - 1] == '\n') {
 		pw[--n] = '\0';
+		if (n > 0 && pw[n - 1] == '\r')
+			pw[--n] = '\0';
+	}
 	if (n == 0) {
 		snprintf(db->err, sizeof(db->err),
 			 "password file %s is empty", db->pwfile);

@@ -2,7 +2,9 @@
 # 020-db.sh - the database layer against a private MariaDB: schema and
 # migrations, the reference queries, snapshot/apply, exactly-once debits
 # across server and client crashes, concurrency, literal names, password
-# files and grants.  Driven through build/tests/dbtool.
+# files (a password may end in a blank), the host/port (TCP) path in a
+# network namespace of its own, and grants.  Driven through
+# build/tests/dbtool.
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
 # shellcheck source=tests/lib/mariadb.sh
@@ -216,6 +218,106 @@ expect_eq "missing password file named" \
 	"$("$DBTOOL" -c "$bad" connect 2>&1)"
 check_not "the daemon's password not in the connect output" \
 	grep -qF "$(cat "$MDB_SECRET")" <<<"$(dbt connect 2>&1; dbt -a tool connect 2>&1)"
+
+# A password is the file's first line without its line end (\n or \r\n):
+# blanks are part of it.  An account whose password ends in a blank.
+q "CREATE USER 'tq_blank'@'localhost' IDENTIFIED BY 'Ends in blank ';
+   GRANT SELECT ON tcpquota.* TO 'tq_blank'@'localhost'"
+blank_conf() {
+	sed -e "s|^\(\s*user = \).*|\1\"tq_blank\";|" \
+	    -e "s|^\(\s*password_file = \).*|\1\"$TQ_TMP/blank.secret\";|" \
+	    "$CONF" >"$bad"
+}
+blank_conf
+printf 'Ends in blank \n' >"$TQ_TMP/blank.secret"
+expect_eq "a password ending in a blank (LF)" connected \
+	"$("$DBTOOL" -c "$bad" connect 2>&1)"
+printf 'Ends in blank \r\n' >"$TQ_TMP/blank.secret"
+expect_eq "a password ending in a blank (CR LF)" connected \
+	"$("$DBTOOL" -c "$bad" connect 2>&1)"
+printf 'Ends in blank ' >"$TQ_TMP/blank.secret"
+expect_eq "a password ending in a blank (no line end)" connected \
+	"$("$DBTOOL" -c "$bad" connect 2>&1)"
+printf 'Ends in blank\n' >"$TQ_TMP/blank.secret"
+out=$("$DBTOOL" -c "$bad" connect 2>&1)
+check "the blank is part of the password (without it: access denied)" \
+	grep -q "Access denied for user 'tq_blank'" <<<"$out"
+q "DROP USER 'tq_blank'@'localhost'"
+
+# ---- host and port (TCP) ----
+# The test server has no network (--skip-networking): in a namespace of
+# our own, socat listens on a lab address and forwards to its socket.
+# The configuration names host and port and no socket, so db_connect
+# goes through TCP; socat's log shows the connection arrived over TCP.
+NS=tq020-$(tq_rand)
+TCP_IP=198.18.20.1
+if ip netns add "$NS"; then
+	at_exit "ip netns del $NS"
+	# A veth pair inside the namespace; 198.18.20.2 is "on" the link
+	# with a made-up MAC address, so its SYNs leave and go unanswered.
+	if ! { ip -n "$NS" link set lo up &&
+		ip -n "$NS" link add tqa type veth peer name tqb &&
+		ip -n "$NS" link set tqa up && ip -n "$NS" link set tqb up &&
+		ip -n "$NS" addr add "$TCP_IP/24" dev tqa &&
+		ip -n "$NS" neigh add 198.18.20.2 lladdr 02:00:00:00:20:02 \
+			dev tqa nud permanent; }; then
+		fail "network namespace set-up"
+	fi
+	ip netns exec "$NS" socat -d -d -lf "$TQ_TMP/socat.log" \
+		"TCP-LISTEN:3306,bind=$TCP_IP,fork,reuseaddr" \
+		"UNIX-CONNECT:$MDB_SOCKET" &
+	SOCAT=$!
+	at_exit "kill $SOCAT 2>/dev/null"
+	listening() {
+		ip netns exec "$NS" ss -Hltn "src $TCP_IP:3306" | grep -q .
+	}
+	check "socat listens on $TCP_IP:3306 in $NS" wait_for 10 listening
+else
+	fail "ip netns add $NS"
+fi
+# tcp_conf HOST PORT: $CONF through HOST:PORT, no socket.
+tcp_conf() {
+	sed "s|^\(\s*socket = \).*|\1\"\";\n\thost = \"$1\";\n\tport = $2;|" \
+		"$CONF" >"$TQ_TMP/tcp.conf"
+}
+in_ns() { ip netns exec "$NS" "$@"; }
+ms() { echo $(($(date +%s%N) / 1000000)); }
+tcp_conf "$TCP_IP" 3306
+expect_eq "TCP: the configuration has no socket" 'socket = "";' \
+	"$(grep -o 'socket = .*' "$TQ_TMP/tcp.conf")"
+expect_eq "TCP: connects through host and port" connected \
+	"$(in_ns "$DBTOOL" -c "$TQ_TMP/tcp.conf" connect 2>&1)"
+read_sql="SELECT CONCAT(name, '|', quota) FROM tcptab WHERE name = ?"
+expect_eq "TCP: reads what the socket reads" "$(dbt query "$read_sql" free)" \
+	"$(in_ns "$DBTOOL" -c "$TQ_TMP/tcp.conf" query "$read_sql" free 2>&1)"
+check "TCP: the connections came in over TCP (socat's log)" \
+	grep -q "accepting connection from AF=2 $TCP_IP:" "$TQ_TMP/socat.log"
+out=$(in_ns "$DBTOOL" -c "$TQ_TMP/tcp.conf" -a tool snapshot 2>&1 |
+	grep -c '^user')
+check "TCP: the tool account's snapshot too ($out users)" [ "$out" -gt 0 ]
+
+# Nothing listens on the port: refused at once, the error names where.
+tcp_conf "$TCP_IP" 3307
+t0=$(ms)
+out=$(in_ns "$DBTOOL" -c "$TQ_TMP/tcp.conf" connect 2>&1); rc=$?
+TCP_MS=$(($(ms) - t0))
+# (Connector/C 3.3 reports the errno of its non-blocking connect(),
+# EINPROGRESS 115, where the cause is ECONNREFUSED 111: either is taken.)
+expect_eq "TCP, wrong port: exit 1" 1 "$rc"
+check "TCP, wrong port: a clear error ($out)" \
+	grep -Eq "^dbtool: connecting to database tcpquota as tcpquotad through ${TCP_IP//./\\.} port 3307: Can't connect to server on '${TCP_IP//./\\.}' \((111|115)\)$" <<<"$out"
+check "... at once ($TCP_MS ms)" [ "$TCP_MS" -lt 2000 ]
+# An address that never answers:
+# the error comes after the configured timeout (2 s), not later.
+tcp_conf 198.18.20.2 3306
+t0=$(ms)
+out=$(in_ns "$DBTOOL" -c "$TQ_TMP/tcp.conf" connect 2>&1); rc=$?
+TCP_MS=$(($(ms) - t0))
+expect_eq "TCP, no answer: exit 1" 1 "$rc"
+check "TCP, no answer: fails naming where ($out)" \
+	grep -q "^dbtool: connecting to database tcpquota as tcpquotad through 198\.18\.20\.2 port 3306: Can't connect to server on '198\.18\.20\.2' (110)$" <<<"$out"
+check "... after the 2 s timeout, within 3 s ($TCP_MS ms)" \
+	[ "$TCP_MS" -ge 1900 ] && [ "$TCP_MS" -lt 3000 ]
 
 # ---- grants ----
 out=$(dbt -a tool exec "UPDATE tcptab SET quota = 0 WHERE name = 'carol'" 2>&1)

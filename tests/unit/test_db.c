@@ -1,6 +1,7 @@
 /* test_db.c - the parts of the database module that need no server: name
  * checks, password files, errors of a failed connect.  The rest runs
  * against a real server in tests/integration/020-db.sh. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,26 +132,64 @@ static void test_no_server(void)
 	unlink(pw);
 }
 
-static void test_empty_password_file(void)
+/* connect_error(CONTENT, LEN): db_connect's error with a password file
+ * holding CONTENT (no server: the socket does not exist). */
+static const char *connect_error(const char *content, size_t len,
+				 char *pw, size_t pwlen)
 {
-	char pw[] = "/tmp/tq-test-db.XXXXXX";
+	static char err[512];
 	struct tq_conf *c;
 	struct db *db;
-	char want[128];
 	int fd;
 
+	snprintf(pw, pwlen, "/tmp/tq-test-db.XXXXXX");
 	fd = mkstemp(pw);
 	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL(write(fd, " \n", 2), 2);
+	CU_ASSERT_EQUAL(write(fd, content, len), (ssize_t)len);
 	close(fd);
 	c = conf_with("/nonexistent/mysqld.sock", pw);
 	db = db_new(c, DB_DAEMON);
 	CU_ASSERT_EQUAL(db_connect(db), -1);
-	snprintf(want, sizeof(want), "password file %s is empty", pw);
-	CU_ASSERT_STRING_EQUAL(db_error(db), want);
+	snprintf(err, sizeof(err), "%s", db_error(db));
 	db_free(db);
 	conf_free(c);
 	unlink(pw);
+	return err;
+}
+
+/* Only the line end goes: a file of a line end alone (or of nothing) is
+ * empty, one of a blank is a one-character password. */
+static void test_empty_password_file(void)
+{
+	static const struct {
+		const char *content;
+		size_t len;
+		bool empty;
+	} c[] = {
+		{ "", 0, true },
+		{ "\n", 1, true },
+		{ "\r\n", 2, true },
+		{ "\n\nsecond line", 13, true },
+		{ " \n", 2, false },
+		{ "\t\r\n", 3, false },
+		{ " ", 1, false },
+		{ "\r", 1, false },	/* a CR without LF is no line end */
+	};
+	char pw[64], want[128];
+	const char *err;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		err = connect_error(c[i].content, c[i].len, pw, sizeof(pw));
+		snprintf(want, sizeof(want), "password file %s is empty", pw);
+		if (c[i].empty) {
+			CU_ASSERT_STRING_EQUAL(err, want);
+		} else {
+			CU_ASSERT_PTR_NOT_NULL(strstr(err, "connecting to "
+				"database tcpquota as tcpquotad through socket "
+				"/nonexistent/mysqld.sock: "));
+		}
+	}
 }
 
 /* A poll the database layer refuses before sending anything fails for good
@@ -196,7 +235,8 @@ static const struct tq_test tests[] = {
 	{ "invalid names", test_names_bad },
 	{ "missing password file", test_missing_password_file },
 	{ "no server", test_no_server },
-	{ "empty password file", test_empty_password_file },
+	{ "empty password file: only the line end stripped",
+	  test_empty_password_file },
 	{ "a refused poll is not transient", test_refused_poll },
 	{ NULL, NULL }
 };
