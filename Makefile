@@ -110,7 +110,7 @@ check-integration: deps
 	@B=$(B) tests/run.sh integration
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 -include mk/*.mk

@@ -2,14 +2,15 @@
 # Install the Debian packages named as arguments when any is missing.
 # Quick and silent when all are present (one dpkg-query call).
 set -eu
-missing=""
-for p in "$@"; do
-	s=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
-	case "$s" in
-	ii*) ;;
-	*) missing="$missing $p" ;;
-	esac
-done
+# One line "NAME STATUS" per known package (unknown ones only make
+# dpkg-query complain and exit 1); the names without an "ii" line are
+# missing.
+status=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "$@" \
+	2>/dev/null || true)
+missing=$(printf '%s\n' "$status" | awk -v want="$*" '
+	BEGIN { n = split(want, w, " ") }
+	$2 ~ /^ii/ { ok[$1] = 1 }
+	END { for (i = 1; i <= n; i++) if (!(w[i] in ok)) printf " %s", w[i] }')
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing" >&2
 if [ "$(id -u)" -ne 0 ]; then
