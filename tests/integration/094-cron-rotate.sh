@@ -1,7 +1,9 @@
 #!/bin/bash
 # 094-cron-rotate.sh - /etc/cron.weekly/tcpquotad rotates a running
 # daemon's log: the generations shift (4 compressed kept), the daemon gets
-# SIGHUP, keeps running with the same pid and writes to the new file.
+# SIGHUP, keeps running with the same pid and writes to the new file, also
+# when the configuration file is broken by then (the reload is rejected,
+# the log reopened all the same).
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
 # shellcheck source=tests/lib/lab.sh
@@ -95,6 +97,31 @@ cron
 expect_eq "second run: the first log is now .2.gz" 1 \
 	"$(zcat "$LOG.2.gz" 2>/dev/null | grep -c 'tcpquotad .* starting')"
 check "the daemon still runs after the second run" running "$pid"
+
+# A third week, with the configuration file broken meanwhile: the reload
+# is rejected, the log is reopened all the same (at the path of the
+# configuration in force) and the rejection is in the new file.
+cp "$TQ_TMP/tcpquota.conf" "$TQ_TMP/good.conf"
+printf 'daemon = { period = 0; };\n' >"$TQ_TMP/tcpquota.conf"
+why=$("$TQ_BUILD/tcpquotad" -n --config "$TQ_TMP/tcpquota.conf" 2>&1)
+why=${why#tcpquotad: }
+cron
+check "third run (broken configuration): cron script exits 0" [ $? -eq 0 ]
+check "the rejection is in the new log" grep -qF \
+	"warning: reload rejected, old configuration kept: $why" "$LOG"
+check "... and not in the rotated one" \
+	sh -c "! zcat '$LOG.1.gz' | grep -q 'reload rejected'"
+check "the daemon still runs with the old configuration" running "$pid"
+s1=$(stat -c %s "$LOG")
+sleep 2.5
+s2=$(stat -c %s "$LOG")
+check "the new log keeps growing ($s1 -> $s2 bytes)" [ "$s2" -gt "$s1" ]
+open_fds=0
+for fd in /proc/"$pid"/fd/*; do
+	case "$(readlink "$fd")" in "$LOG".1*) open_fds=$((open_fds + 1)) ;; esac
+done
+expect_eq "the daemon holds no descriptor of the rotated file" 0 "$open_fds"
+cp "$TQ_TMP/good.conf" "$TQ_TMP/tcpquota.conf"
 
 # An empty log is left alone.
 : >"$LOG.empty"
