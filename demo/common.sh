@@ -5,6 +5,11 @@
 # The variables set here are read by the scripts that source it.
 # shellcheck disable=SC2034
 
+# The tests' tools helpers, for utmp_add (a login record); the run()
+# defined there is replaced by the demo's below.
+# shellcheck source=tests/lib/tools.sh
+. "$TQ_ROOT/tests/lib/tools.sh"
+
 PERIOD=${DEMO_PERIOD:-1}	# seconds between polls (DEMO_PERIOD=5 to watch slowly)
 RATE=2				# rates.default
 MINQ=0				# quota.min_quota
@@ -16,7 +21,7 @@ ROOM_A=198.18.1.20
 ROOM_B=198.18.1.21
 DAEMON_PID=
 DAEMON_RC=
-TM_STARTED=
+DEMO_DB=			# the database section, if not mdb_conf's
 
 if [ -t 1 ]; then
 	_B=$(printf '\033[1m') _N=$(printf '\033[0m')
@@ -45,13 +50,14 @@ polls() { echo $(($1 + 4 * PERIOD)); }
 # The floor(period * rate / n) + 1 charge of each of n users.
 charge() { echo $((PERIOD * RATE / $1 + 1)); }
 
-# run TOOL ARGS...: a tool on the gateway, shown as the admin types it;
-# a non-zero exit is a failed step.
+# run TOOL ARGS...: a tool on the gateway as root, shown as the admin
+# types it (the installed copy if there is one); a non-zero exit is a
+# failed step.
 run() {
 	local tool=$1 rc
 	shift
 	printf '   # %s %s\n' "$tool" "$*"
-	lab_gw "$TQ_BUILD/$tool" --config "$CONF" "$@" 2>&1 | indent
+	lab_gw "${BIN:-$TQ_BUILD}/$tool" --config "$CONF" "$@" 2>&1 | indent
 	rc=${PIPESTATUS[0]}
 	if [ "$rc" -eq 0 ]; then
 		ok "$tool $*"
@@ -110,28 +116,129 @@ room_open() {
 }
 table_exists() { lab_gw nft list table inet "$TABLE" >/dev/null 2>&1; }
 
-# ---- terminals (tmux on a private socket: a real pseudo-terminal) ----
+# ---- the gateway's users (demo.sh only) ----
+#
+# alice and bob log in to the gateway and run openhost there themselves,
+# as on a real gateway.  All of it lives in the demo's private mount
+# namespace (demo.sh re-executes itself under unshare -m): /etc and /run
+# are overlays whose upper layers are in $TQ_TMP, so the users, the group,
+# /etc/tcpquota and /run/utmp never reach the host.
 
-tm() { tmux -S "$TQ_TMP/tmux.sock" "$@"; }
+GROUP=tcpquota			# the tools' group (and the wake-up socket's)
+BIN=				# the setgid copies of the tools
 
-# pane_start NAME TOOL ARGS...: run a tool on the gateway in a terminal.
-pane_start() {
-	local name=$1 tool=$2 cmd
-	shift 2
-	cmd=$(printf '%q ' ip netns exec "$LAB_GW" "$TQ_BUILD/$tool" \
-		--config "$CONF" "$@")
-	tm new-session -d -s "$name" -x 160 -y 10 \
-		"$cmd; echo \"[exit status \$?]\"; sleep 3600"
-	if [ -z "$TM_STARTED" ]; then
-		TM_STARTED=1
-		at_exit tm kill-server
-	fi
+# users_setup: the overlays, group tcpquota, users alice and bob, an
+# empty /run/utmp.
+users_setup() {
+	local ov=$TQ_TMP/ov u
+	mkdir -p "$ov/etc" "$ov/etcw" "$ov/run" "$ov/runw" || return 1
+	# Registered first, so they run last, after the lab (whose names
+	# live in the /run overlay) is gone; lazily, in case something
+	# still has a file open there.
+	at_exit "umount -l /etc 2>/dev/null"
+	mount -t overlay overlay \
+		-o "lowerdir=/etc,upperdir=$ov/etc,workdir=$ov/etcw" /etc ||
+		return 1
+	at_exit "umount -l /run 2>/dev/null"
+	mount -t overlay overlay \
+		-o "lowerdir=/run,upperdir=$ov/run,workdir=$ov/runw" /run ||
+		return 1
+	getent group "$GROUP" >/dev/null || groupadd "$GROUP" || return 1
+	for u in alice bob; do
+		id -u "$u" >/dev/null 2>&1 ||
+			useradd -M -N -g users -s /bin/sh -d /nonexistent "$u" ||
+			return 1
+	done
+	# Readable by everyone, written by root only (here: the demo, as
+	# sshd).  Not 0664 root:utmp as on Debian: tmux would add a record
+	# of its own for each pane (through the setgid utempter), a second
+	# login on the same terminal.
+	: >/run/utmp
+	chmod 0644 /run/utmp
 }
-pane_text() { tm capture-pane -p -t "$1" 2>/dev/null; }
+
+# tools_install: what a package installs.  Copies of openhost, openfw and
+# tcpquota setgid tcpquota in $BIN; in /etc/tcpquota the tools' password
+# file 0640 root:tcpquota (their group may read it, the users may not),
+# the daemon's and the admin's 0600 root (the admin here is root), and
+# the configuration, the one path the setgid tools accept.  Sets CONF
+# and DEMO_DB, the database section write_conf puts in it.
+tools_install() {
+	local d=/etc/tcpquota p
+	mkdir -p "$d" || return 1
+	install -m 0600 -o root -g root "$MDB_SECRET" "$d/db.secret" &&
+	install -m 0640 -o root -g "$GROUP" "$MDB_TOOL_SECRET" \
+		"$d/tool.secret" &&
+	install -m 0600 -o root -g root "$MDB_ADMIN_SECRET" \
+		"$d/admin.secret" || return 1
+	DEMO_DB=$(MDB_SECRET=$d/db.secret MDB_TOOL_SECRET=$d/tool.secret \
+		MDB_ADMIN_SECRET=$d/admin.secret mdb_conf)
+	CONF=$d/tcpquota.conf
+	BIN=$TQ_TMP/bin
+	mkdir -p "$BIN" || return 1
+	for p in openhost openfw tcpquota; do
+		install -m 2755 -o root -g "$GROUP" "$TQ_BUILD/$p" "$BIN/$p" ||
+			return 1
+	done
+}
+
+# ---- terminals: tmux as the user, a real pseudo-terminal on the gateway ----
+
+# tm USER ARGS...: USER's own tmux server (one session, named USER).
+tm() { tmux -S "$TQ_TMP/pty/$1.sock" "${@:2}"; }
+
+# login_start USER HOST: USER logs in to the gateway from HOST as over
+# ssh.  Her shell runs with her uid, groups and a clean environment in a
+# tmux pane on the gateway; once it has a terminal, the login record sshd
+# would write goes into /run/utmp (USER_PROCESS, the pane's line and the
+# shell's pid, ut_host and ut_addr_v6 = HOST).  The shell then shows
+# who am i, id and that the tools' credentials are not hers to read, and
+# runs openhost with no arguments.  Sets LOGIN_LINE, LOGIN_PID.
+login_start() {
+	local u=$1 host=$2 d=$TQ_TMP/pty
+	mkdir -p "$d" && chmod 1777 "$d" || return 1
+	[ -f "$d/login.sh" ] || cat >"$d/login.sh" <<'LOGIN'
+# login.sh DIR USER: the user's session in the pane
+d=$1 u=$2
+tty >"$d/$u.tty"
+echo $$ >"$d/$u.pid"
+while [ ! -e "$d/$u.go" ]; do sleep 0.05; done
+cmd() { printf '%s@gateway:~$ %s\n' "$u" "$*"; "$@"; }
+cmd who am i
+cmd id
+cmd cat /etc/tcpquota/tool.secret
+cmd openhost
+echo "[exit status $?]"
+sleep 3600
+LOGIN
+	rm -f "$d/$u".*
+	ip netns exec "$LAB_GW" setpriv --reuid="$u" --regid="$(id -g "$u")" \
+		--init-groups env -i PATH="$BIN:/usr/bin:/bin" HOME=/ \
+		TERM=xterm USER="$u" LOGNAME="$u" \
+		tmux -S "$d/$u.sock" new-session -d -s "$u" -x 160 -y 20 \
+		"exec bash $d/login.sh $d $u" || return 1
+	at_exit "tmux -S $d/$u.sock kill-server 2>/dev/null"
+	wait_for 5 test -s "$d/$u.pid" || return 1
+	LOGIN_LINE=$(sed 's|^/dev/||' "$d/$u.tty")
+	LOGIN_PID=$(cat "$d/$u.pid")
+	utmp_add /run/utmp 7 "$LOGIN_PID" "$u" "$LOGIN_LINE" "$host" "$host"
+	touch "$d/$u.go"
+}
+# login_record USER: USER's record in /run/utmp, as utmpdump shows it.
+login_record() {
+	utmpdump /run/utmp 2>/dev/null | grep -F "[$1 "
+}
+pane_text() { tm "$1" capture-pane -p -t "$1" 2>/dev/null; }
+# pane_show USER TITLE [since]: USER's screen, or with "since" only from
+# the openhost command on (what changed since it was shown whole).
 pane_show() {
+	local from=1
+	[ "${3:-}" = since ] && from='/\$ openhost$/'
 	say "$2"
-	pane_text "$1" | sed '/^[[:space:]]*$/d; s/^/     | /'
+	pane_text "$1" | sed -n "$from,\$p" |
+		sed '/^[[:space:]]*$/d; s/^/     | /'
 }
+on_screen() { pane_text "$1" | grep -q -- "$2"; }
 pane_exited() { pane_text "$1" | grep -q '^\[exit status'; }
 pane_failed() { pane_text "$1" | grep -q '^\[exit status [1-9]'; }
 pane_succeeded() { pane_text "$1" | grep -q '^\[exit status 0\]'; }
@@ -179,7 +286,7 @@ daemon = {
 	journal = "$TQ_TMP/journal";
 	wakeup = "$TQ_TMP/wakeup.sock";
 };
-$(mdb_conf)
+${DEMO_DB:-$(mdb_conf)}
 $(lab_conf)
 quota = {
 	min_quota = $MINQ;
@@ -227,11 +334,13 @@ daemon_stop() {
 	DAEMON_PID=
 }
 
-# demo_setup foreground|fork
+# demo_setup foreground|fork [CMD]: CMD (tools_install) runs once the
+# database is up, before the configuration is written.
 demo_setup() {
 	CONF=$TQ_TMP/tcpquota.conf
 	LOGFILE=$TQ_TMP/tcpquotad.log
 	mdb_start || return 1
+	[ -z "${2:-}" ] || "$2" || return 1
 	lab_create || return 1
 	NS_ALICE=$LAB_LAN
 	lab_add_lan BOB "$BOB_IP" 2001:db8:1::11 || return 1

@@ -3,11 +3,27 @@
 #
 # A private MariaDB, a lab of network namespaces (LAN hosts - gateway -
 # Internet server), the real tcpquotad on the gateway and the real tools.
-# Every step prints what it does and what it sees, and is checked; the
-# demo ends with the test summary and exits non-zero if any step did not
-# behave.  Everything is torn down at the end, also on Ctrl-C.
+# alice and bob log in to the gateway (a pseudo-terminal each, with the
+# login record sshd would write) and run openhost themselves, with their
+# own uid, through the setgid copies of the tools; the admin and the
+# teacher's openfw run as root.  Every step prints what it does and what
+# it sees, and is checked; the demo ends with the test summary and exits
+# non-zero if any step did not behave.  Everything is torn down at the
+# end, also on Ctrl-C.
+#
+# The demo runs in a mount namespace of its own with overlays on /etc and
+# /run: its users, group, /etc/tcpquota and /run/utmp (and the names of
+# its network namespaces) never reach the host.
 #
 # Run as root:  make demo   (or B=build demo/demo.sh)
+if [ "$(id -u)" -ne 0 ]; then
+	echo "demo: run as root (network namespaces, nftables, users)" >&2
+	exit 1
+fi
+if [ -z "${TQ_DEMO_MOUNT_NS:-}" ]; then
+	exec unshare -m --propagation private env TQ_DEMO_MOUNT_NS=1 \
+		bash "$0" "$@"
+fi
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../tests/lib/lib.sh"
 # shellcheck source=tests/lib/lab.sh
@@ -16,22 +32,28 @@
 . "$TQ_ROOT/tests/lib/mariadb.sh"
 # shellcheck source=demo/common.sh
 . "$TQ_ROOT/demo/common.sh"
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "demo: run as root (network namespaces, nftables)" >&2
-	exit 1
-fi
 tq_init demo
 T0=$SECONDS
 
 # ---------------------------------------------------------------------
-step "Setting up: a private MariaDB, the lab and tcpquotad"
-demo_setup foreground || { fail "setting up the demo"; tq_done; exit 1; }
+step "Setting up: a private MariaDB, the lab, tcpquotad and two users"
+if ! users_setup || ! demo_setup foreground tools_install; then
+	fail "setting up the demo"
+	tq_done
+	exit 1
+fi
 say "database:  MariaDB on $MDB_SOCKET (no network)"
 say "lab:       LAN hosts alice=$ALICE_IP bob=$BOB_IP room1=$ROOM_A,$ROOM_B"
 say "           gateway $LAB_GW, server $LAB_SRV4:$LAB_PORT"
 say "tcpquotad: period $PERIOD s, rate $RATE, gateway id \"$GWID\", pid $DAEMON_PID"
-say "config:    $CONF"
+say "users:     alice (uid $(id -u alice)), bob (uid $(id -u bob)), group $GROUP (gid $(getent group "$GROUP" | cut -d: -f3)),"
+say "           in this demo's own mount namespace: /etc and /run are overlays"
+say "config:    $CONF (the one the setgid tools read)"
+say "files:     $TQ_TMP (database, log, terminals; removed at the end)"
+say "the tools, installed setgid $GROUP, and their credentials:"
+stat -c '%A %U:%G %n' "$BIN/openhost" "$BIN/openfw" "$BIN/tcpquota" \
+	/etc/tcpquota/tool.secret /etc/tcpquota/db.secret \
+	/etc/tcpquota/admin.secret | indent
 show_nft "the daemon's own table (no host opened yet):"
 
 # ---------------------------------------------------------------------
@@ -50,17 +72,28 @@ run tcpquota list
 expect_eq "alice's balance is 300 s" 300 "$(balance alice)"
 
 # ---------------------------------------------------------------------
-step "3. alice runs openhost (in a terminal) for the host she sits at"
-say "(root runs it for her with --user/--host; a user logged in over"
-say " ssh from $ALICE_IP just types 'openhost')"
-pane_start alice openhost --user alice --host "$ALICE_IP"
+step "3. alice logs in to the gateway from her machine and types openhost"
+say "her session: a pseudo-terminal (tmux) on the gateway, her shell running"
+say "as alice; sshd would write this login record for it (utmpdump /run/utmp):"
+login_start alice "$ALICE_IP" || fail "alice's login session"
+login_record alice | indent
+say "openhost takes no arguments: her name comes from her uid, her host"
+say "from the login record of her terminal"
 if wait_for "$(polls 15)" masq_is "$ALICE_IP" 1; then
 	ok "the daemon opened $ALICE_IP (masq.open = 1)"
 else
 	fail "the daemon did not open $ALICE_IP"
 fi
-sleep 1
+check "openhost shows the live status line" \
+	wait_for 5 on_screen alice "^balance [0-9]* s (.*)  charged .*\[Enter closes\]"
 pane_show alice "alice's terminal:"
+check "who am i on her terminal: her login from $ALICE_IP" \
+	on_screen alice "^alice .*$LOGIN_LINE .*($ALICE_IP)\$"
+check "id: her own uid, not in group $GROUP" on_screen alice "^$(id alice)\$"
+check "the tools' credentials are not hers to read" \
+	on_screen alice "tool.secret: Permission denied"
+expect_eq "the row names alice (from her uid)" alice \
+	"$(mdb_sql "SELECT name FROM masq WHERE host = '$ALICE_IP'")"
 show_sql "SELECT host, name, open, tic, counter FROM masq"
 show_nft "alice's host is now in set hosts4:" hosts4
 if out=$(lab_try "$NS_ALICE" "$LAB_SRV4"); then
@@ -87,7 +120,9 @@ expect_eq "alice paid $per s per poll alone" $(((c1 - c0) * per)) $((q0 - q1))
 stop_if_failed
 # ---------------------------------------------------------------------
 step "5. bob opens his host too: two users share the cost"
-pane_start bob openhost --user bob --host "$BOB_IP"
+say "bob logs in from his machine ($BOB_IP) and types openhost:"
+login_start bob "$BOB_IP" || fail "bob's login session"
+login_record bob | indent
 if wait_for "$(polls 15)" masq_is "$BOB_IP" 1; then
 	ok "the daemon opened $BOB_IP for bob"
 else
@@ -128,25 +163,28 @@ else
 fi
 grep -E 'cut off alice|closed .*alice' "$LOGFILE" | tail -n 2 | sed 's/^/     log: /'
 wait_for "$(polls 10)" pane_exited alice
-pane_show alice "alice's terminal:"
+pane_show alice "alice's terminal, from openhost on:" since
+check "the daemon's message reached her terminal (through her login record)" \
+	on_screen alice "your Internet access has been closed"
 check "openhost told alice and exited non-zero" pane_failed alice
 
 # ---------------------------------------------------------------------
 step "7. bob presses Enter in openhost: his host is closed"
 traffic_stop bob
-tm send-keys -t bob Enter
+tm bob send-keys -t bob Enter
 if wait_for "$(polls 15)" row_gone "$BOB_IP"; then
 	ok "bob's host closed and its row removed"
 else
 	fail "bob's host was not closed"
 fi
 wait_for "$(polls 10)" pane_exited bob
-pane_show bob "bob's terminal:"
+pane_show bob "bob's terminal, from openhost on:" since
 check "openhost exited 0 for bob" pane_succeeded bob
 
 stop_if_failed
 # ---------------------------------------------------------------------
 step "8. A teacher opens room1 for free access with openfw"
+say "(as root: openfw is for root and the members of the admin group)"
 run openfw room1
 check "both hosts of room1 are open (free = 1)" wait_for "$(polls 10)" room_open
 show_sql "SELECT host, name, open, free FROM masq ORDER BY host"

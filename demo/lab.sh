@@ -1,6 +1,9 @@
 #!/bin/bash
 # lab.sh - "make lab" / "make lab-down": the demo's lab left running so a
-# person can try the tools by hand.
+# person can try the tools by hand, as root (unlike the demo, the lab
+# does not run in a mount namespace of its own, so that it outlives this
+# script and a person's shell reaches it: no users are created and the
+# tools are not installed setgid; openhost takes --user/--host).
 #
 #   demo/lab.sh up     private MariaDB, lab namespaces, tcpquotad on the
 #                      gateway (daemonized), users alice and bob; prints
@@ -99,6 +102,13 @@ Short commands:   . $STATE_DIR/env
 Without the env file, each is "ip netns exec $LAB_GW $TQ_BUILD/TOOL
 --config $CONF ...".
 
+The tools run as root here: openhost takes --user/--host, the admin's
+way of opening a host on a user's behalf.  The lab has no users logged
+in over ssh, so openhost without arguments would find no login record
+of your terminal in /run/utmp; 'make demo' shows the users' own way
+(alice and bob log in and run openhost with their uid, the tools setgid
+tcpquota).
+
 Tear it all down:  make lab-down
 HELP
 }
@@ -121,7 +131,6 @@ lab_down() {
 			n=$((n + 1))
 		done
 	fi
-	tmux -S "$TQ_TMP/tmux.sock" kill-server 2>/dev/null
 	lab_destroy
 	if [ -n "$MDB_PID" ] && kill "$MDB_PID" 2>/dev/null; then
 		n=0

@@ -1,6 +1,7 @@
 #!/bin/bash
 # 098-lab.sh - "make lab" leaves a working lab (daemon, database, tools
-# through the env file) and "make lab-down" removes every piece of it.
+# through the env file, openhost as its instructions show it) and "make
+# lab-down" removes every piece of it.
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
 tq_init lab
@@ -48,6 +49,17 @@ check_not "alice's host is closed at first" try alice
 expect_eq "sql through the env file" 0 \
 	"$(sql 'SELECT COUNT(*) AS n FROM masq' | awk '$2 ~ /^[0-9]+$/ { print $2 }')"
 check "the firewall table is there" gw nft list table inet tcpquota
+# openhost as the instructions print it (root, on alice's behalf); here
+# stdin is a pipe: a newline is Enter, once alice's host got through.
+reached() { try alice >/dev/null 2>&1; }
+{ wait_for 15 reached && touch "$TQ_TMP/reached"; echo; } |
+	openhost --user alice --host 198.18.1.10 >"$TQ_TMP/oh.out" 2>&1
+expect_eq "openhost --user alice --host 198.18.1.10: exit 0 on Enter" 0 \
+	"${PIPESTATUS[1]}"
+check "  it opened her host" \
+	grep -q '^198.18.1.10 opened for alice\.$' "$TQ_TMP/oh.out"
+check "  which reached the server while open" [ -e "$TQ_TMP/reached" ]
+check_not "  and is closed again" reached
 
 if bash "$TQ_ROOT/demo/lab.sh" down >"$TQ_TMP/down.out" 2>&1; then
 	ok "lab.sh down"
