@@ -766,7 +766,7 @@ static void add_rules(struct nftb *n)
 {
 	const struct tq_conf *c = n->conf;
 	struct nftnl_rule *r;
-	char cm[96], net[64];
+	char cm[128], net[64];
 	size_t i, j, l;
 	int k, w;
 
@@ -841,20 +841,25 @@ static void add_rules(struct nftb *n)
 		}
 	}
 
-	/* Traffic to a local network is not masqueraded, whoever sends it:
-	 * the forward chain lets every LAN host reach it, so it must route
-	 * the LAN back anyway, and the masquerade rule's set lookup would
-	 * move the element counter (once per connection) and so charge. */
-	for (i = 0; i < c->n_local_networks; i++) {
-		if (c->local_networks[i].addr.family != AF_INET)
-			continue;	/* no IPv6 NAT */
-		r = rule_new();
-		e_daddr_net(r, &c->local_networks[i]);
-		e_verdict(r, NFT_RETURN, NULL);
-		cidr_format(&c->local_networks[i], net, sizeof(net));
-		snprintf(cm, sizeof(cm), "local network %s: not masqueraded",
-			 net);
-		add_rule(n, CH_POSTROUTING, r, cm);
+	/* Traffic to a local network across the WAN is masqueraded whoever
+	 * sends it (the forward chain lets every LAN host reach it, and such
+	 * a network need not route the LAN back), by a rule of its own ahead
+	 * of the host sets: their lookup would move the element counter (once
+	 * per connection) and so charge. */
+	for (j = 0; j < c->n_wan; j++) {
+		for (i = 0; i < c->n_local_networks; i++) {
+			if (c->local_networks[i].addr.family != AF_INET)
+				continue;	/* no IPv6 NAT */
+			r = rule_new();
+			e_ifname(r, NFT_META_OIFNAME, c->wan[j]);
+			e_daddr_net(r, &c->local_networks[i]);
+			expr(r, "counter");
+			expr(r, "masq");
+			cidr_format(&c->local_networks[i], net, sizeof(net));
+			snprintf(cm, sizeof(cm), "local network %s: "
+				 "masqueraded for every host", net);
+			add_rule(n, CH_POSTROUTING, r, cm);
+		}
 	}
 	for (j = 0; j < c->n_wan; j++) {
 		for (k = 0; k < n_host_sets(n); k++) {

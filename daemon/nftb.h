@@ -18,7 +18,8 @@
  *       Internet: IPv6 LAN hosts are routable)
  *     iifname LAN oifname WAN counter drop
  *   chain postrouting (nat, srcnat):
- *     ip daddr LOCALNET return (each IPv4 local network: not masqueraded)
+ *     per WAN: oifname WAN ip daddr LOCALNET counter masquerade (each
+ *       IPv4 local network, for every host, ahead of the set lookup)
  *     per WAN: oifname WAN ip saddr @hosts4 counter masquerade
  *   chain output (filter): meta skuid @blocked_uids jump blocked
  *   chain blocked: oifname "lo" return; ip[6] daddr LOCALNET return (one

@@ -280,7 +280,7 @@ check "nft list table matches tests/fixtures/nft/lab-table.nft" \
 # ---- local networks are free ----
 # local.conf: the lab's, with LOCAL4 and LOCAL6 (server addresses across
 # the WAN) as local networks.  Traffic to them passes for every LAN host,
-# is not masqueraded and moves no element counter (the daemon's measure
+# masqueraded (IPv4), and moves no element counter (the daemon's measure
 # of a host's activity), so it is never charged.
 sed "s|\"2001:db8:1::/64\"|&, \"$LOCAL4/32\", \"$LOCAL6/128\"|" \
 	"$CONF" >"$TQ_TMP/local.conf"
@@ -288,15 +288,15 @@ TL() { lab_gw "$TOOL" --config "$TQ_TMP/local.conf" "$@"; }
 # counts ADDR: "PACKETS BYTES" of ADDR's element
 counts() { TL list | awk -v a="$1" '$1 == a { print $(NF - 2), $NF }'; }
 check "create with two more local networks" TL create
-expect_eq "a host not opened reaches a local network (IPv4, unmasqueraded)" \
-	"$LAB_LAN4" "$(lab_try "$LAB_LAN" "$LOCAL4")"
+expect_eq "a host not opened reaches a local network (IPv4, masqueraded)" \
+	"$LAB_GW_WAN4" "$(lab_try "$LAB_LAN" "$LOCAL4")"
 expect_eq "a host not opened reaches a local network (IPv6)" "$SEEN6" \
 	"$(lab_try "$LAB_LAN" "$LOCAL6")"
 check "but not the Internet" try_fails "$LAB_LAN" "$LAB_SRV4"
 check "open the hosts" TL open "$LAB_LAN4" "$LAB_LAN6"
 T ct-delete "$LAB_LAN4" "$LAB_LAN6" >/dev/null
-expect_eq "an opened host reaches a local network unmasqueraded" \
-	"$LAB_LAN4" "$(lab_try "$LAB_LAN" "$LOCAL4")"
+expect_eq "an opened host reaches a local network, masqueraded" \
+	"$LAB_GW_WAN4" "$(lab_try "$LAB_LAN" "$LOCAL4")"
 expect_eq "and over IPv6" "$SEEN6" "$(lab_try "$LAB_LAN" "$LOCAL6")"
 for _ in 1 2 3; do
 	udp_send "$LAB_LAN" "$LOCAL4"
@@ -390,7 +390,7 @@ expect_eq "intact with bind_mac" 1 "$(TM intact)"
 sed 's/"wan0"/"wan*"/' "$CONF" >"$TQ_TMP/wild.conf"
 check "create with wan = [ \"wan*\" ]" \
 	lab_gw "$TOOL" --config "$TQ_TMP/wild.conf" create "$LAB_LAN4"
-expect_eq "nft shows the prefix" 1 \
+expect_eq "nft shows the prefix (local network and host set rules)" 2 \
 	"$(N list chain inet tcpquota postrouting | grep -c 'oifname "wan\*"')"
 expect_eq "a prefix matches wan0" "$LAB_GW_WAN4" \
 	"$(lab_try "$LAB_NS_EVIL" "$LAB_SRV4")"
