@@ -176,9 +176,13 @@ tqd_q() {
 # process the test starts later, the daemon under `ip netns exec`
 # included, inherits the mount namespace and so sees the user.
 tqd_useradd() {
-	local name=$1 uid=20000 ov mine
+	local name=$1 uid=20000 ov mine outer
+	# Ours must differ from the mount namespace of the test's parent
+	# (the runner or a shell: pid 1's is not always readable) and must
+	# not propagate mounts back.
 	mine=$(readlink /proc/self/ns/mnt)
-	if [ "$mine" = "$(readlink /proc/1/ns/mnt)" ] ||
+	outer=$(readlink "/proc/$PPID/ns/mnt")
+	if [ -z "$mine" ] || [ -z "$outer" ] || [ "$mine" = "$outer" ] ||
 		findmnt -n -o PROPAGATION --target /etc | grep -q shared; then
 		echo "tqd_useradd: not in a private mount namespace;" \
 			"refusing to add a user to the host" >&2
