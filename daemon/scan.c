@@ -447,6 +447,39 @@ static bool proto_has_ports(unsigned proto)
 	return false;
 }
 
+/* The kernel's tcp_conntrack_names[], indexed by state number. */
+static const char *const tcp_state_names[SCAN_CT_NSTATES] = {
+	"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
+	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
+};
+
+const char *scan_ct_state_name(unsigned state)
+{
+	return state < SCAN_CT_NSTATES ? tcp_state_names[state] : "NONE";
+}
+
+bool scan_ct_live(const struct scan_ct *c)
+{
+	return c->state != SCAN_CT_TIME_WAIT && c->state != SCAN_CT_CLOSE;
+}
+
+/* The state named by [p, e), or -1 if it names none.  Called for every
+ * token before a TCP line's first tuple (the timeout and the state), so
+ * anything not upper case is turned away at the first byte. */
+static int tcp_state(const char *p, const char *e)
+{
+	size_t n = (size_t)(e - p);
+	int i;
+
+	if (!n || *p < 'A' || *p > 'Z')
+		return -1;
+	for (i = 0; i < SCAN_CT_NSTATES; i++)
+		if (strlen(tcp_state_names[i]) == n &&
+		    !memcmp(p, tcp_state_names[i], n))
+			return i;
+	return -1;
+}
+
 /* Does the field at p start with the literal key s (including '=')? */
 #define HAS(p, e, s) \
 	((size_t)((e) - (p)) >= sizeof(s) - 1 && \
@@ -466,7 +499,8 @@ static int ct_line(const char *p, const char *e, struct scan_ct *c)
 	uint64_t v, pk = 0, by = 0;
 	int family, dir = -1;	/* -1 before the first tuple, 0 orig, 1 reply */
 	unsigned seen[2] = { 0, 0 }, cnt[2] = { 0, 0 };
-	bool use = false, eq;
+	bool use = false, eq, has_state = false;
+	int k;
 
 	/* "ipv4     2 tcp      6 " */
 	p = skip_sp(p, e);
@@ -499,8 +533,16 @@ static int ct_line(const char *p, const char *e, struct scan_ct *c)
 			p = ct_addr(p + 4, e, family, dir ? &tmp : &c->src);
 			seen[dir] |= F_SRC;
 		} else if (dir < 0) {
-			/* timeout, state, gre's "timeout=180,"... */
-			p = tok_end(p, e);
+			/* timeout, tcp's state, gre's "timeout=180,"... */
+			t = tok_end(p, e);
+			if (c->proto == IPPROTO_TCP &&
+			    (k = tcp_state(p, t)) >= 0) {
+				if (has_state)	/* two states: not kernel's */
+					return -1;
+				has_state = true;
+				c->state = (uint8_t)k;
+			}
+			p = t;
 			continue;
 		} else if (HAS(p, e, "dst=")) {
 			p = ct_addr(p + 4, e, family, dir ? &tmp : &c->dst);
@@ -711,7 +753,8 @@ void scan_agg_ct(const struct scan_ct *c, void *arg)
 		s->gen = g->gen;
 		g->nhosts++;
 	}
-	s->h.conns++;
+	if (scan_ct_live(c))
+		s->h.conns++;
 	s->h.packets += c->packets;
 }
 

@@ -34,6 +34,28 @@ struct scan_sock {
 	unsigned uid;
 };
 
+/*
+ * The state of a TCP conntrack entry: the kernel's numbers (enum
+ * tcp_conntrack, the value of CTA_PROTOINFO_TCP_STATE) and, in procfs, its
+ * names (tcp_conntrack_names[]: "ESTABLISHED", "TIME_WAIT", ...).
+ * SCAN_CT_NONE is also what every other protocol gets (only TCP's state
+ * is read; SCTP's is not), and a TCP entry whose state was not reported
+ * or is a number this table does not know.
+ */
+enum scan_ct_state {
+	SCAN_CT_NONE = 0,
+	SCAN_CT_SYN_SENT = 1,
+	SCAN_CT_SYN_RECV = 2,
+	SCAN_CT_ESTABLISHED = 3,
+	SCAN_CT_FIN_WAIT = 4,
+	SCAN_CT_CLOSE_WAIT = 5,
+	SCAN_CT_LAST_ACK = 6,
+	SCAN_CT_TIME_WAIT = 7,
+	SCAN_CT_CLOSE = 8,
+	SCAN_CT_SYN_SENT2 = 9,
+	SCAN_CT_NSTATES
+};
+
 /* A connection-tracking entry; addresses and ports of the original
  * direction.  packets/bytes are original + reply when the kernel has
  * accounting on (has_counters), else 0. */
@@ -41,9 +63,25 @@ struct scan_ct {
 	struct tq_addr src, dst;
 	uint16_t sport, dport;	/* 0 for protocols without ports */
 	uint8_t proto;		/* IPPROTO_* */
+	uint8_t state;		/* enum scan_ct_state */
 	bool has_counters;
 	uint64_t packets, bytes;
 };
+
+/**
+ * scan_ct_live() - does the entry count as a connection?
+ *
+ * Every entry does except a TCP one in TIME_WAIT or CLOSE: both ends are
+ * done (or it was reset) and the kernel only keeps the entry to catch
+ * late segments, for up to two minutes.  SYN_SENT .. LAST_ACK are live:
+ * a half-closed connection (FIN_WAIT, CLOSE_WAIT) can still carry data,
+ * and an unanswered SYN is a host trying to get out.  SCAN_CT_NONE is
+ * live, as every entry was before the state was read.
+ */
+bool scan_ct_live(const struct scan_ct *c);
+/* The kernel's name of a state ("TIME_WAIT"); "NONE" for SCAN_CT_NONE or
+ * a value out of range. */
+const char *scan_ct_state_name(unsigned state);
 
 typedef void (*scan_sock_cb)(const struct scan_sock *s, void *arg);
 typedef void (*scan_ct_cb)(const struct scan_ct *c, void *arg);
@@ -58,8 +96,11 @@ int scan_conntrack(FILE *f, scan_ct_cb cb, void *arg, struct scan_stats *st);
 /* Per-host and per-uid totals of one poll. */
 struct scan_host {
 	struct tq_addr addr;
-	uint32_t conns;		/* entries to outside local_networks */
-	uint64_t packets;	/* their packet total */
+	uint32_t conns;		/* live entries (scan_ct_live()) to outside
+				   local_networks */
+	uint64_t packets;	/* packet total of all its entries to outside,
+				   live or not: a closing connection's last
+				   segments are traffic too */
 };
 
 struct scan_user {
@@ -80,7 +121,18 @@ void scan_agg_reset(struct scan_agg *g);
  * whatever the configuration says: unspecified, loopback (127.0.0.0/8,
  * ::1), link-local (169.254.0.0/16, fe80::/10), multicast (224.0.0.0/4,
  * ff00::/8) and 255.255.255.255 - a LAN host's mDNS must not make it
- * "online".  Conntrack entries count for their original source.
+ * "online".  Conntrack entries count for their original source: in
+ * conns only when scan_ct_live(), in packets always (a host whose entries
+ * are all in TIME_WAIT is seen, with conns 0).
+ *
+ * These counts are exact for one full read of the table.  Between full
+ * reads (network.conntrack_resync) the daemon follows NEW and DESTROY
+ * events instead (ct.h), which never report a state change; an event
+ * counts (+1 / -1) only if scan_ct_live() on the state it carries.  So a
+ * count between full reads is the last full read's, plus the live
+ * entries created since, minus those destroyed while live: never below
+ * the live entries, but an entry that went from ESTABLISHED to TIME_WAIT
+ * since (no event) stays counted until the next full read.
  * Usable directly as scan_sock_cb / scan_ct_cb with arg = g. */
 void scan_agg_sock(const struct scan_sock *s, void *g);
 void scan_agg_ct(const struct scan_ct *c, void *g);
