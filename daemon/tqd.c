@@ -1177,7 +1177,9 @@ static void ev_count(struct tqd *t, const struct scan_ct *e, bool up)
 {
 	struct tqd_host *h;
 
-	if (scan_agg_is_local(t->agg, &e->dst))
+	/* As a full read counts (scan.h): a TIME_WAIT entry's DESTROY must
+	 * not take away a live connection's count. */
+	if (!scan_ct_live(e) || scan_agg_is_local(t->agg, &e->dst))
 		return;
 	h = host_find(t, &e->src);
 	if (!h)
