@@ -61,7 +61,7 @@ DEB_PKGS := build-essential pkg-config libmnl-dev libnftnl-dev \
 	    libmariadb-dev libconfig-dev libcunit1-dev nftables conntrack \
 	    iproute2 mariadb-server mariadb-client procps psmisc \
 	    util-linux bsdextrautils socat shellcheck groff-base mandoc \
-	    clang libclang-rt-14-dev tmux valgrind logrotate jq
+	    clang libclang-rt-14-dev tmux valgrind logrotate jq tzdata
 deps:
 	@tests/lib/deps.sh $(DEB_PKGS)
 
