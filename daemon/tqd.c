@@ -1335,7 +1335,7 @@ static void repair_sets(struct tqd *t, const struct nftb_host *v, size_t n)
 			gone[ng++] = v[i].addr;
 	}
 	for (i = 0; i < t->n_hosts; i++) {
-		const struct tqd_host *h = host_find(t, &mine[i].addr);
+		const struct tqd_host *h;
 		bool missing = !elem_in(t, &mine[i], v, n);
 		bool hit = false;
 
@@ -1345,6 +1345,7 @@ static void repair_sets(struct tqd *t, const struct nftb_host *v, size_t n)
 			continue;
 		back[nb++] = mine[i];
 		if (missing && ++nmiss <= TQD_SET_LOG_MAX) {
+			h = host_find(t, &mine[i].addr);
 			elem_text(t, &mine[i], buf, sizeof(buf));
 			log_warnx("firewall: %s of %s missing: put back", buf,
 				  h && *h->name ? h->name : "?");
