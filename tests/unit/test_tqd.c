@@ -5,6 +5,7 @@
  * uses, so the linker takes these instead of the real modules.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,8 +266,13 @@ static void ct_talk(const char *host, uint64_t packets)
 	ctf.packets[ctf.n++] = packets;
 }
 
+static bool ct_off;		/* no ctnetlink: ct_new fails */
 struct ct *ct_new(void)
 {
+	if (ct_off) {
+		errno = EPROTONOSUPPORT;
+		return NULL;
+	}
 	return xcalloc(1, sizeof(struct ct));
 }
 void ct_free(struct ct *c)
@@ -941,6 +947,60 @@ static void test_acct_retried(void)
 	stop(t);
 }
 
+/* Occurrences of s in file path. */
+static int count_in(const char *path, const char *s)
+{
+	char buf[8192], *p;
+	ssize_t n;
+	int fd, k = 0;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	for (p = buf; (p = strstr(p, s)) != NULL; p++)
+		k++;
+	return k;
+}
+
+/* Without ctnetlink a closed host's conntrack entries stay: said once. */
+static void test_no_ctnetlink_warned_once(void)
+{
+	static const char warn[] = "warning: conntrack entries of closed "
+		"hosts cannot be deleted: no ctnetlink (Protocol not "
+		"supported), their established connections run on\n";
+	char path[] = "/tmp/test_tqd.log.XXXXXX";
+	struct tqd *t;
+	int fd, i;
+
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	reset();
+	ct_off = true;
+	user("alice", 1000, true);
+	t = start();
+	CU_ASSERT_EQUAL_FATAL(log_open(NULL, path), 0);
+	for (i = 0; i < 2; i++) {
+		add_row("198.18.1.10", "alice", 2, 100, 0);
+		tqd_requests(t);
+		CU_ASSERT(fw_has("198.18.1.10"));
+		row("198.18.1.10")->open = 3;
+		tqd_requests(t);
+		CU_ASSERT(!fw_has("198.18.1.10"));
+		del_row("198.18.1.10");
+	}
+	log_open(NULL, "-");
+	CU_ASSERT_EQUAL(ctf.deletes, 0);
+	CU_ASSERT_EQUAL(count_in(path, "closed 198.18.1.10 of alice"), 2);
+	CU_ASSERT_EQUAL(count_in(path, warn), 1);
+	stop(t);
+	ct_off = false;
+	unlink(path);
+}
+
 static void test_request_pass_and_shutdown(void)
 {
 	struct tqd *t;
@@ -1368,6 +1428,8 @@ int main(void)
 		{ "rebuild a flushed table", test_rebuild_when_altered },
 		{ "host sets repaired", test_sets_repaired },
 		{ "nf_conntrack_acct retried", test_acct_retried },
+		{ "no ctnetlink: entries stay, warned once",
+		  test_no_ctnetlink_warned_once },
 		{ "request pass, shutdown", test_request_pass_and_shutdown },
 		{ "old poll ids pruned only with the journal empty",
 		  test_prune_poll_ids },
