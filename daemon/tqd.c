@@ -352,37 +352,19 @@ static void db_failed(struct tqd *t, const char *what)
 	}
 }
 
-/* s into b for a log line or the side file: control bytes as \ooo, so a
- * name from a hand-written row cannot forge a line. */
-static const char *quoted(char *b, size_t cap, const char *s)
-{
-	const unsigned char *q = (const unsigned char *)s;
-	size_t o = 0;
-
-	for (; *q && o + 5 < cap; q++) {
-		if (*q < 0x20 || *q == 0x7f)
-			o += (size_t)snprintf(b + o, cap - o, "\\%03o", *q);
-		else if (*q == '"' || *q == '\\')
-			o += (size_t)snprintf(b + o, cap - o, "\\%c", *q);
-		else
-			b[o++] = (char)*q;
-	}
-	b[o] = '\0';
-	return b;
-}
-
 /*
  * A name the database layer refuses (db_check_name: bad UTF-8, a control
  * character, too long) can never be debited: a poll carrying it would be
  * refused at every try.  Such names come only from hand-written rows, so
  * they stop here and the accounting core never sees them: the user is
- * left out (not allowed, so never opened and cut off if online), a masq
- * row's name is blanked (acct deletes the row as malformed).  Logged when
- * the number of such users changes, and for each such masq row.
+ * left out, so never allowed (acct refuses or cuts off their masq rows
+ * and charges them nothing).  Logged when the number of such users
+ * changes.  A masq name too long to hold is blanked: cut, it could name
+ * someone else (acct deletes a paid row without a name).
  */
 static void drop_bad_names(struct tqd *t, struct db_snapshot *s)
 {
-	char e[128], q[DB_NAME_BYTES * 4 + 8];
+	char e[128];
 	size_t i, k, bad = 0;
 
 	for (i = 0; i < s->n_users; i++)
@@ -395,23 +377,18 @@ static void drop_bad_names(struct tqd *t, struct db_snapshot *s)
 		}
 		if (bad != t->n_bad_users)
 			log_warnx("database: user \"%s\" in tcptab/allowed "
-				  "left out: name %s",
-				  quoted(q, sizeof(q), s->users[i].name), e);
+				  "left out: name %s", s->users[i].name, e);
 	}
 	s->n_users = k;
 	t->n_bad_users = bad;
 	for (i = 0; i < s->n_masq; i++) {
 		struct db_masq *m = &s->masq[i];
 
-		if (m->name_toolong)
-			snprintf(e, sizeof(e), "longer than %d characters",
-				 DB_NAME_CHARS);
-		else if (!*m->name ||
-			 db_check_name(m->name, e, sizeof(e)) == 0)
+		if (!m->name_toolong)
 			continue;
-		log_warnx("database: masq row %s: user name \"%s\" %s: "
-			  "treated as malformed", m->host,
-			  quoted(q, sizeof(q), m->name), e);
+		log_warnx("database: masq row %s: user name longer than %d "
+			  "characters, taken as no name", m->host,
+			  DB_NAME_CHARS);
 		m->name[0] = '\0';
 		m->name_toolong = false;
 	}
@@ -584,7 +561,7 @@ static void hold(struct tqd *t, struct db_poll *p, const char *ctx)
 static bool held_refused(struct tqd *t, const struct db_poll *p,
 			 bool in_journal)
 {
-	char why[512], q[sizeof(why) * 4], n[DB_NAME_BYTES * 4 + 8];
+	char why[512];
 	uint64_t id = p->id;
 	size_t i;
 
@@ -596,11 +573,10 @@ static bool held_refused(struct tqd *t, const struct db_poll *p,
 		t->refused = 0;
 	t->refused_id = id;
 	tq_strlcpy(why, db_error(t->db), sizeof(why));
-	quoted(q, sizeof(q), why);
 	if (++t->refused < TQD_REFUSED_MAX) {
 		log_warnx("database refused held poll %016" PRIx64 " (try %u "
 			  "of %d before it is set aside): %s", id, t->refused,
-			  TQD_REFUSED_MAX, q);
+			  TQD_REFUSED_MAX, why);
 		return false;
 	}
 	if (!t->journal) {
@@ -609,11 +585,11 @@ static bool held_refused(struct tqd *t, const struct db_poll *p,
 			  "aside (no journal, so here): gateway %s, when %lld,"
 			  " total %lld, %zu debit%s: %s", id, t->refused,
 			  t->conf->gateway, (long long)p->when, p->total,
-			  p->n_debits, p->n_debits == 1 ? "" : "s", q);
+			  p->n_debits, p->n_debits == 1 ? "" : "s", why);
 		for (i = 0; i < p->n_debits; i++)
 			log_warnx("set-aside poll %016" PRIx64 ": debit \"%s\""
-				  " %lld", id, quoted(n, sizeof(n),
-				  p->debits[i].name), p->debits[i].amount);
+				  " %lld", id, p->debits[i].name,
+				  p->debits[i].amount);
 	} else if (journal_set_aside(t->journal, p, t->conf->gateway,
 				     why) < 0) {
 		log_warn("journal: setting held poll %016" PRIx64 " aside in "
@@ -623,7 +599,7 @@ static bool held_refused(struct tqd *t, const struct db_poll *p,
 	} else {
 		log_warnx("held poll %016" PRIx64 " refused %u times, set "
 			  "aside in %s.rejected for an administrator: %s", id,
-			  t->refused, t->conf->journal, q);
+			  t->refused, t->conf->journal, why);
 	}
 	if (!in_journal)
 		held_pop(t);
@@ -674,7 +650,6 @@ static void replay_held(struct tqd *t)
  * administrator to apply by hand. */
 static void held_at_exit(struct tqd *t)
 {
-	char n[DB_NAME_BYTES * 4 + 8];
 	const struct db_poll *p;
 	size_t i, k;
 
@@ -688,8 +663,8 @@ static void held_at_exit(struct tqd *t)
 			  p->n_debits == 1 ? "" : "s");
 		for (k = 0; k < p->n_debits; k++)
 			log_warnx("lost poll %016" PRIx64 ": debit \"%s\" %lld",
-				  p->id, quoted(n, sizeof(n),
-				  p->debits[k].name), p->debits[k].amount);
+				  p->id, p->debits[k].name,
+				  p->debits[k].amount);
 	}
 }
 

@@ -1340,8 +1340,9 @@ static void test_refused_poll_set_aside(void)
 }
 
 /* Names lib/db.c would refuse are stopped when the snapshot is loaded:
- * the user is left out, the masq row is deleted as malformed, and no poll
- * ever carries the name. */
+ * the user is left out (so not allowed): a request of theirs is refused,
+ * a host left open for them (a hand-written open row) is cut without a
+ * charge, and no poll ever carries the name. */
 static void test_bad_names_at_source(void)
 {
 	struct tqd *t;
@@ -1351,16 +1352,22 @@ static void test_bad_names_at_source(void)
 	user("bad\001", 1000, true);
 	add_row("198.18.1.10", "bad\001", 2, 100, 0);
 	add_row("198.18.1.11", "alice", 2, 100, 0);
+	add_row("198.18.1.12", "bad\001", 1, 100, 0);
 	dbf.refuse = "bad\001";
 	t = start();
+	CU_ASSERT(fw_has("198.18.1.12"));	/* reconciled: an open row */
+	ct_talk("198.18.1.12", 10);
 	tqd_poll(t);
 	CU_ASSERT(!fw_has("198.18.1.10"));
 	CU_ASSERT_PTR_NULL(row("198.18.1.10"));
+	CU_ASSERT(!fw_has("198.18.1.12"));	/* cut off */
+	CU_ASSERT_PTR_NULL(row("198.18.1.12"));
 	CU_ASSERT(fw_has("198.18.1.11"));
 	ct_talk("198.18.1.10", 10);
 	ct_talk("198.18.1.11", 10);
 	tqd_poll(t);
 	CU_ASSERT_EQUAL(quota("alice"), 1000 - 11);	/* alone */
+	CU_ASSERT_EQUAL(dbf.ntotals, 1);
 	CU_ASSERT_EQUAL(quota("bad\001"), 1000);
 	CU_ASSERT_EQUAL(dbf.refusals, 0);
 	CU_ASSERT_EQUAL(jf.n, 0);
