@@ -145,8 +145,8 @@ users_setup() {
 		return 1
 	getent group "$GROUP" >/dev/null || groupadd "$GROUP" || return 1
 	for u in alice bob; do
-		id -u "$u" >/dev/null 2>&1 ||
-			useradd -M -N -g users -s /bin/sh -d /nonexistent "$u" ||
+		id -u "$u" >/dev/null 2>&1 && continue
+		useradd -M -N -g users -s /bin/sh -d /nonexistent "$u" ||
 			return 1
 	done
 	# Readable by everyone, written by root only (here: the demo, as
@@ -246,21 +246,31 @@ pane_succeeded() { pane_text "$1" | grep -q '^\[exit status 0\]'; }
 # ---- traffic: a long-lived connection sending a line every 0.3 s ----
 
 # traffic_start NAME NS: the server echoes every line back into
-# $TQ_TMP/traffic-NAME.out, which grows while the connection lives.
+# $TQ_TMP/traffic-NAME.out, which grows while the connection lives.  The
+# lines come through a fifo from a loop of builtins only (read -t waits
+# on a second fifo that never has data), so that stopping its two
+# processes leaves no sleep behind.
 traffic_start() {
-	local name=$1 ns=$2 pid
-	: >"$TQ_TMP/traffic-$name.out"
-	(while :; do echo "tick"; sleep 0.3; done) |
-		ip netns exec "$ns" socat - \
-			"TCP:$LAB_SRV4:$LAB_PORT,connect-timeout=2" \
-			>"$TQ_TMP/traffic-$name.out" 2>/dev/null &
-	pid=$!
-	printf -v "TRAFFIC_$name" '%s' "$pid"
-	at_exit "kill $pid 2>/dev/null"
+	local name=$1 ns=$2 f=$TQ_TMP/traffic-$1 pids
+	: >"$f.out"
+	mkfifo "$f.in" "$f.idle" || return 1
+	ip netns exec "$ns" socat - \
+		"TCP:$LAB_SRV4:$LAB_PORT,connect-timeout=2" \
+		<"$f.in" >"$f.out" 2>/dev/null &
+	pids=$!
+	(while echo "tick"; do read -r -t 0.3 <>"$f.idle"; done) \
+		>"$f.in" 2>/dev/null &
+	pids="$pids $!"
+	printf -v "TRAFFIC_$name" '%s' "$pids"
+	at_exit traffic_stop "$name"
 }
 traffic_stop() {
-	local v="TRAFFIC_$1"
-	[ -n "${!v:-}" ] && kill "${!v}" 2>/dev/null
+	local v="TRAFFIC_$1" pids
+	read -ra pids <<<"${!v:-}"
+	if [ "${#pids[@]}" -gt 0 ]; then
+		kill "${pids[@]}" 2>/dev/null
+		wait "${pids[@]}" 2>/dev/null
+	fi
 	printf -v "$v" '%s' ""
 }
 # True if the connection's echo output did not grow for a second.

@@ -33,6 +33,11 @@ fi
 # shellcheck source=demo/common.sh
 . "$TQ_ROOT/demo/common.sh"
 tq_init demo
+# A closed terminal (SIGHUP) tears down as Ctrl-C does, through exit:
+# without a trap bash runs the clean-up inside its handler of the fatal
+# signal, where a wait in it was seen never to return (mariadbd left
+# running until killed by hand).
+trap 'exit 129' HUP
 T0=$SECONDS
 
 # ---------------------------------------------------------------------
@@ -46,8 +51,10 @@ say "database:  MariaDB on $MDB_SOCKET (no network)"
 say "lab:       LAN hosts alice=$ALICE_IP bob=$BOB_IP room1=$ROOM_A,$ROOM_B"
 say "           gateway $LAB_GW, server $LAB_SRV4:$LAB_PORT"
 say "tcpquotad: period $PERIOD s, rate $RATE, gateway id \"$GWID\", pid $DAEMON_PID"
-say "users:     alice (uid $(id -u alice)), bob (uid $(id -u bob)), group $GROUP (gid $(getent group "$GROUP" | cut -d: -f3)),"
-say "           in this demo's own mount namespace: /etc and /run are overlays"
+gid=$(getent group "$GROUP" | cut -d: -f3)
+say "users:     alice (uid $(id -u alice)), bob (uid $(id -u bob)),"
+say "           group $GROUP (gid $gid), in this demo's own mount namespace:"
+say "           /etc and /run are overlays, none of it reaches the host"
 say "config:    $CONF (the one the setgid tools read)"
 say "files:     $TQ_TMP (database, log, terminals; removed at the end)"
 say "the tools, installed setgid $GROUP, and their credentials:"
@@ -73,10 +80,12 @@ expect_eq "alice's balance is 300 s" 300 "$(balance alice)"
 
 # ---------------------------------------------------------------------
 step "3. alice logs in to the gateway from her machine and types openhost"
-say "her session: a pseudo-terminal (tmux) on the gateway, her shell running"
-say "as alice; sshd would write this login record for it (utmpdump /run/utmp):"
+say "her session: a pseudo-terminal (tmux) on the gateway whose shell runs as"
+say "alice; the demo writes the login record sshd would (utmpdump /run/utmp):"
 login_start alice "$ALICE_IP" || fail "alice's login session"
 login_record alice | indent
+say "(7 = USER_PROCESS, her shell's pid $LOGIN_PID, her terminal $LOGIN_LINE,"
+say " ut_host and ut_addr_v6: her machine's address)"
 say "openhost takes no arguments: her name comes from her uid, her host"
 say "from the login record of her terminal"
 if wait_for "$(polls 15)" masq_is "$ALICE_IP" 1; then
@@ -84,8 +93,8 @@ if wait_for "$(polls 15)" masq_is "$ALICE_IP" 1; then
 else
 	fail "the daemon did not open $ALICE_IP"
 fi
-check "openhost shows the live status line" \
-	wait_for 5 on_screen alice "^balance [0-9]* s (.*)  charged .*\[Enter closes\]"
+status='^balance [0-9]* s (.*)  charged .*\[Enter closes]'
+check "openhost shows the live status line" wait_for 5 on_screen alice "$status"
 pane_show alice "alice's terminal:"
 check "who am i on her terminal: her login from $ALICE_IP" \
 	on_screen alice "^alice .*$LOGIN_LINE .*($ALICE_IP)\$"
