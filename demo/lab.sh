@@ -102,12 +102,12 @@ Short commands:   . $STATE_DIR/env
 Without the env file, each is "ip netns exec $LAB_GW $TQ_BUILD/TOOL
 --config $CONF ...".
 
-The tools run as root here: openhost takes --user/--host, the admin's
-way of opening a host on a user's behalf.  The lab has no users logged
-in over ssh, so openhost without arguments would find no login record
-of your terminal in /run/utmp; 'make demo' shows the users' own way
-(alice and bob log in and run openhost with their uid, the tools setgid
-tcpquota).
+The tools run as root here, and openhost takes --user/--host: the
+admin's way of opening a host on a user's behalf.  Without them it
+would look up the login record of your own terminal in /run/utmp,
+which names no lab host.  'make demo' shows the users' own way: alice
+and bob log in, with a login record each, and run openhost with their
+own uid through the tools installed setgid tcpquota.
 
 Tear it all down:  make lab-down
 HELP
