@@ -460,6 +460,11 @@ err:
 	return NULL;
 }
 
+const char *journal_path(const struct journal *j)
+{
+	return j->path;
+}
+
 void journal_close(struct journal *j)
 {
 	size_t i;

@@ -44,6 +44,8 @@ int journal_ack(struct journal *j, uint64_t id);
  */
 int journal_set_aside(struct journal *j, const struct db_poll *p,
 		      const char *gateway, const char *why);
+/* The path it was opened with (owned by j). */
+const char *journal_path(const struct journal *j);
 /* Bytes of damaged records skipped or truncated by journal_open(). */
 size_t journal_dropped(const struct journal *j);
 /* Current size of the file in bytes (header included). */

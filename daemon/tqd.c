@@ -2082,6 +2082,64 @@ static bool db_conf_changed(const struct tq_conf *a, const struct tq_conf *b)
 	       a->db_timeout != b->db_timeout;
 }
 
+/*
+ * daemon.journal changed on reload: the polls held in the old journal
+ * move to the new one (appended there, then acknowledged in the old one),
+ * so that neither a replay nor the next start can miss them.  While the
+ * new journal cannot be had (it fails to open, a copy fails, or the
+ * setting is now empty) and the old one holds polls, the old one stays in
+ * use.  A crash between the two steps leaves a poll in both files: its
+ * (gateway, id) in poll_applied makes the second replay a no-op.
+ */
+static void switch_journal(struct tqd *t)
+{
+	struct journal *oj = t->journal;
+	const struct db_poll *p;
+	const char *old_path = oj ? journal_path(oj) : "";
+	uint64_t *ids;
+	char err[1024];
+	size_t i, n = oj ? journal_pending(oj, &p) : 0;
+
+	t->journal = NULL;
+	if (open_journal(t, err, sizeof(err)) < 0 || (n > 0 && !t->journal)) {
+		if (!t->conf->journal || !*t->conf->journal)
+			snprintf(err, sizeof(err), "daemon.journal \"\"");
+		if (n > 0) {
+			log_warnx("%s: keeping journal %s, which holds %zu "
+				  "poll%s", err, old_path, n,
+				  n == 1 ? "" : "s");
+			t->journal = oj;
+			return;
+		}
+		log_warnx("%s (no journal)", err);
+		journal_close(oj);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (journal_append(t->journal, &p[i]) < 0)
+			break;
+	if (i < n) {
+		log_warn("journal %s: moving the held polls there, keeping "
+			 "%s", t->conf->journal, old_path);
+		journal_close(t->journal);
+		t->journal = oj;
+		return;
+	}
+	/* Acknowledging may compact the old file: take the ids first. */
+	ids = xcalloc(n + 1, sizeof(*ids));
+	for (i = 0; i < n; i++)
+		ids[i] = p[i].id;
+	for (i = 0; i < n; i++)
+		if (journal_ack(oj, ids[i]) < 0)
+			log_warn("journal %s: acknowledging %016" PRIx64,
+				 old_path, ids[i]);
+	free(ids);
+	if (n > 0)
+		log_info("journal: %zu held poll%s moved from %s to %s", n,
+			 n == 1 ? "" : "s", old_path, t->conf->journal);
+	journal_close(oj);	/* old_path with it */
+}
+
 int tqd_reload(struct tqd *t)
 {
 	struct tq_conf *nc, *old;
@@ -2120,12 +2178,8 @@ int tqd_reload(struct tqd *t)
 		t->db = db_new(nc, DB_DAEMON);
 		t->db_down_logged = false;
 	}
-	if (str_changed(old->journal, nc->journal)) {
-		journal_close(t->journal);
-		t->journal = NULL;
-		if (open_journal(t, err, sizeof(err)) < 0)
-			log_warnx("%s (no journal)", err);
-	}
+	if (str_changed(old->journal, nc->journal))
+		switch_journal(t);
 	scan_agg_free(t->agg);
 	t->agg = scan_agg_new(nc);
 	ev_setup(t);
