@@ -9,7 +9,7 @@
 # teacher's openfw run as root.  Every step prints what it does and what
 # it sees, and is checked; the demo ends with the test summary and exits
 # non-zero if any step did not behave.  Everything is torn down at the
-# end, also on Ctrl-C.
+# end, also on Ctrl-C or when its terminal is closed.
 #
 # The demo runs in a mount namespace of its own with overlays on /etc and
 # /run: its users, group, /etc/tcpquota and /run/utmp (and the names of
