@@ -143,6 +143,37 @@ static inline uint16_t attr_be16(const struct nlattr *a)
 	return ntohs(v);
 }
 
+/*
+ * Messages in a receive buffer.  mnl_nlmsg_ok() compares nlmsg_len with
+ * the bytes left as an int, so a header claiming 2 GiB or more passes it
+ * and mnl_nlmsg_next() then jumps outside the buffer (found by
+ * tests/fuzz/fuzz_ct.c).  These compare unsigned.
+ */
+static inline bool msg_ok(const struct nlmsghdr *h, long left)
+{
+	return left >= (long)sizeof(*h) && h->nlmsg_len >= sizeof(*h) &&
+	       h->nlmsg_len <= (unsigned long)left;
+}
+
+#define msg_for_each(h, left, buf, len)					\
+	for ((h) = (const struct nlmsghdr *)(buf), (left) = (long)(len);	\
+	     msg_ok((h), (left));						\
+	     (left) -= MNL_ALIGN((h)->nlmsg_len),				\
+	     (h) = (const struct nlmsghdr *)((const char *)(h) +		\
+					     MNL_ALIGN((h)->nlmsg_len)))
+
+/* Would mnl_cb_run() walk buf[0, len) inside it?  Only a header libmnl
+ * accepts but msg_ok() does not can take it outside. */
+static bool msgs_fit(const void *buf, size_t len)
+{
+	const struct nlmsghdr *h;
+	long left;
+
+	msg_for_each(h, left, buf, len)
+		;
+	return left < (long)sizeof(*h) || h->nlmsg_len <= INT_MAX;
+}
+
 /* The original tuple's addresses, protocol and ports into e.  0, or -1 if
  * an address or the protocol is missing or malformed. */
 static int parse_tuple(const struct nlattr *nest, uint8_t family,
@@ -305,6 +336,10 @@ static int parse_entry(const struct nlmsghdr *nlh, struct entry *x)
 		return -1;
 	x->e.has_counters = add_counters(co, &x->e);
 	x->e.has_counters = add_counters(cr, &x->e) && x->e.has_counters;
+	/* Half a set of counters is no count (scan.h: 0 without them), as
+	 * the procfs parser has it. */
+	if (!x->e.has_counters)
+		x->e.packets = x->e.bytes = 0;
 	return 0;
 }
 
@@ -313,8 +348,7 @@ int ct_parse_msg(const void *buf, size_t len, struct scan_ct *out)
 	const struct nlmsghdr *nlh = buf;
 	struct entry x;
 
-	if (len < sizeof(*nlh) || !mnl_nlmsg_ok(nlh, (int)(len > INT_MAX ?
-							   INT_MAX : len)) ||
+	if (len > LONG_MAX || !msg_ok(nlh, (long)len) ||
 	    NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK ||
 	    parse_entry(nlh, &x) < 0)
 		return -1;
@@ -375,6 +409,10 @@ static int dump_all(struct ct *c, entry_fn fn, void *arg)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			return -1;
+		}
+		if (!msgs_fit(c->buf, (size_t)r)) {
+			errno = EPROTO;
 			return -1;
 		}
 		rc = mnl_cb_run(c->buf, (size_t)r, seq, c->portid, entry_cb,
@@ -480,20 +518,19 @@ static long send_deletes(struct ct *c, struct del_ctx *d)
 			return -1;
 		while (sent) {
 			ssize_t r = mnl_socket_recvfrom(c->nl, buf, CT_BUF);
-			struct nlmsghdr *h;
-			int rl;
+			const struct nlmsghdr *h;
+			long rl;
 
 			if (r < 0) {
 				if (errno == EINTR)
 					continue;
 				return -1;
 			}
-			rl = (int)r;
-			for (h = (struct nlmsghdr *)buf;
-			     mnl_nlmsg_ok(h, rl) && sent;
-			     h = mnl_nlmsg_next(h, &rl)) {
+			msg_for_each(h, rl, buf, r) {
 				const struct nlmsgerr *e;
 
+				if (!sent)
+					break;
 				if (h->nlmsg_type != NLMSG_ERROR ||
 				    h->nlmsg_len < NLMSG_HDRLEN + sizeof(*e))
 					continue;
@@ -595,9 +632,8 @@ long ct_events_read(struct ct_events *ev, scan_ct_cb new_cb,
 {
 	const struct nlmsghdr *h;
 	struct entry x;
-	long n = 0;
+	long n = 0, len;
 	ssize_t r;
-	int len;
 
 	for (;;) {
 		r = mnl_socket_recvfrom(ev->nl, ev->buf, sizeof(ev->buf));
@@ -608,9 +644,7 @@ long ct_events_read(struct ct_events *ev, scan_ct_cb new_cb,
 				return n;
 			return -1;	/* ENOBUFS: events were lost */
 		}
-		len = (int)r;
-		for (h = (const struct nlmsghdr *)ev->buf;
-		     mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len)) {
+		msg_for_each(h, len, ev->buf, r) {
 			/* nlmsg_pid is the requester's for an entry created
 			 * or deleted through ctnetlink: not a filter here. */
 			if (NFNL_SUBSYS_ID(h->nlmsg_type) !=

@@ -1,14 +1,15 @@
 # libFuzzer targets (clang), built apart from the gcc objects.
 #   make fuzz             run each target for FUZZ_SECONDS (default 60)
 #   make fuzz-smoke       run each for a few seconds (part of make check)
-FUZZ_B       := build-fuzz
+#   FUZZ_B=DIR            build them in DIR (default build-fuzz)
+FUZZ_B       ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -DTQ_VERSION='"$(VERSION)"' \
 		-DTQ_SYSCONFDIR='"$(SYSCONFDIR)"' -Ilib -Idaemon \
 		$(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
 FUZZ_SRC     := lib/addr.c lib/conf.c lib/util.c lib/log.c daemon/scan.c \
-		daemon/acct.c
+		daemon/acct.c daemon/ct.c
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_B)/%,\
 		  $(wildcard tests/fuzz/fuzz_*.c))
 

@@ -12,6 +12,12 @@ work=$(mktemp -d /tmp/tq-fuzz.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 passed=0 failed=0
 
+# unhex: hex text (blanks and newlines ignored) on stdin to bytes (perl is
+# essential on Debian; xxd is not).
+unhex() {
+	perl -e 'local $/; $_ = <STDIN>; s/\s+//g; print pack("H*", $_)'
+}
+
 # seed NAME DIR: the seed inputs of one target, in its input format.
 seed() {
 	local d=$2 f i=0 h n o t r
@@ -28,6 +34,15 @@ seed() {
 			{ printf '%b' "\\x0$i"
 			  cat "$root/tests/fixtures/proc/$f"; } >"$d/$f"
 		done ;;
+	fuzz_ct)	# ctnetlink messages back to back, as one recv() gets
+		# them: each real message of the capture alone, then all
+		# of them in one buffer (a dump's answer)
+		while read -r h; do
+			i=$((i + 1))
+			unhex <<<"$h" >"$d/msg$i"
+		done <"$root/tests/fixtures/netlink/ct-states.hex"
+		unhex <"$root/tests/fixtures/netlink/ct-states.hex" \
+			>"$d/dump" ;;
 	fuzz_rows)	# host, name, open, tic, free, NUL-separated
 		while IFS=, read -r f h n o t r; do
 			printf '%s\0%s\0%s\0%s\0%s' "$h" "$n" "$o" "$t" "$r" \

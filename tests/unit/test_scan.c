@@ -1045,6 +1045,15 @@ static void test_netlink_forms(void)
 	CU_ASSERT_TRUE(c.has_counters);
 	CU_ASSERT_EQUAL(c.packets, 7);
 	CU_ASSERT_EQUAL(c.bytes, 600);
+	/* Only one direction's counters (found by fuzz_ct): no counters,
+	 * and no half sum either. */
+	nlh = nl_entry(buf, IPPROTO_TCP, 1, SCAN_CT_ESTABLISHED, false);
+	nl_top(nlh, CTA_COUNTERS_REPLY)->nla_type = CTA_UNSPEC;
+	CU_ASSERT_EQUAL(ct_parse_msg(buf, nlh->nlmsg_len, &c), 0);
+	CU_ASSERT_FALSE(c.has_counters);
+	CU_ASSERT_EQUAL(c.packets, 0);
+	CU_ASSERT_EQUAL(c.bytes, 0);
+	CU_ASSERT_EQUAL(c.state, SCAN_CT_ESTABLISHED);
 	/* No protoinfo at all (an event may carry none): none. */
 	nlh = nl_entry(buf, IPPROTO_TCP, -1, 0, false);
 	CU_ASSERT_EQUAL(ct_parse_msg(buf, nlh->nlmsg_len, &c), 0);
@@ -1090,6 +1099,11 @@ static void test_netlink_forms(void)
 	CU_ASSERT_EQUAL(ct_parse_msg(buf, sizeof(*nlh) - 1, &c), -1);
 	CU_ASSERT_EQUAL(ct_parse_msg(buf, 0, &c), -1);
 	nlh->nlmsg_len = sizeof(*nlh) - 1;
+	CU_ASSERT_EQUAL(ct_parse_msg(buf, NLBUF, &c), -1);
+	/* 2 GiB and more: mnl_nlmsg_ok() takes these (found by fuzz_ct) */
+	nlh->nlmsg_len = 0x80000000u;
+	CU_ASSERT_EQUAL(ct_parse_msg(buf, NLBUF, &c), -1);
+	nlh->nlmsg_len = 0xe7e7e7e7u;
 	CU_ASSERT_EQUAL(ct_parse_msg(buf, NLBUF, &c), -1);
 	nlh = nl_entry(buf, IPPROTO_TCP, 1, 3, false);
 	nlh->nlmsg_type = NFNL_SUBSYS_CTNETLINK_EXP << 8 | IPCTNL_MSG_CT_NEW;
