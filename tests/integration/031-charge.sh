@@ -6,11 +6,8 @@
 # The local users are throw-away passwd entries (tqd_useradd): the test
 # runs in a private mount namespace with an overlay on /etc, so they never
 # reach the host; the daemon, started from here, sees them.
-if [ -z "${TQ_IN_MOUNT_NS:-}" ]; then
-	exec unshare -m --propagation private env TQ_IN_MOUNT_NS=1 \
-		bash "$0" "$@"
-fi
 . "$(dirname "$0")/../lib/lib.sh"
+tq_mount_ns "$@"
 . "$TQ_ROOT/tests/lib/lab.sh"
 . "$TQ_ROOT/tests/lib/mariadb.sh"
 . "$TQ_ROOT/tests/lib/tqd.sh"

@@ -6,12 +6,9 @@
 # quota.message_file the file's text does.  The whole test runs in a
 # private mount namespace with overlays on /etc and /run (as 043 does), so
 # the throw-away user and /run/utmp never reach the host.
-if [ -z "${TQ_IN_MOUNT_NS:-}" ]; then
-	exec unshare -m --propagation private env TQ_IN_MOUNT_NS=1 \
-		bash "$0" "$@"
-fi
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
+tq_mount_ns "$@"
 # shellcheck source=tests/lib/lab.sh
 . "$TQ_ROOT/tests/lib/lab.sh"
 # shellcheck source=tests/lib/mariadb.sh
@@ -25,13 +22,7 @@ tq_init 036-message
 # /run first: the lab's namespaces are mounted under /run/netns, which an
 # overlay mounted later would hide.
 setup() {
-	local ov=$TQ_TMP/ov
-	mkdir -p "$ov/etc" "$ov/etcw" "$ov/run" "$ov/runw" || return 1
-	mount -t overlay overlay \
-		-o "lowerdir=/etc,upperdir=$ov/etc,workdir=$ov/etcw" /etc &&
-	mount -t overlay overlay \
-		-o "lowerdir=/run,upperdir=$ov/run,workdir=$ov/runw" /run ||
-		return 1
+	tq_overlay /etc /run || return 1
 	useradd -M -N -g users -s /bin/sh -d /nonexistent tqmsg || return 1
 	: >/run/utmp
 	tqd_setup
@@ -42,11 +33,6 @@ if ! setup; then
 	exit 1
 fi
 MUID=$(id -u tqmsg)
-as() {
-	local u=$1; shift
-	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
-		env -i PATH=/usr/bin:/bin TERM=xterm "$@"
-}
 
 # --- tqmsg logs in: a tmux window of theirs, a utmp record for its tty
 D=$TQ_TMP/pty

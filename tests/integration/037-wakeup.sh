@@ -9,12 +9,9 @@
 #     during the flood is answered at once; nothing is logged as a warning
 # The test runs in a private mount namespace with an overlay on /etc, so
 # the group it creates never reaches the host.
-if [ -z "${TQ_IN_MOUNT_NS:-}" ]; then
-	exec unshare -m --propagation private env TQ_IN_MOUNT_NS=1 \
-		bash "$0" "$@"
-fi
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
+tq_mount_ns "$@"
 # shellcheck source=tests/lib/lab.sh
 . "$TQ_ROOT/tests/lib/lab.sh"
 # shellcheck source=tests/lib/mariadb.sh
@@ -26,11 +23,7 @@ tq_init tqd-wakeup
 FLOOD_S=3
 
 setup() {
-	local ov=$TQ_TMP/ov
-	mkdir -p "$ov/etc" "$ov/etcw" || return 1
-	mount -t overlay overlay \
-		-o "lowerdir=/etc,upperdir=$ov/etc,workdir=$ov/etcw" /etc ||
-		return 1
+	tq_overlay /etc || return 1
 	getent group tcpquota >/dev/null || groupadd tcpquota || return 1
 	tqd_setup || return 1
 	mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 100000);

@@ -9,12 +9,9 @@
 #   - SIGHUP with a broken file: the rejection at priority warning
 #   - USR2 ends debug lines, USR1 brings them back
 #   - SIGTERM: clean-up lines, exit 0; no log file was created
-if [ -z "${TQ_IN_MOUNT_NS:-}" ]; then
-	exec unshare -m --propagation private env TQ_IN_MOUNT_NS=1 \
-		bash "$0" "$@"
-fi
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
+tq_mount_ns "$@"
 # shellcheck source=tests/lib/lab.sh
 . "$TQ_ROOT/tests/lib/lab.sh"
 # shellcheck source=tests/lib/mariadb.sh

@@ -13,12 +13,9 @@
 #   - openhost on a real pseudo-terminal (tmux) finds the user's host in
 #     utmp, shows its status line, closes on Enter; other users' and local
 #     logins are refused; two users on one shared host race: one wins
-if [ -z "${TQ_IN_MOUNT_NS:-}" ]; then
-	exec unshare -m --propagation private env TQ_IN_MOUNT_NS=1 \
-		bash "$0" "$@"
-fi
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
+tq_mount_ns "$@"
 # shellcheck source=tests/lib/mariadb.sh
 . "$TQ_ROOT/tests/lib/mariadb.sh"
 # shellcheck source=tests/lib/tools.sh
@@ -26,13 +23,7 @@ fi
 tq_init 043-privileges
 
 setup() {
-	local ov=$TQ_TMP/ov
-	mkdir -p "$ov/etc" "$ov/etcw" "$ov/run" "$ov/runw" || return 1
-	mount -t overlay overlay \
-		-o "lowerdir=/etc,upperdir=$ov/etc,workdir=$ov/etcw" /etc &&
-	mount -t overlay overlay \
-		-o "lowerdir=/run,upperdir=$ov/run,workdir=$ov/runw" /run ||
-		return 1
+	tq_overlay /etc /run || return 1
 	groupadd tqtools && groupadd tqadm || return 1
 	useradd -M -N -g users -s /bin/sh -d /nonexistent tqalice &&
 	useradd -M -N -g users -s /bin/sh -d /nonexistent tqbob &&
@@ -73,12 +64,6 @@ setup() {
 setup || { fail "set-up"; tq_done; exit 1; }
 at_exit "userdel tqalice; userdel tqbob; userdel tqteach; groupdel tqtools; groupdel tqadm"
 
-# as USER CMD...: run CMD with USER's uid, gid and groups, a plain env.
-as() {
-	local u=$1; shift
-	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
-		env -i PATH=/usr/bin:/bin TERM=xterm "$@"
-}
 
 tq "allow tqalice tqbob; set tqalice 600; set tqbob 1200" >/dev/null
 fake_start

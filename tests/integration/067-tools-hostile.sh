@@ -15,12 +15,9 @@
 #   - SQL, '%', ';', invalid UTF-8, newlines and 65-character names:
 #     refused with the exact reason or stored literally; tables intact
 #   - the database password appears in no output
-if [ -z "${TQ_IN_MOUNT_NS:-}" ]; then
-	exec unshare -m --propagation private env TQ_IN_MOUNT_NS=1 \
-		bash "$0" "$@"
-fi
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
+tq_mount_ns "$@"
 # shellcheck source=tests/lib/mariadb.sh
 . "$TQ_ROOT/tests/lib/mariadb.sh"
 # shellcheck source=tests/lib/tools.sh
@@ -28,13 +25,7 @@ fi
 tq_init 067-tools-hostile
 
 setup() {
-	local ov=$TQ_TMP/ov
-	mkdir -p "$ov/etc" "$ov/etcw" "$ov/run" "$ov/runw" || return 1
-	mount -t overlay overlay \
-		-o "lowerdir=/etc,upperdir=$ov/etc,workdir=$ov/etcw" /etc &&
-	mount -t overlay overlay \
-		-o "lowerdir=/run,upperdir=$ov/run,workdir=$ov/runw" /run ||
-		return 1
+	tq_overlay /etc /run || return 1
 	groupadd tqtools && groupadd tqadm || return 1
 	useradd -M -N -g users -s /bin/sh -d /nonexistent tqalice &&
 	useradd -M -N -g users -G tqadm -s /bin/sh -d /nonexistent tqteach ||
@@ -77,12 +68,6 @@ setup() {
 setup || { fail "set-up"; tq_done; exit 1; }
 at_exit "userdel tqalice; userdel tqteach; groupdel tqtools; groupdel tqadm"
 
-# as USER CMD...: run CMD with USER's uid, gid and groups, a plain env.
-as() {
-	local u=$1; shift
-	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
-		env -i PATH=/usr/bin:/bin TERM=xterm "$@"
-}
 # on_pty USER CMD: CMD (a shell command line) on a new pseudo-terminal of
 # USER, no input; output (CR removed) in $OUT, status in $RC.
 on_pty() {

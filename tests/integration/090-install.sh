@@ -4,12 +4,9 @@
 # leaves nothing but the configuration.  The root install creates a group:
 # the test runs in a private mount namespace with an overlay on /etc, so
 # groupadd writes the overlay's group and gshadow, never the host's.
-if [ -z "${TQ_IN_MOUNT_NS:-}" ]; then
-	exec unshare -m --propagation private env TQ_IN_MOUNT_NS=1 \
-		bash "$0" "$@"
-fi
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
+tq_mount_ns "$@"
 tq_init install
 cd "$TQ_ROOT" || exit 1
 
@@ -124,16 +121,11 @@ check "the SQL directory is gone" [ ! -e "$D$P/share/tcpquota" ]
 if [ "$(id -u)" -eq 0 ]; then
 	G=tqtest$(tq_rand | cut -c1-6)
 	R=$TQ_TMP/prefix
-	ov=$TQ_TMP/etc-ov
-	mkdir -p "$ov/upper" "$ov/work"
-	if ! mount -t overlay overlay \
-		-o "lowerdir=/etc,upperdir=$ov/upper,workdir=$ov/work" /etc
-	then
+	if ! tq_overlay /etc; then
 		fail "overlay on /etc (the root install would change the host)"
 		tq_done
 		exit 1
 	fi
-	at_exit "umount -l /etc"
 	if make --no-print-directory -s B="$B" DESTDIR= PREFIX="$R" \
 		SYSCONFDIR="$R/etc" TQ_GROUP="$G" install \
 		>"$TQ_TMP/install3.log" 2>&1; then

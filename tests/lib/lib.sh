@@ -8,6 +8,12 @@
 #   expect_eq DESC WANT GOT
 #   wait_for SECONDS CMD...   poll until CMD succeeds (0.05 s steps)
 #   tq_done             print "RESULT NAME passed=N failed=M", exit status
+#   tq_mount_ns "$@"    re-run the test in a private mount namespace (call
+#                       it right after sourcing lib.sh, before tq_init)
+#   tq_overlay DIR...   in that namespace, an overlay on each DIR whose
+#                       upper layer is in $TQ_TMP: users, groups, files
+#                       the test writes there never reach the host
+#   as USER CMD...      CMD with USER's uid, gid and groups, a plain env
 set -u
 
 TQ_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -82,4 +88,46 @@ tq_done() {
 # A random suffix for namespace and other names.
 tq_rand() {
 	od -An -N4 -tx4 /dev/urandom | tr -d ' \n'
+}
+
+tq_mount_ns() {
+	[ -n "${TQ_IN_MOUNT_NS:-}" ] && return 0
+	exec unshare -m --propagation private env TQ_IN_MOUNT_NS=1 \
+		bash "$0" "$@"
+}
+
+# True in a mount namespace of our own that propagates nothing back: ours
+# differs from the parent's (the runner's or a shell's; pid 1's is not
+# always readable) and /etc is not a shared mount.
+tq_private_mount_ns() {
+	local mine outer
+	mine=$(readlink /proc/self/ns/mnt)
+	outer=$(readlink "/proc/$PPID/ns/mnt")
+	[ -n "$mine" ] && [ -n "$outer" ] && [ "$mine" != "$outer" ] &&
+		! findmnt -n -o PROPAGATION --target /etc | grep -q shared
+}
+
+# Overlay /run before the lab creates its namespaces: an overlay hides
+# the /run/netns mounts made before it.
+tq_overlay() {
+	local d ov
+	if ! tq_private_mount_ns; then
+		echo "tq_overlay: not in a private mount namespace;" \
+			"refusing to overlay $* of the host" >&2
+		return 1
+	fi
+	for d in "$@"; do
+		ov=$TQ_TMP/ov$d
+		mkdir -p "$ov/upper" "$ov/work" || return 1
+		mount -t overlay overlay \
+			-o "lowerdir=$d,upperdir=$ov/upper,workdir=$ov/work" \
+			"$d" || return 1
+		at_exit "umount -l $d"
+	done
+}
+
+as() {
+	local u=$1; shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
+		env -i PATH=/usr/bin:/bin TERM=xterm "$@"
 }

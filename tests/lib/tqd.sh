@@ -176,26 +176,10 @@ tqd_q() {
 # process the test starts later, the daemon under `ip netns exec`
 # included, inherits the mount namespace and so sees the user.
 tqd_useradd() {
-	local name=$1 uid=20000 ov mine outer
-	# Ours must differ from the mount namespace of the test's parent
-	# (the runner or a shell: pid 1's is not always readable) and must
-	# not propagate mounts back.
-	mine=$(readlink /proc/self/ns/mnt)
-	outer=$(readlink "/proc/$PPID/ns/mnt")
-	if [ -z "$mine" ] || [ -z "$outer" ] || [ "$mine" = "$outer" ] ||
-		findmnt -n -o PROPAGATION --target /etc | grep -q shared; then
-		echo "tqd_useradd: not in a private mount namespace;" \
-			"refusing to add a user to the host" >&2
-		return 1
-	fi
+	local name=$1 uid=20000
 	if [ -z "${TQD_ETC_OV:-}" ]; then
-		ov=$TQ_TMP/etc-ov
-		mkdir -p "$ov/upper" "$ov/work" || return 1
-		mount -t overlay overlay \
-			-o "lowerdir=/etc,upperdir=$ov/upper,workdir=$ov/work" \
-			/etc || return 1
-		TQD_ETC_OV=$ov
-		at_exit "umount -l /etc"
+		tq_overlay /etc || return 1
+		TQD_ETC_OV=1
 	fi
 	while getent passwd "$uid" >/dev/null; do uid=$((uid + 1)); done
 	useradd -M -N -u "$uid" -d /nonexistent -s /usr/sbin/nologin "$name" \
