@@ -47,6 +47,7 @@ tq_init() {
 	export TQ_TMP
 	trap _tq_cleanup EXIT
 	trap 'exit 130' INT TERM
+	trap 'exit 129' HUP	# a closed terminal: clean up all the same
 }
 
 ok() { TQ_PASSED=$((TQ_PASSED + 1)); echo "ok - $*"; }
