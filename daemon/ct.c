@@ -155,11 +155,11 @@ static inline bool msg_ok(const struct nlmsghdr *h, long left)
 	       h->nlmsg_len <= (unsigned long)left;
 }
 
-#define msg_for_each(h, left, buf, len)					\
-	for ((h) = (const struct nlmsghdr *)(buf), (left) = (long)(len);	\
-	     msg_ok((h), (left));						\
-	     (left) -= MNL_ALIGN((h)->nlmsg_len),				\
-	     (h) = (const struct nlmsghdr *)((const char *)(h) +		\
+#define msg_for_each(h, left, buf, len)				\
+	for ((h) = (const struct nlmsghdr *)(buf), (left) = (long)(len); \
+	     msg_ok((h), (left));					\
+	     (left) -= MNL_ALIGN((h)->nlmsg_len),			\
+	     (h) = (const struct nlmsghdr *)((const char *)(h) +	\
 					     MNL_ALIGN((h)->nlmsg_len)))
 
 /* Would mnl_cb_run() walk buf[0, len) inside it?  Only a header libmnl

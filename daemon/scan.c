@@ -755,6 +755,8 @@ void scan_agg_ct(const struct scan_ct *c, void *arg)
 	}
 	if (scan_ct_live(c))
 		s->h.conns++;
+	else
+		s->h.closing++;
 	s->h.packets += c->packets;
 }
 

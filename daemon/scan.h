@@ -98,6 +98,7 @@ struct scan_host {
 	struct tq_addr addr;
 	uint32_t conns;		/* live entries (scan_ct_live()) to outside
 				   local_networks */
+	uint32_t closing;	/* the other ones: TIME_WAIT, CLOSE */
 	uint64_t packets;	/* packet total of all its entries to outside,
 				   live or not: a closing connection's last
 				   segments are traffic too */
@@ -127,12 +128,16 @@ void scan_agg_reset(struct scan_agg *g);
  *
  * These counts are exact for one full read of the table.  Between full
  * reads (network.conntrack_resync) the daemon follows NEW and DESTROY
- * events instead (ct.h), which never report a state change; an event
- * counts (+1 / -1) only if scan_ct_live() on the state it carries.  So a
- * count between full reads is the last full read's, plus the live
- * entries created since, minus those destroyed while live: never below
- * the live entries, but an entry that went from ESTABLISHED to TIME_WAIT
- * since (no event) stays counted until the next full read.
+ * events instead (ct.h), which report an entry's state when it is
+ * created and destroyed but never a change in between.  It starts from
+ * the full read's conns and closing; a NEW adds to conns (to closing if
+ * it is not live); a DESTROY that is not live takes from closing while
+ * the closing entries of the full read may still be there, else (and
+ * every live one) from conns.  So once those are gone (TIME_WAIT lasts
+ * two minutes) conns is the full read's, plus the entries created since,
+ * minus those destroyed since - counting, as before states were read,
+ * an entry that went from ESTABLISHED to TIME_WAIT since, until it is
+ * destroyed or the next full read.
  * Usable directly as scan_sock_cb / scan_ct_cb with arg = g. */
 void scan_agg_sock(const struct scan_sock *s, void *g);
 void scan_agg_ct(const struct scan_ct *c, void *g);

@@ -60,6 +60,7 @@ struct tqd_host {
 	char name[DB_NAME_BYTES];
 	/* With conntrack events (network.conntrack_resync > 0): */
 	uint32_t conns;		/* its entries to outside local_networks */
+	uint32_t closing;	/* not live ones (scan.h: scan_agg_ct) */
 	uint64_t packets;	/* its set elements' packet counters */
 };
 
@@ -207,6 +208,7 @@ static void host_add(struct tqd *t, const struct nftb_host *nh,
 		h = &t->hosts[t->n_hosts++];
 		h->addr = nh->addr;
 		h->conns = 0;
+		h->closing = 0;
 		h->packets = 0;
 	}
 	h->has_mac = nh->has_mac;
@@ -1151,16 +1153,22 @@ static void prune_applied(struct tqd *t)
 static void ev_count(struct tqd *t, const struct scan_ct *e, bool up)
 {
 	struct tqd_host *h;
+	bool live = scan_ct_live(e);
 
-	/* As a full read counts (scan.h): a TIME_WAIT entry's DESTROY must
-	 * not take away a live connection's count. */
-	if (!scan_ct_live(e) || scan_agg_is_local(t->agg, &e->dst))
+	if (scan_agg_is_local(t->agg, &e->dst))
 		return;
 	h = host_find(t, &e->src);
 	if (!h)
 		return;
-	if (up)
+	/* What the counts mean between full reads: scan.h, scan_agg_ct().
+	 * A TIME_WAIT entry the full read did not count must not take away
+	 * a live connection's count when it goes. */
+	if (up && live)
 		h->conns++;
+	else if (up)
+		h->closing++;
+	else if (!live && h->closing)
+		h->closing--;
 	else if (h->conns)
 		h->conns--;
 }
@@ -1389,9 +1397,11 @@ static void counts_from_scan(struct tqd *t)
 	struct scan_host sh;
 	size_t i;
 
-	for (i = 0; i < t->n_hosts; i++)
-		t->hosts[i].conns = scan_agg_host(t->agg, &t->hosts[i].addr,
-						  &sh) ? sh.conns : 0;
+	for (i = 0; i < t->n_hosts; i++) {
+		scan_agg_host(t->agg, &t->hosts[i].addr, &sh);
+		t->hosts[i].conns = sh.conns;
+		t->hosts[i].closing = sh.closing;
+	}
 	t->ev_stale = false;
 	t->polls_since_full = 0;
 }

@@ -649,6 +649,16 @@ static void expect_host(const struct scan_agg *g, const char *addr,
 	CU_ASSERT_EQUAL(h.packets, packets);
 }
 
+static void expect_closing(const struct scan_agg *g, const char *addr,
+			   uint32_t closing)
+{
+	struct tq_addr a = A(addr);
+	struct scan_host h;
+
+	CU_ASSERT_TRUE(scan_agg_host(g, &a, &h));
+	CU_ASSERT_EQUAL(h.closing, closing);
+}
+
 static void test_agg_real(void)
 {
 	struct tq_conf *conf = lab_conf();
@@ -910,6 +920,8 @@ static void test_netlink_states(void)
 	CU_ASSERT_EQUAL(scan_agg_nhosts(g), 2);
 	expect_host(g, "198.18.5.1", 4, 1 + 7 + 8 + 7 + 7 + 1 + 3);
 	expect_host(g, "2001:db8:5::1", 0, 8);
+	expect_closing(g, "198.18.5.1", 3);	/* 2 TIME_WAIT, 1 CLOSE */
+	expect_closing(g, "2001:db8:5::1", 1);
 	scan_agg_free(g);
 	conf_free(conf);
 }
@@ -928,6 +940,8 @@ static void test_agg_states(void)
 	CU_ASSERT_EQUAL(scan_agg_nhosts(g), 2);
 	expect_host(g, "198.18.5.1", 4, 34);
 	expect_host(g, "2001:db8:5::1", 0, 8);
+	expect_closing(g, "198.18.5.1", 3);
+	expect_closing(g, "2001:db8:5::1", 1);
 	/* One by one: a host seen only through entries that are not live
 	 * is there with no connections; its packets count. */
 	scan_agg_reset(g);
@@ -937,6 +951,7 @@ static void test_agg_states(void)
 	c.state = SCAN_CT_CLOSE;
 	scan_agg_ct(&c, g);
 	expect_host(g, "198.18.1.30", 0, 12);
+	expect_closing(g, "198.18.1.30", 2);
 	c.state = SCAN_CT_FIN_WAIT;
 	scan_agg_ct(&c, g);
 	c.state = SCAN_CT_LAST_ACK;
@@ -948,10 +963,13 @@ static void test_agg_states(void)
 	c.state = SCAN_CT_NONE;
 	scan_agg_ct(&c, g);
 	expect_host(g, "198.18.1.30", 5, 7 * 6);
+	expect_closing(g, "198.18.1.30", 2);
 	/* to a local destination: neither */
 	c = CT("198.18.1.30", "198.18.1.1", 100);
+	c.state = SCAN_CT_TIME_WAIT;
 	scan_agg_ct(&c, g);
 	expect_host(g, "198.18.1.30", 5, 7 * 6);
+	expect_closing(g, "198.18.1.30", 2);
 	scan_agg_free(g);
 	conf_free(conf);
 }
