@@ -344,6 +344,18 @@ long long tooldb_logs(struct db *db, bool openfw, const char *user,
 	return db_query(db, cb, arg, sql, "sss", user, user, user);
 }
 
+long long tooldb_top_debits(struct db *db, db_row_cb cb, void *arg)
+{
+	return db_query(db, cb, arg,
+			"SELECT d.name, DATE_FORMAT(d.day, '%Y-%m-%d'),"
+			" d.seconds, d.polls, COALESCE(t.quota, 0),"
+			" d.day = CURDATE(),"
+			" (SELECT COUNT(*) FROM masq m WHERE m.name = d.name)"
+			" FROM debits d LEFT JOIN tcptab t ON t.name = d.name"
+			" WHERE d.day >= CURDATE() - INTERVAL 1 DAY"
+			" ORDER BY d.name, d.day", "");
+}
+
 long long tooldb_periods(struct db *db, db_row_cb cb, void *arg)
 {
 	return db_query(db, cb, arg, "SELECT id, period, quota"

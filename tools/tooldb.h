@@ -101,6 +101,13 @@ long long tooldb_logs(struct db *db, bool openfw, const char *user,
 /* gateway, host, name, open, free, cnts, counter, quota (the user's
  * balance, 0 if none); by gateway and host. */
 long long tooldb_top(struct db *db, db_row_cb cb, void *arg);
+/* The daemon's record of who it charged, for top: name, day
+ * (YYYY-MM-DD), seconds, polls (debits: per user and day, every gateway),
+ * quota (the balance, 0 if none), today (1 if day is the server's
+ * CURDATE()), hosts (the user's masq rows, any gateway); the rows of
+ * today and yesterday, by name and day.  Yesterday's let a caller
+ * comparing two reads across midnight see the last polls of the day. */
+long long tooldb_top_debits(struct db *db, db_row_cb cb, void *arg);
 /* id, period, quota; oldest first. */
 long long tooldb_periods(struct db *db, db_row_cb cb, void *arg);
 

@@ -177,17 +177,38 @@ expect_eq "--json hosts" '["gw1","198.18.1.10","bob","open","paid",3,7]
 ["gw2","2001:db8:1::12","bob","open","paid",0,2]' \
 	"$(tq --json hosts |
 	   jq -c '.[] | [.gateway,.host,.name,.state,.kind,.cnts,.counter]')"
-run tq top --once
-check "top --once: header (1 user online, rate 2, period 1 -> 3 s)" \
+# top shows whom the daemon charged (debits, 045 tests it in full); no
+# daemon runs here, so once top is reading, one poll charging bob 3 s
+# (rate 2, period 1) is committed as the daemon would.
+top_reading() {
+	[ "$(q "SELECT COUNT(*) FROM information_schema.PROCESSLIST
+		WHERE USER = 'tcpquota_admin'")" -ge 1 ]
+}
+top_poll() {
+	tq "$@" top >"$TQ_TMP/top.out" 2>&1 &
+	wait_for 5 top_reading
+	sleep 0.3
+	q "START TRANSACTION;
+	   UPDATE tcptab SET quota = quota - 3 WHERE name = 'bob';
+	   INSERT INTO debits (name, day, seconds, polls)
+	   VALUES ('bob', CURDATE(), 3, 1) ON DUPLICATE KEY UPDATE
+	   seconds = seconds + 3, polls = polls + 1; COMMIT"
+	wait $!
+	RC=$?
+	OUT=$(cat "$TQ_TMP/top.out")
+}
+top_poll --once
+check "top --once: header (1 user charged, rate 2, period 1 -> 3 s)" \
 	grep -Eq "^tcpquota top .* rate 2  online 1  charge 3 s/poll" \
 	<<<"$OUT"
 check "top --once: bob's row with balance and charge" \
-	grep -Eq "^gw1 198.18.1.10 bob open paid 3 7 3640 6.07 SEK 3$" \
+	grep -Eq "^gw1 198.18.1.10 bob open paid 3 7 3637 6.06 SEK 3$" \
 	<<<"$(sq "$OUT")"
 expect_eq "top not on a tty prints one frame" 1 \
 	"$(tq top </dev/null | grep -c '^tcpquota top')"
+top_poll --json
 expect_eq "--json top" '[1,3,3]' \
-	"$(tq --json top | jq -c '[.online,.charge,(.hosts|length)]')"
+	"$(jq -c '[.online,.charge,(.hosts|length)]' <<<"$OUT")"
 
 # --- periods ---------------------------------------------------------------------
 run tq period new
