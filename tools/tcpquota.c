@@ -396,14 +396,23 @@ static int do_listing(struct cli *c)
  * (sockets on the gateway), who have no masq row.  debits holds per user
  * and day the seconds and the number of polls charged, but not when or on
  * which gateway.  A poll commits all its debits in one transaction, so top
- * reads the table every TOP_SAMPLE_MS, closer than two polls of a
- * gateway can be (period >= 1 s): the users whose polls went up between
- * two reads are the ones one poll charged, by the seconds it added.
- * Gateways sharing the database may commit between the same two reads:
- * their polls are then seen as one.
+ * reads the table every quarter period (at least every second, at most
+ * ten times a second), closer than two polls of a gateway can be: the
+ * users whose polls went up between two reads are the ones one poll
+ * charged, by the seconds it added.  Gateways sharing the database may
+ * commit between the same two reads: their polls are then seen as one.
  */
-#define TOP_SAMPLE_US 100000
+#define TOP_SAMPLE_MIN_US 100000
+#define TOP_SAMPLE_MAX_US 1000000
 #define TOP_REDRAW_US 2000000
+
+static uint64_t top_sample_us(const struct cli *c)
+{
+	uint64_t us = (uint64_t)c->t.conf->period * 1000000 / 4;
+
+	return us < TOP_SAMPLE_MIN_US ? TOP_SAMPLE_MIN_US :
+	       us > TOP_SAMPLE_MAX_US ? TOP_SAMPLE_MAX_US : us;
+}
 
 struct top_row {
 	char gateway[TOOLDB_GW_BYTES];
@@ -729,7 +738,7 @@ static int top_once(struct cli *c, struct top_watch *w)
 	if (top_sample(c, w) < 0)
 		return fail_db(c);
 	while (tq_now_us() < end) {
-		poll(NULL, 0, TOP_SAMPLE_US / 1000);
+		poll(NULL, 0, (int)(top_sample_us(c) / 1000));
 		r = top_sample(c, w);
 		if (r < 0)
 			return fail_db(c);
@@ -774,7 +783,7 @@ static int do_top(struct cli *c)
 				break;
 			}
 			draw |= k > 0;
-			next_sample = now + TOP_SAMPLE_US;
+			next_sample = now + top_sample_us(c);
 		}
 		if (draw || now >= next_draw) {
 			if (top_frame(c, &w, true) < 0) {
