@@ -644,6 +644,7 @@ struct scan_agg {
 	uint32_t gen;
 	struct scan_user *users;	/* sorted by uid */
 	size_t nusers, capusers;
+	bool only;		/* scan_agg_reset_only(): no new hosts */
 };
 
 #define AGG_MIN_CAP 256
@@ -672,6 +673,7 @@ void scan_agg_reset(struct scan_agg *g)
 {
 	g->nhosts = 0;
 	g->nusers = 0;
+	g->only = false;
 	if (++g->gen == 0) {
 		/* 2^32 polls later: make every old slot free for good. */
 		memset(g->slots, 0, g->cap * sizeof(*g->slots));
@@ -735,6 +737,44 @@ static void agg_grow(struct scan_agg *g)
 	g->cap = ncap;
 }
 
+/*
+ * The table is sized for the hosts given (load <= 1/2), and a table grown
+ * larger by an earlier unrestricted scan is given back: what a daemon
+ * keeps between polls is then bounded by its open hosts, not by the
+ * sources a large conntrack table once held.
+ */
+void scan_agg_reset_only(struct scan_agg *g, const struct tq_addr *hosts,
+			 size_t n)
+{
+	size_t cap = AGG_MIN_CAP, i;
+	struct host_slot *s;
+	struct tq_addr k;
+
+	scan_agg_reset(g);
+	while (cap < 2 * n + 2)
+		cap *= 2;
+	if (g->cap > cap) {
+		free(g->slots);
+		g->slots = xcalloc(cap, sizeof(*g->slots));
+		g->cap = cap;
+		g->gen = 1;
+	}
+	for (i = 0; i < n; i++) {
+		k = hosts[i];
+		normalise_mapped(&k);
+		if ((g->nhosts + 1) * 2 > g->cap)
+			agg_grow(g);
+		s = slot_find(g->slots, g->cap, g->gen, &k);
+		if (s->gen == g->gen)
+			continue;	/* given twice */
+		memset(&s->h, 0, sizeof(s->h));
+		s->h.addr = k;
+		s->gen = g->gen;
+		g->nhosts++;
+	}
+	g->only = true;
+}
+
 void scan_agg_ct(const struct scan_ct *c, void *arg)
 {
 	struct scan_agg *g = arg;
@@ -744,6 +784,8 @@ void scan_agg_ct(const struct scan_ct *c, void *arg)
 		return;
 	s = slot_find(g->slots, g->cap, g->gen, &c->src);
 	if (s->gen != g->gen) {
+		if (g->only)
+			return;
 		if ((g->nhosts + 1) * 2 > g->cap) {
 			agg_grow(g);
 			s = slot_find(g->slots, g->cap, g->gen, &c->src);

@@ -116,6 +116,13 @@ struct scan_agg *scan_agg_new(const struct tq_conf *conf);
 void scan_agg_free(struct scan_agg *g);
 /* Forget all totals (keeps the memory for the next poll). */
 void scan_agg_reset(struct scan_agg *g);
+/* Forget all totals, and until the next reset count conntrack entries
+ * only of these n source hosts (each then found by scan_agg_host(), with
+ * zero counts if it had none): entries of other sources are ignored
+ * without taking memory, and a table grown for more hosts is shrunk.
+ * What a daemon with conntrack events reads at a full read. */
+void scan_agg_reset_only(struct scan_agg *g, const struct tq_addr *hosts,
+			 size_t n);
 /* Feed: sockets with remote inside local_networks or uid < min_uid, and
  * conntrack entries whose destination is inside local_networks, are
  * ignored.  So are remote/destination addresses that never cross the link

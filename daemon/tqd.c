@@ -1534,6 +1534,18 @@ static void scan_now(struct tqd *t, struct inputs *in)
 	if (t->conf->check_masq && (!t->ev || t->ev_stale ||
 	    ++t->polls_since_full >= t->conf->conntrack_resync)) {
 		acct_enable(t);
+		/* With events a full read only sets the open hosts' counts
+		 * (counts_from_scan): the thousands of other sources a large
+		 * table holds need no memory. */
+		if (t->ev) {
+			struct tq_addr *a = xcalloc(t->n_hosts + 1,
+						    sizeof(*a));
+
+			for (i = 0; i < t->n_hosts; i++)
+				a[i] = t->hosts[i].addr;
+			scan_agg_reset_only(t->agg, a, t->n_hosts);
+			free(a);
+		}
 		if (procscan_conntrack(t->ct, t->agg, &nl) < 0) {
 			log_warn("conntrack: reading the table");
 		} else {
@@ -1542,8 +1554,9 @@ static void scan_now(struct tqd *t, struct inputs *in)
 					  "reading /proc/net/nf_conntrack");
 				t->ct_fallback_logged = true;
 			}
-			log_debug("conntrack: full read, %zu source hosts",
-				  scan_agg_nhosts(t->agg));
+			log_debug("conntrack: full read, %zu %s hosts",
+				  scan_agg_nhosts(t->agg),
+				  t->ev ? "open" : "source");
 			if (t->ev)
 				counts_from_scan(t);
 		}

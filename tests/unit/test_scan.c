@@ -867,6 +867,60 @@ static void test_agg_many_hosts(void)
 	conf_free(conf);
 }
 
+/* A full read with conntrack events: only the open hosts are counted, the
+ * others take no memory; a plain reset counts every source again. */
+static void test_agg_only(void)
+{
+	struct tq_conf *conf = lab_conf();
+	struct scan_agg *g = scan_agg_new(conf);
+	struct scan_ct c = CT("198.18.0.0", "198.19.0.100", 0);
+	struct tq_addr open[3] = { A("198.18.0.7"), A("198.18.0.9"),
+				   A("::ffff:198.18.0.7") };
+	struct scan_host h;
+	struct tq_addr a;
+	unsigned i;
+
+	/* grow the table first, as a start-up read of a big table would */
+	for (i = 0; i < 20000; i++) {
+		c.src.a[2] = (uint8_t)(i >> 8);
+		c.src.a[3] = (uint8_t)i;
+		scan_agg_ct(&c, g);
+	}
+	CU_ASSERT_EQUAL(scan_agg_nhosts(g), 20000);
+
+	/* the mapped form of an open host is the same host */
+	scan_agg_reset_only(g, open, 3);
+	CU_ASSERT_EQUAL(scan_agg_nhosts(g), 2);
+	for (i = 0; i < 20000; i++) {
+		c.src.a[2] = (uint8_t)(i >> 8);
+		c.src.a[3] = (uint8_t)i;
+		c.packets = i;
+		scan_agg_ct(&c, g);
+	}
+	CU_ASSERT_EQUAL(scan_agg_nhosts(g), 2);
+	expect_host(g, "198.18.0.7", 1, 7);
+	expect_host(g, "198.18.0.9", 1, 9);
+	a = A("198.18.0.8");
+	CU_ASSERT_FALSE(scan_agg_host(g, &a, &h));
+	CU_ASSERT_EQUAL(h.conns, 0);
+
+	/* an open host without entries is found, with nothing */
+	scan_agg_reset_only(g, open + 1, 1);
+	expect_host(g, "198.18.0.9", 0, 0);
+	a = A("198.18.0.7");
+	CU_ASSERT_FALSE(scan_agg_host(g, &a, &h));
+
+	/* no hosts at all; then a plain reset: every source again */
+	scan_agg_reset_only(g, NULL, 0);
+	scan_agg_ct(&c, g);
+	CU_ASSERT_EQUAL(scan_agg_nhosts(g), 0);
+	scan_agg_reset(g);
+	scan_agg_ct(&c, g);
+	CU_ASSERT_EQUAL(scan_agg_nhosts(g), 1);
+	scan_agg_free(g);
+	conf_free(conf);
+}
+
 /* ---- ctnetlink messages (ct_parse_msg) ---------------------------------- */
 
 #define NLBUF 4096
@@ -1352,6 +1406,7 @@ static const struct tq_test tests[] = {
 	{ "agg: real captures", test_agg_real },
 	{ "agg: local networks, min_uid, uid order", test_agg_filters },
 	{ "agg: 20000 hosts, reset", test_agg_many_hosts },
+	{ "agg: only the open hosts, table shrunk", test_agg_only },
 	{ "agg: live states count, packets all", test_agg_states },
 	{ "100k conntrack lines", test_big_conntrack },
 	{ "100k tcp lines", test_big_tcp },
