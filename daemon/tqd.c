@@ -187,30 +187,51 @@ void tqd_free(struct tqd *t)
 
 /* ---- small sets ---- */
 
+/*
+ * t->hosts is kept sorted by address: a poll looks every masq row up in
+ * it (and every conntrack event), so with a thousand open hosts a linear
+ * search cost a million comparisons a poll.  A pointer host_find()
+ * returns is valid until the next host_add() or host_del().
+ */
+static size_t host_index(const struct tqd *t, const struct tq_addr *a)
+{
+	size_t lo = 0, hi = t->n_hosts, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (addr_cmp(&t->hosts[mid].addr, a) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static struct tqd_host *host_find(struct tqd *t, const struct tq_addr *a)
 {
-	size_t i;
+	size_t i = host_index(t, a);
 
-	for (i = 0; i < t->n_hosts; i++)
-		if (addr_equal(&t->hosts[i].addr, a))
-			return &t->hosts[i];
-	return NULL;
+	return i < t->n_hosts && addr_equal(&t->hosts[i].addr, a) ?
+	       &t->hosts[i] : NULL;
 }
 
 static void host_add(struct tqd *t, const struct nftb_host *nh,
 		     const char *name)
 {
-	struct tqd_host *h = host_find(t, &nh->addr);
+	size_t i = host_index(t, &nh->addr);
+	struct tqd_host *h;
 
-	if (!h) {
+	if (i == t->n_hosts || !addr_equal(&t->hosts[i].addr, &nh->addr)) {
 		xgrow(&t->hosts, &t->cap_hosts, t->n_hosts + 1,
 		      sizeof(*t->hosts));
-		h = &t->hosts[t->n_hosts++];
+		memmove(&t->hosts[i + 1], &t->hosts[i],
+			(t->n_hosts - i) * sizeof(*t->hosts));
+		t->n_hosts++;
+		h = &t->hosts[i];
+		memset(h, 0, sizeof(*h));
 		h->addr = nh->addr;
-		h->conns = 0;
-		h->closing = 0;
-		h->packets = 0;
 	}
+	h = &t->hosts[i];
 	h->has_mac = nh->has_mac;
 	memcpy(h->mac, nh->mac, sizeof(h->mac));
 	tq_strlcpy(h->name, name ? name : "", sizeof(h->name));
@@ -218,10 +239,13 @@ static void host_add(struct tqd *t, const struct nftb_host *nh,
 
 static void host_del(struct tqd *t, const struct tq_addr *a)
 {
-	struct tqd_host *h = host_find(t, a);
+	size_t i = host_index(t, a);
 
-	if (h)
-		*h = t->hosts[--t->n_hosts];
+	if (i == t->n_hosts || !addr_equal(&t->hosts[i].addr, a))
+		return;
+	memmove(&t->hosts[i], &t->hosts[i + 1],
+		(t->n_hosts - i - 1) * sizeof(*t->hosts));
+	t->n_hosts--;
 }
 
 static bool uid_blocked(const struct tqd *t, unsigned uid)
@@ -254,14 +278,13 @@ static void uid_del(struct tqd *t, unsigned uid)
 		}
 }
 
+/* t->pkts is sorted by address (remember_packets). */
 static uint64_t pkts_prev(const struct tqd *t, const struct tq_addr *a)
 {
-	size_t i;
+	const struct tqd_pkts *p = bsearch(a, t->pkts, t->n_pkts,
+					   sizeof(*t->pkts), addr_cmp);
 
-	for (i = 0; i < t->n_pkts; i++)
-		if (addr_equal(&t->pkts[i].addr, a))
-			return t->pkts[i].packets;
-	return 0;
+	return p ? p->packets : 0;
 }
 
 static bool cut_known(const struct tqd *t, const char *name)
@@ -1494,6 +1517,8 @@ static void remember_packets(struct tqd *t, const struct inputs *in)
 		t->pkts[t->n_pkts].packets = in->masq[i].packets;
 		t->n_pkts++;
 	}
+	/* addr is the first member: addr_cmp orders the entries. */
+	qsort(t->pkts, t->n_pkts, sizeof(*t->pkts), addr_cmp);
 }
 
 /*
