@@ -281,9 +281,11 @@ static void uid_del(struct tqd *t, unsigned uid)
 /* t->pkts is sorted by address (remember_packets). */
 static uint64_t pkts_prev(const struct tqd *t, const struct tq_addr *a)
 {
-	const struct tqd_pkts *p = bsearch(a, t->pkts, t->n_pkts,
-					   sizeof(*t->pkts), addr_cmp);
+	const struct tqd_pkts *p;
 
+	if (t->n_pkts == 0)
+		return 0;	/* t->pkts may be NULL: no bsearch on it */
+	p = bsearch(a, t->pkts, t->n_pkts, sizeof(*t->pkts), addr_cmp);
 	return p ? p->packets : 0;
 }
 
@@ -1275,8 +1277,8 @@ static int elem_cmp_mac(const void *x, const void *y)
 static bool elem_in(const struct tqd *t, const struct nftb_host *e,
 		    const struct nftb_host *v, size_t n)
 {
-	return bsearch(e, v, n, sizeof(*v), t->conf->bind_mac ? elem_cmp_mac
-							      : host_cmp);
+	return n > 0 && bsearch(e, v, n, sizeof(*v), t->conf->bind_mac ?
+				elem_cmp_mac : host_cmp);
 }
 
 static void elem_text(const struct tqd *t, const struct nftb_host *e,
@@ -1518,7 +1520,8 @@ static void remember_packets(struct tqd *t, const struct inputs *in)
 		t->n_pkts++;
 	}
 	/* addr is the first member: addr_cmp orders the entries. */
-	qsort(t->pkts, t->n_pkts, sizeof(*t->pkts), addr_cmp);
+	if (t->n_pkts > 1)
+		qsort(t->pkts, t->n_pkts, sizeof(*t->pkts), addr_cmp);
 }
 
 /*
