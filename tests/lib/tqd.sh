@@ -148,10 +148,15 @@ tqd_set() {
 	{ _tqd_elems "$ns" hosts4; _tqd_elems "$ns" hosts6; } | sort
 }
 
+# (The listing is read whole before grep: grep -q stopping at the first
+# match would kill nft with SIGPIPE on a large set, which fails the test
+# under pipefail.)
 tqd_has_host() {
-	ip netns exec "${2:-$LAB_GW}" nft list set inet tcpquota \
+	local out
+	out=$(ip netns exec "${2:-$LAB_GW}" nft list set inet tcpquota \
 		"$(case $1 in *:*) echo hosts6 ;; *) echo hosts4 ;; esac)" \
-		2>/dev/null | grep -qw -- "$1"
+		2>/dev/null) || return 1
+	grep -qw -- "$1" <<<"$out"
 }
 
 tqd_uids() {
