@@ -97,6 +97,10 @@ expect_eq "no terminal, no --host" \
 
 oh_bg a2 --user alice --host 198.18.1.10
 check "alice open again" wait_for 5 row_is 198.18.1.10 "alice 1 0 10"
+# openhost has seen the acknowledgement too (else a row taken away now
+# reads as a refused open, not as a close)
+check "  and openhost says so" wait_for 5 grep_out "$TQ_TMP/a2.out" \
+	"^198.18.1.10 opened for alice.$"
 run oh --user alice --host 198.18.1.10
 expect_eq "already opened by the same user" \
 	"1 openhost: 198.18.1.10 is already opened by alice" "$RC $OUT"
@@ -116,6 +120,8 @@ check "closed by the daemon: message" grep_out "$TQ_TMP/a2.out" \
 
 oh_bg a3 --user alice --host 198.18.1.10
 check "alice open once more" wait_for 5 row_is 198.18.1.10 "alice 1 0 10"
+check "  and openhost says so" wait_for 5 grep_out "$TQ_TMP/a3.out" \
+	"^198.18.1.10 opened for alice.$"
 mdb_sql "UPDATE tcptab SET quota = -3 WHERE name = 'alice';
 	 UPDATE masq SET open = 0 WHERE host = '198.18.1.10'"
 check "quota gone: openhost exits" wait_for 5 gone "$OH_PID"
