@@ -77,20 +77,27 @@ expect_eq "with the same pid" "$pid" "$(cat "$PIDF")"
 expect_eq "the new log has mode 0640" 640 "$(stat -c %a "$LOG")"
 
 # It writes to the new file: turn on debug logging and watch it grow.
+# The daemon writes on into the new log and has let go of the rotated one.
+writes_new_log() {
+	local s1 s2 fd open_fds=0
+	s1=$(stat -c %s "$LOG")
+	sleep 2.5
+	s2=$(stat -c %s "$LOG")
+	check "the new log keeps growing ($s1 -> $s2 bytes)" [ "$s2" -gt "$s1" ]
+	for fd in /proc/"$pid"/fd/*; do
+		case "$(readlink "$fd")" in
+		"$LOG".1*) open_fds=$((open_fds + 1)) ;;
+		esac
+	done
+	expect_eq "the daemon holds no descriptor of the rotated file" 0 \
+		"$open_fds"
+}
 kill -USR1 "$pid"
 check "the daemon writes to the new log" \
 	wait_for 5 grep -q 'SIGUSR1' "$LOG"
 check "... and to no other file" \
 	sh -c "! zcat '$LOG.1.gz' | grep -q SIGUSR1"
-s1=$(stat -c %s "$LOG")
-sleep 2.5
-s2=$(stat -c %s "$LOG")
-check "the new log keeps growing ($s1 -> $s2 bytes)" [ "$s2" -gt "$s1" ]
-open_fds=0
-for fd in /proc/"$pid"/fd/*; do
-	case "$(readlink "$fd")" in "$LOG".1*) open_fds=$((open_fds + 1)) ;; esac
-done
-expect_eq "the daemon holds no descriptor of the rotated file" 0 "$open_fds"
+writes_new_log
 
 # A second week: the first rotation's log moves on to .2.gz.
 cron
@@ -112,15 +119,7 @@ check "the rejection is in the new log" grep -qF \
 check "... and not in the rotated one" \
 	sh -c "! zcat '$LOG.1.gz' | grep -q 'reload rejected'"
 check "the daemon still runs with the old configuration" running "$pid"
-s1=$(stat -c %s "$LOG")
-sleep 2.5
-s2=$(stat -c %s "$LOG")
-check "the new log keeps growing ($s1 -> $s2 bytes)" [ "$s2" -gt "$s1" ]
-open_fds=0
-for fd in /proc/"$pid"/fd/*; do
-	case "$(readlink "$fd")" in "$LOG".1*) open_fds=$((open_fds + 1)) ;; esac
-done
-expect_eq "the daemon holds no descriptor of the rotated file" 0 "$open_fds"
+writes_new_log
 cp "$TQ_TMP/good.conf" "$TQ_TMP/tcpquota.conf"
 
 # An empty log is left alone.
