@@ -77,7 +77,15 @@ $(B)/libtqtools.a: $(TOOLS_OBJ)
 
 ALL_A := $(B)/libtqtools.a $(B)/libtqd.a $(B)/libtq.a
 
-$(B)/%.o: %.c
+# Without the -dev packages every compile would fail on a missing header;
+# say once what to do instead.
+have-pkgs:
+	@pkg-config --exists $(PKGS) || { echo "tcpquota: the build needs the\
+	 Debian -dev packages of $(PKGS): run 'make deps' as root\
+	 (make check and make demo install them themselves)" >&2; exit 1; }
+.PHONY: have-pkgs
+
+$(B)/%.o: %.c | have-pkgs
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 

@@ -282,6 +282,19 @@ check "nft list table matches tests/fixtures/nft/lab-table.nft" \
 # the WAN) as local networks.  Traffic to them passes for every LAN host,
 # masqueraded (IPv4), and moves no element counter (the daemon's measure
 # of a host's activity), so it is never charged.
+#
+# The counters are read from a LAN host of its own (QUIET), with no
+# history: the main host still has the connections of the clients c4/c6
+# above, killed after their host was closed.  Its kernel keeps
+# retransmitting their unacknowledged data and FIN (FIN-WAIT-1, backoff
+# up to minutes), and once an address is opened again such a packet to
+# the server passes and is counted, as any packet of an opened host is
+# (seen with nft monitor trace: a 77-byte IPv6 PSH/ACK "ping\n" of c6).
+QUIET4=198.18.1.20
+QUIET6=2001:db8:1::20
+QUIET_SEEN6="[2001:0db8:0001:0000:0000:0000:0000:0020]"
+lab_add_lan QUIET "$QUIET4" "$QUIET6" || fail "LAN host QUIET added"
+Q=$LAB_NS_QUIET
 sed "s|\"2001:db8:1::/64\"|&, \"$LOCAL4/32\", \"$LOCAL6/128\"|" \
 	"$CONF" >"$TQ_TMP/local.conf"
 TL() { lab_gw "$TOOL" --config "$TQ_TMP/local.conf" "$@"; }
@@ -289,34 +302,34 @@ TL() { lab_gw "$TOOL" --config "$TQ_TMP/local.conf" "$@"; }
 counts() { TL list | awk -v a="$1" '$1 == a { print $(NF - 2), $NF }'; }
 check "create with two more local networks" TL create
 expect_eq "a host not opened reaches a local network (IPv4, masqueraded)" \
-	"$LAB_GW_WAN4" "$(lab_try "$LAB_LAN" "$LOCAL4")"
-expect_eq "a host not opened reaches a local network (IPv6)" "$SEEN6" \
-	"$(lab_try "$LAB_LAN" "$LOCAL6")"
-check "but not the Internet" try_fails "$LAB_LAN" "$LAB_SRV4"
-check "open the hosts" TL open "$LAB_LAN4" "$LAB_LAN6"
-T ct-delete "$LAB_LAN4" "$LAB_LAN6" >/dev/null
+	"$LAB_GW_WAN4" "$(lab_try "$Q" "$LOCAL4")"
+expect_eq "a host not opened reaches a local network (IPv6)" \
+	"$QUIET_SEEN6" "$(lab_try "$Q" "$LOCAL6")"
+check "but not the Internet" try_fails "$Q" "$LAB_SRV4"
+check "open the hosts" TL open "$QUIET4" "$QUIET6"
+T ct-delete "$QUIET4" "$QUIET6" >/dev/null
 expect_eq "an opened host reaches a local network, masqueraded" \
-	"$LAB_GW_WAN4" "$(lab_try "$LAB_LAN" "$LOCAL4")"
-expect_eq "and over IPv6" "$SEEN6" "$(lab_try "$LAB_LAN" "$LOCAL6")"
+	"$LAB_GW_WAN4" "$(lab_try "$Q" "$LOCAL4")"
+expect_eq "and over IPv6" "$QUIET_SEEN6" "$(lab_try "$Q" "$LOCAL6")"
 for _ in 1 2 3; do
-	udp_send "$LAB_LAN" "$LOCAL4"
-	udp_send "$LAB_LAN" "$LOCAL6"
+	udp_send "$Q" "$LOCAL4"
+	udp_send "$Q" "$LOCAL6"
 done
 expect_eq "traffic to local networks moves no IPv4 element counter" \
-	"0 0" "$(counts "$LAB_LAN4")"
-expect_eq "nor the IPv6 one" "0 0" "$(counts "$LAB_LAN6")"
+	"0 0" "$(counts "$QUIET4")"
+expect_eq "nor the IPv6 one" "0 0" "$(counts "$QUIET6")"
 for _ in 1 2 3; do
-	udp_send "$LAB_LAN" "$LAB_SRV4"
-	udp_send "$LAB_LAN" "$LAB_SRV6"
+	udp_send "$Q" "$LAB_SRV4"
+	udp_send "$Q" "$LAB_SRV6"
 done
 # IPv4: each datagram is counted by the forward rule and, as the first
 # packet of its connection, by the masquerade rule's lookup.
 expect_eq "3 datagrams to the Internet: IPv4 counter 6 packets, 180 bytes" \
-	"6 180" "$(counts "$LAB_LAN4")"
+	"6 180" "$(counts "$QUIET4")"
 expect_eq "IPv6 counter 3 packets, 150 bytes (no NAT)" "3 150" \
-	"$(counts "$LAB_LAN6")"
+	"$(counts "$QUIET6")"
 expect_eq "the Internet sees the opened host masqueraded" "$LAB_GW_WAN4" \
-	"$(lab_try "$LAB_LAN" "$LAB_SRV4")"
+	"$(lab_try "$Q" "$LAB_SRV4")"
 expect_eq "intact with local networks across the WAN" 1 "$(TL intact)"
 expect_eq "not intact for the lab's config (its local-network rules)" 0 \
 	"$(T intact)"

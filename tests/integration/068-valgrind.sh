@@ -16,9 +16,12 @@ if ! command -v valgrind >/dev/null; then
 	tq_done
 	exit 1
 fi
-# The plain daemon, built if this is a sanitizer run.
+# The plain daemon, built if this is a sanitizer run.  A make started by
+# "make SANITIZE=1 check" hands its command-line variables down in
+# MAKEFLAGS, which would make this one a sanitizer build too.
 TQD_BIN=$TQ_ROOT/build/tcpquotad
-if ! (cd "$TQ_ROOT" && env -u B -u SANITIZE make -s --no-print-directory \
+if ! (cd "$TQ_ROOT" && env -u B -u SANITIZE -u MAKEFLAGS -u MFLAGS \
+	-u MAKELEVEL make -s --no-print-directory \
 	build/tcpquotad >"$TQ_TMP/make.log" 2>&1); then
 	cat "$TQ_TMP/make.log"
 	fail "plain build of tcpquotad"
