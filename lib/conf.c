@@ -59,6 +59,7 @@ struct tq_conf *conf_defaults(void)
 	c->logfile = xstrdup("/var/log/tcpquotad.log");
 	c->journal = xstrdup("/var/lib/tcpquota/journal");
 	c->wakeup = xstrdup("/run/tcpquota/wakeup.sock");
+	c->tools_group = xstrdup("tcpquota");
 
 	c->db_socket = xstrdup("/run/mysqld/mysqld.sock");
 	c->db_host = xstrdup("localhost");
@@ -130,6 +131,7 @@ void conf_free(struct tq_conf *c)
 	free(c->logfile);
 	free(c->journal);
 	free(c->wakeup);
+	free(c->tools_group);
 	free(c->db_socket);
 	free(c->db_host);
 	free(c->db_name);
@@ -841,6 +843,7 @@ static const struct key daemon_keys[] = {
 	STR("logfile", logfile, check_logfile),
 	STR("journal", journal, check_path),
 	STR("wakeup", wakeup, check_socket_or_empty),
+	STR("tools_group", tools_group, check_username),
 	{ .name = NULL }
 };
 

@@ -58,6 +58,7 @@ struct tq_conf {
 	char *logfile;		/* path, "syslog" or "-" */
 	char *journal;
 	char *wakeup;		/* UNIX socket the tools poke, "" = none */
+	char *tools_group;	/* group the tools run setgid to */
 
 	/* database */
 	char *db_socket;	/* "" = use host/port */

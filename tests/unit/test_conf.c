@@ -87,7 +87,7 @@ static const char *conf_diff(const struct tq_conf *a, const struct tq_conf *b)
 #define STR(f) if (strcmp(a->f, b->f)) return #f
 #define STRV(f) if (!strv_eq(a->f, a->n_##f, b->f, b->n_##f)) return #f
 	NUM(period); NUM(heartbeat_tics); STR(gateway); STR(pidfile);
-	STR(logfile); STR(journal); STR(wakeup);
+	STR(logfile); STR(journal); STR(wakeup); STR(tools_group);
 	STR(db_socket); STR(db_host); NUM(db_port); STR(db_name);
 	STR(db_user); STR(db_password_file); NUM(db_timeout);
 	STR(db_tool_user); STR(db_tool_password_file); STR(db_admin_user);
@@ -137,6 +137,7 @@ static void test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(c->logfile, "/var/log/tcpquotad.log");
 	CU_ASSERT_STRING_EQUAL(c->journal, "/var/lib/tcpquota/journal");
 	CU_ASSERT_STRING_EQUAL(c->wakeup, "/run/tcpquota/wakeup.sock");
+	CU_ASSERT_STRING_EQUAL(c->tools_group, "tcpquota");
 
 	CU_ASSERT_STRING_EQUAL(c->db_socket, "/run/mysqld/mysqld.sock");
 	CU_ASSERT_STRING_EQUAL(c->db_host, "localhost");
@@ -266,6 +267,7 @@ static void test_full_fixture(void)
 	CU_ASSERT_STRING_EQUAL(c->logfile, "syslog");
 	CU_ASSERT_STRING_EQUAL(c->journal, "/tmp/tq/journal");
 	CU_ASSERT_STRING_EQUAL(c->wakeup, "");
+	CU_ASSERT_STRING_EQUAL(c->tools_group, "tq-tools");
 	CU_ASSERT_STRING_EQUAL(c->db_socket, "");
 	CU_ASSERT_STRING_EQUAL(c->db_host, "198.18.0.5");
 	CU_ASSERT_EQUAL(c->db_port, 3307);
@@ -351,7 +353,8 @@ static void test_fixture_errors(void)
 	CU_ASSERT_PTR_NULL(c);
 	snprintf(want, sizeof(want), "%s:4: daemon.heartbaet_tics: unknown "
 		 "setting; check the spelling (known here: period, "
-		 "heartbeat_tics, gateway, pidfile, logfile, journal, wakeup)",
+		 "heartbeat_tics, gateway, pidfile, logfile, journal, wakeup, "
+		 "tools_group)",
 		 tq_fixture("conf/typo.conf"));
 	CU_ASSERT_STRING_EQUAL(err, want);
 
@@ -384,7 +387,7 @@ static void test_unknown(void)
 	expect_err("daemon = {\n\tperiod = 5;\n\tperoid = 6;\n};\n",
 		   "t.conf:3: daemon.peroid: unknown setting; check the "
 		   "spelling (known here: period, heartbeat_tics, gateway, "
-		   "pidfile, logfile, journal, wakeup)");
+		   "pidfile, logfile, journal, wakeup, tools_group)");
 	expect_err("\n\ndeamon = { period = 5; };\n",
 		   "t.conf:3: deamon: unknown section; check the spelling "
 		   "(sections: daemon, database, network, quota, rates, "
@@ -1256,6 +1259,27 @@ static void test_load_file(void)
 	free(big);
 }
 
+/* daemon.tools_group: the group the tools run setgid to, a plain name. */
+static void test_tools_group(void)
+{
+	struct tq_conf *c;
+
+	c = expect_ok("daemon = { tools_group = \"tq-tools\"; };");
+	CU_ASSERT_STRING_EQUAL(c->tools_group, "tq-tools");
+	conf_free(c);
+	expect_err("daemon = { tools_group = \"\"; };",
+		   "t.conf:1: daemon.tools_group: \"\" is not a user or group "
+		   "name; use 1..32 characters of A-Z a-z 0-9 . _ - "
+		   "(not starting with -)");
+	expect_err("daemon = { tools_group = \"tcp quota\"; };",
+		   "t.conf:1: daemon.tools_group: \"tcp quota\" is not a user "
+		   "or group name; use 1..32 characters of A-Z a-z 0-9 . _ - "
+		   "(not starting with -)");
+	expect_err("daemon = { tools_group = 5; };",
+		   "t.conf:1: daemon.tools_group: is an integer; use a string "
+		   "in double quotes");
+}
+
 /* A failed reload returns NULL and leaves the running struct alone. */
 static void test_reload(void)
 {
@@ -1327,6 +1351,7 @@ static const struct tq_test tests[] = {
 	{ "groups", test_groups },
 	{ "size limits", test_limits },
 	{ "conf_load from a file", test_load_file },
+	{ "daemon.tools_group", test_tools_group },
 	{ "failed reload keeps the old struct", test_reload },
 	{ "values quoted safely in messages", test_message_quoting },
 	{ NULL, NULL }
