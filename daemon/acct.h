@@ -14,21 +14,7 @@
 
 #include "addr.h"
 #include "conf.h"
-
-/* masq.open: tools write the requests, the daemon the answers. */
-enum {
-	MASQ_CLOSED = 0,
-	MASQ_OPENED = 1,
-	MASQ_REQ_OPEN = 2,
-	MASQ_REQ_CLOSE = 3,
-};
-
-/* masq.free */
-enum {
-	MASQ_PAID = 0,		/* openhost: the user pays */
-	MASQ_FREE = 1,		/* openfw group: free, only in free hours */
-	MASQ_ADMIN = 2,		/* openfw adm: free, any time */
-};
+#include "masq.h"
 
 /* A user: tcptab joined with allowed (quota 0 if only in allowed). */
 struct acct_user {

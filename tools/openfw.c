@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <utmp.h>
 
-#include "acct.h"
+#include "masq.h"
 #include "tool.h"
 #include "toolctx.h"
 #include "tooldb.h"
@@ -249,7 +249,7 @@ static int toggle(struct fw *f, const struct tq_group *g)
 			nfree++;
 		} else {
 			printf("%s: held by %s (%s), left as it is\n", l.h[i],
-			       m.name, m.free == MASQ_ADMIN ? "adm" : "paid");
+			       m.name, masq_free_str(m.free));
 		}
 	}
 	if (nfree && !nnone) {
@@ -348,9 +348,7 @@ static int adm(struct fw *f, const char *arg)
 			if (tooldb_masq_get(f->t.db, c->gateway, l.h[i],
 					    &m) == 1)
 				printf("%s: already opened by %s (%s)\n",
-				       l.h[i], m.name, m.free == MASQ_ADMIN ?
-				       "adm" : m.free == MASQ_FREE ? "free" :
-				       "paid");
+				       l.h[i], m.name, masq_free_str(m.free));
 			else
 				printf("%s: busy, try again\n", l.h[i]);
 			rc = -1;
@@ -419,19 +417,6 @@ out:
 	return rc;
 }
 
-static const char *kind(int free)
-{
-	return free == MASQ_PAID ? "paid" : free == MASQ_FREE ? "free" :
-	       free == MASQ_ADMIN ? "adm" : "?";
-}
-
-static const char *state(int open)
-{
-	return open == MASQ_OPENED ? "open" : open == MASQ_CLOSED ? "closed" :
-	       open == MASQ_REQ_OPEN ? "opening" :
-	       open == MASQ_REQ_CLOSE ? "closing" : "?";
-}
-
 static int lst_cb(void *arg, const struct tooldb_masq *m)
 {
 	struct fw *f = arg;
@@ -442,14 +427,15 @@ static int lst_cb(void *arg, const struct tooldb_masq *m)
 		fputs(",\"name\":", stdout);
 		tool_json_str(stdout, m->name);
 		printf(",\"state\":\"%s\",\"kind\":\"%s\",\"cnts\":%d,"
-		       "\"counter\":%lld,\"opened_at\":", state(m->open),
-		       kind(m->free), m->cnts, m->counter);
+		       "\"counter\":%lld,\"opened_at\":",
+		       masq_open_str(m->open), masq_free_str(m->free), m->cnts,
+		       m->counter);
 		tool_json_str(stdout, m->opened_at);
 		fputs("}", stdout);
 	} else {
 		printf("%-39s %-16s %-7s %-4s %5d %7lld  %s\n", m->host,
-		       m->name, state(m->open), kind(m->free), m->cnts,
-		       m->counter, m->opened_at);
+		       m->name, masq_open_str(m->open), masq_free_str(m->free),
+		       m->cnts, m->counter, m->opened_at);
 	}
 	f->first = false;
 	return 0;

@@ -4,7 +4,7 @@
  *
  * The host is the remote address of the utmp record of the user's
  * terminal (fd 0).  --user and --host are for root and the admin group.
- * Protocol with tcpquotad (see acct.h): insert the masq row with open = 2,
+ * Protocol with tcpquotad (see masq.h): insert the masq row with open = 2,
  * poke the daemon, wait for open = 1; keep tic at heartbeat_tics while
  * open; on Enter, end of session (HUP), TERM or INT write open = 3, wait
  * for 0, delete the row.
@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <utmp.h>
 
-#include "acct.h"
+#include "masq.h"
 #include "tool.h"
 #include "toolctx.h"
 #include "tooldb.h"

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "acct.h"
+#include "masq.h"
 #include "tool.h"
 #include "toolctx.h"
 #include "tooldb.h"
@@ -286,34 +286,6 @@ static int period_cb(void *arg, unsigned ncols, char **v)
 	return 0;
 }
 
-static const char *open_str(int open)
-{
-	switch (open) {
-	case MASQ_CLOSED:
-		return "closed";
-	case MASQ_OPENED:
-		return "open";
-	case MASQ_REQ_OPEN:
-		return "opening";
-	case MASQ_REQ_CLOSE:
-		return "closing";
-	}
-	return "?";
-}
-
-static const char *free_str(int free)
-{
-	switch (free) {
-	case MASQ_PAID:
-		return "paid";
-	case MASQ_FREE:
-		return "free";
-	case MASQ_ADMIN:
-		return "adm";
-	}
-	return "?";
-}
-
 static int hosts_cb(void *arg, const struct tooldb_masq *m)
 {
 	struct cli *c = arg;
@@ -329,14 +301,14 @@ static int hosts_cb(void *arg, const struct tooldb_masq *m)
 		printf(",\"open\":%d,\"state\":\"%s\",\"free\":%d,"
 		       "\"kind\":\"%s\",\"cnts\":%d,\"counter\":%lld,"
 		       "\"tic\":%lld,\"opened_at\":", m->open,
-		       open_str(m->open), m->free, free_str(m->free), m->cnts,
-		       m->counter, m->tic);
+		       masq_open_str(m->open), m->free, masq_free_str(m->free),
+		       m->cnts, m->counter, m->tic);
 		tool_json_str(stdout, m->opened_at);
 		fputs("}", stdout);
 	} else {
 		printf("%-8s %-39s %-16s %-7s %-4s %5d %7lld %4lld  %s\n",
-		       m->gateway, m->host, m->name, open_str(m->open),
-		       free_str(m->free), m->cnts, m->counter, m->tic,
+		       m->gateway, m->host, m->name, masq_open_str(m->open),
+		       masq_free_str(m->free), m->cnts, m->counter, m->tic,
 		       m->opened_at);
 	}
 	return 0;
@@ -656,8 +628,9 @@ static int top_frame(struct cli *c, const struct top_watch *w, bool tty)
 			printf(",\"state\":\"%s\",\"kind\":\"%s\",\"cnts\":%d,"
 			       "\"counter\":%lld,\"quota\":%lld,"
 			       "\"charge\":%lld}",
-			       open_str(r->open), free_str(r->free), r->cnts,
-			       r->counter, r->quota, charged ? last : 0);
+			       masq_open_str(r->open), masq_free_str(r->free),
+			       r->cnts, r->counter, r->quota,
+			       charged ? last : 0);
 		}
 		fputs("],\"users\":[", stdout);
 		for (i = 0, first = true; i < w->prev.n; i++) {
@@ -701,9 +674,9 @@ static int top_frame(struct cli *c, const struct top_watch *w, bool tty)
 		charged = top_charged(w, r->name, &last);
 		money(c, r->quota, mbuf, sizeof(mbuf));
 		printf("%-8s %-39s %-16s %-7s %-4s %5d %7lld %12lld %14s %7lld"
-		       "\n", r->gateway, r->host, r->name, open_str(r->open),
-		       free_str(r->free), r->cnts, r->counter, r->quota, mbuf,
-		       charged ? last : 0);
+		       "\n", r->gateway, r->host, r->name,
+		       masq_open_str(r->open), masq_free_str(r->free), r->cnts,
+		       r->counter, r->quota, mbuf, charged ? last : 0);
 	}
 	printf("\n%-16s %12s %14s %7s %7s %7s %-7s %5s\n", "USER", "BALANCE",
 	       "MONEY", "TODAY", "POLLS", "LAST", "CHARGED", "HOSTS");

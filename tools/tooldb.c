@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acct.h"
+#include "masq.h"
 #include "toolctx.h"
 #include "tooldb.h"
 #include "util.h"
