@@ -150,8 +150,7 @@ static const struct tq_group *group_of(struct fw *f, const char *host)
 
 static int db_fail(struct fw *f)
 {
-	fprintf(stderr, "openfw: database error: %s\n", db_error(f->t.db));
-	return -1;
+	return toolctx_db_fail(&f->t, NULL);
 }
 
 /* Wait for each host to reach want; print the outcome.  Returns the

@@ -96,11 +96,9 @@ static const char *refusal(struct oh *o, char *buf, size_t len, int *dberr)
 		snprintf(buf, len, "no quota left: %s%s is %lld s (%s),"
 			 " the limit is %lld s (%s)", o->self ? "your balance" :
 			 "the balance of ", o->self ? "" : o->name, u.quota,
-			 tool_money(u.quota,
-			 conf->money_per_minute, conf->money_unit, mbuf,
-			 sizeof(mbuf)), conf->min_quota,
-			 tool_money(conf->min_quota, conf->money_per_minute,
-			 conf->money_unit, lbuf, sizeof(lbuf)));
+			 toolctx_money(&o->t, u.quota, mbuf, sizeof(mbuf)),
+			 conf->min_quota, toolctx_money(&o->t, conf->min_quota,
+			 lbuf, sizeof(lbuf)));
 		return buf;
 	}
 	return NULL;
@@ -161,8 +159,7 @@ static void status_line(struct oh *o, const struct tooldb_masq *m)
 
 	if (tooldb_user_get(o->t.db, o->name, &u) < 0)
 		return;
-	tool_money(u.quota, o->t.conf->money_per_minute,
-		   o->t.conf->money_unit, mbuf, sizeof(mbuf));
+	toolctx_money(&o->t, u.quota, mbuf, sizeof(mbuf));
 	if (o->tty)
 		fputs("\r\033[K", stdout);
 	printf("balance %lld s (%s)  charged %lld poll%s  %d connection%s",

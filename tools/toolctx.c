@@ -193,6 +193,20 @@ int toolctx_reconnect(struct tool_ctx *t, char *err, size_t errlen)
 	return 0;
 }
 
+const char *toolctx_money(const struct tool_ctx *t, long long seconds,
+			  char *buf, size_t len)
+{
+	return tool_money(seconds, t->conf->money_per_minute,
+			  t->conf->money_unit, buf, len);
+}
+
+int toolctx_db_fail(const struct tool_ctx *t, const char *label)
+{
+	fprintf(stderr, "%s: %s%sdatabase error: %s\n", t->prog,
+		label ? label : "", label ? ": " : "", db_error(t->db));
+	return -1;
+}
+
 /* A datagram socket connected to the wake-up socket, or -1.  The path's
  * permissions are checked at connect(), so this runs with the group. */
 static int wake_connect(const struct tq_conf *conf)

@@ -77,6 +77,13 @@ int toolctx_reconnect(struct tool_ctx *t, char *err, size_t errlen);
 /* Drop the setgid group now (setresgid to the real gid). */
 void toolctx_drop(struct tool_ctx *t, bool keep_saved);
 
+/* "12.34 SEK" for a balance of seconds, at the configured price. */
+const char *toolctx_money(const struct tool_ctx *t, long long seconds,
+			  char *buf, size_t len);
+/* "PROG: LABEL: database error: ..." (or "PROG: database error: ..."
+ * without a label) on stderr.  Returns -1. */
+int toolctx_db_fail(const struct tool_ctx *t, const char *label);
+
 /* Send one datagram to conf->wakeup so the daemon acts at once.  Failure
  * is not an error: the daemon polls anyway.  The socket may be writable
  * by the setgid group only (tcpquotad makes it 0660 root:tcpquota), so
