@@ -9,9 +9,14 @@
 
 #include "util.h"
 
+/* n is 0 when the size is not known (xcheck()). */
 static void oom(size_t n)
 {
-	fprintf(stderr, "tcpquota: out of memory allocating %zu bytes\n", n);
+	if (n)
+		fprintf(stderr, "tcpquota: out of memory allocating %zu "
+			"bytes\n", n);
+	else
+		fprintf(stderr, "tcpquota: out of memory\n");
 	abort();
 }
 
@@ -48,6 +53,13 @@ char *xstrdup(const char *s)
 
 	if (!p)
 		oom(strlen(s));
+	return p;
+}
+
+void *xcheck(void *p)
+{
+	if (!p)
+		oom(0);
 	return p;
 }
 

@@ -17,6 +17,9 @@ char *xstrdup(const char *s);
 /* Grow *arr (element size elsz) so that it holds at least need elements;
  * *cap is updated.  Doubles, so appends are amortised O(1). */
 void xgrow(void *arr, size_t *cap, size_t need, size_t elsz);
+/* p from a library's own allocator (libnftnl's *_alloc()), or the same
+ * out-of-memory abort if it is NULL. */
+void *xcheck(void *p);
 
 /* Copy with truncation and NUL termination; returns strlen(src). */
 size_t tq_strlcpy(char *dst, const char *src, size_t size);
