@@ -1,0 +1,627 @@
+/* nftrules.c - the daemon's table as libnftnl objects.
+ *
+ * Everything here is a function of the configuration: no socket, no
+ * batch, no state between calls.  nftr_rules() hands the rules over in
+ * the order each chain holds them, and nftb_intact() relies on that order
+ * (nftr_summary() reads a built and a dumped rule alike).  In the forward
+ * and postrouting chains the local networks' rules come ahead of the host
+ * sets, so that traffic to them never moves an element counter, the
+ * daemon's measure of a host's activity and so of its charge.  Every rule
+ * has a counter where nftb.h shows one, and a comment.  Keys: an IPv4
+ * address is 4 bytes, IPv6 16, a bound set's key adds the MAC padded to 8
+ * (registers are 4 bytes), a uid is 4 bytes in host order.  A libnftnl
+ * allocation that fails aborts through xcheck(), as xmalloc() does.
+ */
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <net/if_arp.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "nftrules.h"
+#include "util.h"
+
+/* nftables userspace data type ids (nftables' datatype.h), so that
+ * `nft list` prints the sets with their proper types. */
+#define DT_IPADDR	7
+#define DT_IP6ADDR	8
+#define DT_ETHERADDR	9
+#define DT_UID		24
+#define DT_BITS		6
+
+const char *const nftr_set_names[NFTR_NSETS] = {
+	"hosts4", "hosts6", "blocked_uids", "hosts4_unbound", "hosts6_unbound"
+};
+
+const char *const nftr_chain_names[NFTR_NCHAINS] = {
+	"forward", "postrouting", "output", "blocked"
+};
+
+const int nftr_host_sets[4] = { NFTR_H4, NFTR_H6, NFTR_H4U, NFTR_H6U };
+
+static const char *const open_comment[NFTR_NSETS] = {
+	[NFTR_H4] = "opened IPv4 hosts",
+	[NFTR_H6] = "opened IPv6 hosts",
+	[NFTR_H4U] = "opened IPv4 hosts without a MAC binding",
+	[NFTR_H6U] = "opened IPv6 hosts without a MAC binding",
+};
+
+int nftr_nsets(const struct tq_conf *c)
+{
+	return c->bind_mac ? NFTR_NSETS : NFTR_UIDS + 1;
+}
+
+int nftr_nhost_sets(const struct tq_conf *c)
+{
+	return c->bind_mac ? 4 : 2;
+}
+
+static bool set_v6(int which)
+{
+	return which == NFTR_H6 || which == NFTR_H6U;
+}
+
+bool nftr_set_bound(const struct tq_conf *c, int which)
+{
+	return c->bind_mac && (which == NFTR_H4 || which == NFTR_H6);
+}
+
+/* ---- expressions ---- */
+
+static struct nftnl_expr *expr(struct nftnl_rule *r, const char *name)
+{
+	struct nftnl_expr *e = xcheck(nftnl_expr_alloc(name));
+
+	nftnl_rule_add_expr(r, e);
+	return e;
+}
+
+static void e_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = expr(r, "meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+}
+
+static void e_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
+		  uint32_t len)
+{
+	struct nftnl_expr *e = expr(r, "cmp");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+}
+
+static void e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
+		      uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *e = expr(r, "payload");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+}
+
+static void e_bitwise(struct nftnl_rule *r, const void *mask, uint32_t len)
+{
+	struct nftnl_expr *e = expr(r, "bitwise");
+	uint8_t zero[16] = { 0 };
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+}
+
+static void e_lookup(struct nftnl_rule *r, const char *set)
+{
+	struct nftnl_expr *e = expr(r, "lookup");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+}
+
+static void e_verdict(struct nftnl_rule *r, int verdict, const char *chain)
+{
+	struct nftnl_expr *e = expr(r, "immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	if (chain)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+}
+
+/* iifname/oifname NAME; "ppp*" matches every name with that prefix, as
+ * in nft (compare the prefix only). */
+static void e_ifname(struct nftnl_rule *r, uint32_t key, const char *name)
+{
+	char buf[16] = { 0 };
+	size_t len;
+
+	len = tq_strlcpy(buf, name, sizeof(buf));
+	e_meta(r, key, NFT_REG_1);
+	if (len > 1 && len < sizeof(buf) && buf[len - 1] == '*')
+		e_cmp(r, NFT_CMP_EQ, buf, (uint32_t)len - 1);
+	else
+		e_cmp(r, NFT_CMP_EQ, buf, sizeof(buf));
+}
+
+/* iifname IN oifname OUT */
+static void e_ifpair(struct nftnl_rule *r, const char *in, const char *out)
+{
+	e_ifname(r, NFT_META_IIFNAME, in);
+	e_ifname(r, NFT_META_OIFNAME, out);
+}
+
+static void e_nfproto(struct nftnl_rule *r, uint8_t proto)
+{
+	e_meta(r, NFT_META_NFPROTO, NFT_REG_1);
+	e_cmp(r, NFT_CMP_EQ, &proto, 1);
+}
+
+/* ip saddr @hosts4, or ip saddr . ether saddr @hosts4 with bind_mac.
+ * iif: the input interface is known (not in postrouting), so check that it
+ * is Ethernet, as nft does before `ether saddr` (and then prints it so). */
+static void e_hosts(const struct tq_conf *c, struct nftnl_rule *r, int which,
+		    bool iif)
+{
+	bool v6 = set_v6(which);
+
+	if (nftr_set_bound(c, which) && iif) {
+		uint16_t ether = ARPHRD_ETHER;
+
+		e_meta(r, NFT_META_IIFTYPE, NFT_REG_1);
+		e_cmp(r, NFT_CMP_EQ, &ether, sizeof(ether));
+	}
+	e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
+		  NFT_REG_1);
+	if (nftr_set_bound(c, which))
+		e_payload(r, NFT_PAYLOAD_LL_HEADER, 6, 6,
+			  v6 ? NFT_REG32_04 : NFT_REG32_01);
+	e_lookup(r, nftr_set_names[which]);
+}
+
+/* ip daddr NET / ip6 daddr NET */
+static void e_daddr_net(struct nftnl_rule *r, const struct tq_cidr *c)
+{
+	bool v6 = c->addr.family == AF_INET6;
+	uint32_t len = v6 ? 16 : 4, i;
+	uint8_t mask[16] = { 0 };
+
+	e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	if (c->prefix == 0)
+		return;
+	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, len,
+		  NFT_REG_1);
+	if (c->prefix < len * 8) {
+		for (i = 0; i < c->prefix; i++)
+			mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+		e_bitwise(r, mask, len);
+	}
+	e_cmp(r, NFT_CMP_EQ, c->addr.a, len);
+}
+
+/* ct state established,related */
+static void e_ct_replies(struct nftnl_rule *r)
+{
+	uint32_t st = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+		      NF_CT_STATE_BIT(IP_CT_RELATED);
+	uint32_t zero = 0;
+	struct nftnl_expr *e = expr(r, "ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	e_bitwise(r, &st, sizeof(st));
+	e_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero));
+}
+
+/* ---- table, sets, chains ---- */
+
+struct nftnl_table *nftr_table(const struct tq_conf *c)
+{
+	struct nftnl_table *t = xcheck(nftnl_table_alloc());
+
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, c->table);
+	return t;
+}
+
+struct nftnl_set *nftr_set_ref(const struct tq_conf *c, int which)
+{
+	struct nftnl_set *s = xcheck(nftnl_set_alloc());
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, c->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, nftr_set_names[which]);
+	return s;
+}
+
+struct nftnl_set *nftr_set(const struct tq_conf *c, int which)
+{
+	struct nftnl_set *s = nftr_set_ref(c, which);
+	uint32_t klen, ktype, flags = 0;
+
+	switch (which) {
+	case NFTR_H4:
+	case NFTR_H4U:
+		klen = 4;
+		ktype = DT_IPADDR;
+		break;
+	case NFTR_H6:
+	case NFTR_H6U:
+		klen = 16;
+		ktype = DT_IP6ADDR;
+		break;
+	default:
+		klen = 4;
+		ktype = DT_UID;
+		break;
+	}
+	if (nftr_set_bound(c, which)) {
+		klen += 8;	/* ether_addr, padded to registers */
+		ktype = ktype << DT_BITS | DT_ETHERADDR;
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, klen);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, ktype);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)which + 1);
+	if (which == NFTR_UIDS) {
+		/* uids are host-endian: tell `nft list` through the set's
+		 * userdata (NFTNL_UDATA_SET_KEYBYTEORDER = 0, host = 1). */
+		struct nftnl_udata_buf *ud = xcheck(nftnl_udata_buf_alloc(64));
+
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 1);
+		nftnl_set_set_data(s, NFTNL_SET_USERDATA,
+				   nftnl_udata_buf_data(ud),
+				   nftnl_udata_buf_len(ud));
+		nftnl_udata_buf_free(ud);
+	} else {
+		/* A counter per element: who carried how much. */
+		nftnl_set_add_expr(s, xcheck(nftnl_expr_alloc("counter")));
+		flags |= NFT_SET_EXPR;
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	return s;
+}
+
+struct nftnl_chain *nftr_chain(const struct tq_conf *c, int which)
+{
+	static const struct {
+		int hook, prio;
+		const char *type;
+	} base[] = {
+		[NFTR_FORWARD] = { NF_INET_FORWARD, 0, "filter" },
+		[NFTR_POSTROUTING] = { NF_INET_POST_ROUTING, 100, "nat" },
+		[NFTR_OUTPUT] = { NF_INET_LOCAL_OUT, 0, "filter" },
+	};
+	struct nftnl_chain *ch = xcheck(nftnl_chain_alloc());
+
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, c->table);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, nftr_chain_names[which]);
+	if (which != NFTR_BLOCKED) {
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM,
+				    (uint32_t)base[which].hook);
+		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, base[which].prio);
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, base[which].type);
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	return ch;
+}
+
+/* ---- rules ---- */
+
+/* Where the rules go. */
+struct rules {
+	const struct tq_conf *c;
+	nftr_rule_cb cb;
+	void *arg;
+};
+
+static struct nftnl_rule *rule_new(void)
+{
+	return xcheck(nftnl_rule_alloc());
+}
+
+/* Put rule r (counter and verdict already in it) in chain ch, with a
+ * comment, and hand it over. */
+static void put(struct rules *x, int ch, struct nftnl_rule *r,
+		const char *comment)
+{
+	struct nftnl_udata_buf *ud = xcheck(nftnl_udata_buf_alloc(256));
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, x->c->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, nftr_chain_names[ch]);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, comment);
+	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
+			    nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
+	x->cb(r, x->arg);
+}
+
+/* Per LAN x WAN: the local networks (free), the opened hosts, replies,
+ * then drop what is left either way. */
+static void rules_forward(struct rules *x)
+{
+	const struct tq_conf *c = x->c;
+	struct nftnl_rule *r;
+	char cm[128], net[64];
+	size_t i, j, l;
+	int k, w;
+
+	for (i = 0; i < c->n_lan; i++) {
+		for (j = 0; j < c->n_wan; j++) {
+			/* Local networks are free: any LAN host reaches them,
+			 * and ahead of the host sets, so that this traffic
+			 * never moves an element counter. */
+			for (l = 0; l < c->n_local_networks; l++) {
+				r = rule_new();
+				e_ifpair(r, c->lan[i], c->wan[j]);
+				e_daddr_net(r, &c->local_networks[l]);
+				expr(r, "counter");
+				e_verdict(r, NF_ACCEPT, NULL);
+				cidr_format(&c->local_networks[l], net,
+					    sizeof(net));
+				snprintf(cm, sizeof(cm),
+					 "local network %s: free", net);
+				put(x, NFTR_FORWARD, r, cm);
+			}
+			for (k = 0; k < nftr_nhost_sets(c); k++) {
+				w = nftr_host_sets[k];
+				r = rule_new();
+				e_ifpair(r, c->lan[i], c->wan[j]);
+				e_hosts(c, r, w, true);
+				expr(r, "counter");
+				e_verdict(r, NF_ACCEPT, NULL);
+				put(x, NFTR_FORWARD, r, open_comment[w]);
+			}
+			r = rule_new();
+			e_ifpair(r, c->wan[j], c->lan[i]);
+			e_ct_replies(r);
+			expr(r, "counter");
+			e_verdict(r, NF_ACCEPT, NULL);
+			put(x, NFTR_FORWARD, r, "replies");
+
+			/* The chain's policy is accept: without this, any
+			 * Internet host could connect in, to every LAN host
+			 * by IPv6 (routed, no NAT) and by IPv4 wherever a
+			 * route to the LAN exists. */
+			r = rule_new();
+			e_ifpair(r, c->wan[j], c->lan[i]);
+			expr(r, "counter");
+			e_verdict(r, NF_DROP, NULL);
+			put(x, NFTR_FORWARD, r,
+			    "new connections from the Internet");
+
+			r = rule_new();
+			e_ifpair(r, c->lan[i], c->wan[j]);
+			expr(r, "counter");
+			e_verdict(r, NF_DROP, NULL);
+			put(x, NFTR_FORWARD, r, "hosts not opened");
+		}
+	}
+}
+
+/* Traffic to a local network across the WAN is masqueraded whoever sends
+ * it (the forward chain lets every LAN host reach it, and such a network
+ * need not route the LAN back), by a rule of its own ahead of the host
+ * sets: their lookup would move the element counter (once per
+ * connection) and so charge. */
+static void rules_postrouting(struct rules *x)
+{
+	const struct tq_conf *c = x->c;
+	struct nftnl_rule *r;
+	char cm[128], net[64];
+	size_t i, j;
+	int k, w;
+
+	for (j = 0; j < c->n_wan; j++) {
+		for (i = 0; i < c->n_local_networks; i++) {
+			if (c->local_networks[i].addr.family != AF_INET)
+				continue;	/* no IPv6 NAT */
+			r = rule_new();
+			e_ifname(r, NFT_META_OIFNAME, c->wan[j]);
+			e_daddr_net(r, &c->local_networks[i]);
+			expr(r, "counter");
+			expr(r, "masq");
+			cidr_format(&c->local_networks[i], net, sizeof(net));
+			snprintf(cm, sizeof(cm), "local network %s: "
+				 "masqueraded for every host", net);
+			put(x, NFTR_POSTROUTING, r, cm);
+		}
+	}
+	for (j = 0; j < c->n_wan; j++) {
+		for (k = 0; k < nftr_nhost_sets(c); k++) {
+			w = nftr_host_sets[k];
+			if (set_v6(w))
+				continue;
+			r = rule_new();
+			e_ifname(r, NFT_META_OIFNAME, c->wan[j]);
+			e_hosts(c, r, w, false);
+			expr(r, "counter");
+			expr(r, "masq");
+			put(x, NFTR_POSTROUTING, r, w == NFTR_H4 ?
+			    "masquerade opened IPv4 hosts" :
+			    "masquerade opened IPv4 hosts without a "
+			    "MAC binding");
+		}
+	}
+}
+
+/* meta skuid @blocked_uids jump blocked */
+static void rules_output(struct rules *x)
+{
+	struct nftnl_rule *r = rule_new();
+
+	e_meta(r, NFT_META_SKUID, NFT_REG_1);
+	e_lookup(r, nftr_set_names[NFTR_UIDS]);
+	e_verdict(r, NFT_JUMP, nftr_chain_names[NFTR_BLOCKED]);
+	put(x, NFTR_OUTPUT, r, "users without quota");
+}
+
+/* A blocked user still reaches loopback and the local networks. */
+static void rules_blocked(struct rules *x)
+{
+	const struct tq_conf *c = x->c;
+	struct nftnl_rule *r;
+	struct nftnl_expr *e;
+	char cm[128], net[64];
+	size_t i;
+
+	r = rule_new();
+	e_ifname(r, NFT_META_OIFNAME, "lo");
+	e_verdict(r, NFT_RETURN, NULL);
+	put(x, NFTR_BLOCKED, r, "loopback stays reachable");
+	for (i = 0; i < c->n_local_networks; i++) {
+		r = rule_new();
+		e_daddr_net(r, &c->local_networks[i]);
+		e_verdict(r, NFT_RETURN, NULL);
+		cidr_format(&c->local_networks[i], net, sizeof(net));
+		snprintf(cm, sizeof(cm), "local network %s", net);
+		put(x, NFTR_BLOCKED, r, cm);
+	}
+	r = rule_new();
+	expr(r, "counter");
+	e = expr(r, "reject");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
+			  NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+	put(x, NFTR_BLOCKED, r, "no quota: outside is closed");
+}
+
+void nftr_rules(const struct tq_conf *c, nftr_rule_cb cb, void *arg)
+{
+	struct rules x = { .c = c, .cb = cb, .arg = arg };
+
+	rules_forward(&x);
+	rules_postrouting(&x);
+	rules_output(&x);
+	rules_blocked(&x);
+}
+
+static int count_expr(struct nftnl_expr *e, void *data)
+{
+	(*(int *)data)++;
+	return 0;
+}
+
+static int comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	const char **c = data;
+	uint8_t len = nftnl_udata_len(attr);
+	const char *v = nftnl_udata_get(attr);
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len > 0 &&
+	    v[len - 1] == '\0')
+		*c = v;
+	return 0;
+}
+
+void nftr_summary(struct nftnl_rule *r, struct nftr_sum *s)
+{
+	const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+	const char *comment = "";
+	const void *ud;
+	uint32_t udlen = 0;
+
+	for (s->chain = 0; s->chain < NFTR_NCHAINS; s->chain++)
+		if (chain && strcmp(chain, nftr_chain_names[s->chain]) == 0)
+			break;
+	if (s->chain == NFTR_NCHAINS)
+		s->chain = -1;
+	ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &udlen);
+	if (ud)
+		nftnl_udata_parse(ud, udlen, comment_cb, &comment);
+	tq_strlcpy(s->comment, comment, sizeof(s->comment));
+	s->nexprs = 0;
+	nftnl_expr_foreach(r, count_expr, &s->nexprs);
+}
+
+/* ---- elements ---- */
+
+int nftr_host_set(const struct tq_conf *c, const struct nftb_host *h)
+{
+	bool unbound = c->bind_mac && !h->has_mac;
+
+	if (h->addr.family == AF_INET6)
+		return unbound ? NFTR_H6U : NFTR_H6;
+	return unbound ? NFTR_H4U : NFTR_H4;
+}
+
+struct nftnl_set_elem *nftr_host_elem(const struct tq_conf *c,
+				      const struct nftb_host *h)
+{
+	struct nftnl_set_elem *e = xcheck(nftnl_set_elem_alloc());
+	size_t len = h->addr.family == AF_INET6 ? 16 : 4;
+	uint8_t key[32];
+
+	memcpy(key, h->addr.a, len);
+	if (nftr_set_bound(c, nftr_host_set(c, h))) {
+		memset(key + len, 0, 8);
+		memcpy(key + len, h->mac, 6);
+		len += 8;
+	}
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+	return e;
+}
+
+struct nftnl_set_elem *nftr_uid_elem(unsigned uid)
+{
+	struct nftnl_set_elem *e = xcheck(nftnl_set_elem_alloc());
+	uint32_t u = uid;
+
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &u, sizeof(u));
+	return e;
+}
+
+static int ctr_cb(struct nftnl_expr *e, void *data)
+{
+	struct nftb_host *h = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (name && strcmp(name, "counter") == 0) {
+		h->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		h->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
+}
+
+int nftr_elem_parse(const struct tq_conf *c, int which,
+		    struct nftnl_set_elem *e, struct nftb_host *h,
+		    unsigned *uid)
+{
+	size_t alen = set_v6(which) ? 16 : 4;
+	size_t want = alen + (nftr_set_bound(c, which) ? 8 : 0);
+	uint32_t klen = 0, u;
+	const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+
+	/* Nothing from the kernel is trusted for length. */
+	if (!key || klen != want)
+		return -1;
+	if (which == NFTR_UIDS) {
+		memcpy(&u, key, sizeof(u));
+		*uid = u;
+		return 0;
+	}
+	memset(h, 0, sizeof(*h));
+	h->addr.family = set_v6(which) ? AF_INET6 : AF_INET;
+	memcpy(h->addr.a, key, alen);
+	if (want > alen) {
+		h->has_mac = true;
+		memcpy(h->mac, key + alen, 6);
+	}
+	nftnl_set_elem_expr_foreach(e, ctr_cb, h);
+	return 0;
+}
