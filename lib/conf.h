@@ -9,6 +9,9 @@
  * as 64-bit ones (libconfig 1.5 alone would wrap them silently).  Unknown
  * settings and sections, wrong types and out-of-range values are errors;
  * an integer is accepted where a number is expected.
+ *
+ * Implemented by lib/conf.c and lib/conf_*.c; conf_int.h says which does
+ * what.
  */
 #ifndef TQ_CONF_H
 #define TQ_CONF_H
