@@ -9,11 +9,7 @@ tq_init nft
 
 TOOL=$TQ_BUILD/tests/nftb-tool
 CONF=$TQ_TMP/tq.conf
-if ! lab_create; then
-	fail "lab created"
-	tq_done
-	exit 1
-fi
+tq_require "lab created" lab_create
 lab_conf >"$CONF"
 # T ARGS...: nftb-tool on the gateway
 T() { lab_gw "$TOOL" --config "$CONF" "$@"; }

@@ -12,8 +12,8 @@
 tq_init 020-db
 
 DBTOOL=$TQ_BUILD/tests/dbtool
-[ -x "$DBTOOL" ] || { fail "no $DBTOOL (make check-build)"; tq_done; exit 1; }
-mdb_start || { fail "private MariaDB did not start"; tq_done; exit 1; }
+tq_require "no $DBTOOL (make check-build)" [ -x "$DBTOOL" ]
+tq_require "private MariaDB did not start" mdb_start
 
 CONF=$TQ_TMP/tcpquota.conf
 {

@@ -77,7 +77,7 @@ done
 unset FAKE_PIDFILE
 
 # ---- a database with data, upgraded ----
-mdb_start || { fail "private MariaDB did not start"; tq_done; exit 1; }
+tq_require "private MariaDB did not start" mdb_start
 migrate() {
 	TQ_MARIADB="mariadb --no-defaults -S $MDB_SOCKET -uroot" \
 		"$TQ_ROOT/sql/migrate.sh" "$@"

@@ -7,18 +7,14 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-open
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 100000),
 	('bob', 100000), ('carol', 0);
 	INSERT INTO allowed (name) VALUES ('alice'), ('carol');"
 lab_add_lan BOB 198.18.1.11 2001:db8:1::11
 lab_add_lan CAROL 198.18.1.12 2001:db8:1::12
 tqd_write
-tqd_start || { fail "daemon starts"; tq_done; exit 1; }
+tq_require "daemon starts" tqd_start
 ok "daemon starts and polls"
 
 check "table inet tcpquota exists" lab_gw nft list table inet tcpquota

@@ -13,17 +13,13 @@ tq_mount_ns "$@"
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-charge
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 r=$(tq_rand | cut -c1-6)
 LOC=tql$r	# allowed local user
 BAD=tqb$r	# local user in tcptab, not allowed
-tqd_useradd "$LOC" || { fail "useradd $LOC"; tq_done; exit 1; }
+tq_require "useradd $LOC" tqd_useradd "$LOC"
 LOC_UID=$TQD_UID
-tqd_useradd "$BAD" || { fail "useradd $BAD"; tq_done; exit 1; }
+tq_require "useradd $BAD" tqd_useradd "$BAD"
 BAD_UID=$TQD_UID
 
 mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 100000),
@@ -36,7 +32,7 @@ mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 100000),
 lab_add_lan BOB 198.18.1.11 2001:db8:1::11
 # period 1 s, rate 2: alone floor(1*2/1)+1 = 3, two online floor(2/2)+1 = 2
 tqd_write
-tqd_start || { fail "daemon starts"; tq_done; exit 1; }
+tq_require "daemon starts" tqd_start
 check "alice's host opened" tqd_wait_ms 2000 tqd_open_is "$LAB_LAN4" 1
 check "bob's host opened" tqd_wait_ms 2000 tqd_open_is 198.18.1.11 1
 

@@ -8,11 +8,7 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-cutoff
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 lab_add_lan FREE 198.18.1.11 2001:db8:1::11
 lab_add_lan CAROL 198.18.1.12 2001:db8:1::12
 # alice shares every charged poll with the free host (which talks all the
@@ -29,7 +25,7 @@ mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 7),
 # conntrack events).
 TQD_RESYNC=0
 tqd_write
-tqd_start || { fail "daemon starts"; tq_done; exit 1; }
+tq_require "daemon starts" tqd_start
 check "alice's host opened" tqd_wait_ms 2000 tqd_open_is "$LAB_LAN4" 1
 check "free host opened although the free balance is negative" \
 	tqd_wait_ms 2000 tqd_open_is 198.18.1.11 1

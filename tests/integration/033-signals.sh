@@ -9,11 +9,7 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-signals
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 CONF=$TQD_DIR/tcpquota.conf
 LOG=$TQD_DIR/tcpquotad.log
 PIDFILE=$TQD_DIR/tcpquotad.pid
@@ -121,7 +117,7 @@ check "exit logged" tqd_wait_log "exiting" 2
 # --- HUP with a new tariff: the charge changes (rate 2 -> 6: 3 -> 7)
 mdb_sql "INSERT INTO masq (host, name, tic, open, free, gateway) VALUES
 	('$LAB_LAN4', 'alice', 1000, 2, 0, 'gw1')"
-tqd_start || { fail "daemon starts in the foreground"; tq_done; exit 1; }
+tq_require "daemon starts in the foreground" tqd_start
 check "alice's host opened" tqd_wait_ms 2000 tqd_open_is "$LAB_LAN4" 1
 tqd_talk "$LAB_LAN" "$LAB_SRV4" "$LAB_PORT" 200 100000
 snap() {

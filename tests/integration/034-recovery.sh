@@ -9,11 +9,7 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-recovery
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 lab_add_lan BOB 198.18.1.11 2001:db8:1::11
 lab_add_lan CAROL 198.18.1.12 2001:db8:1::12
 lab_add_lan DAVE 198.18.1.13 2001:db8:1::13
@@ -37,7 +33,7 @@ fw_matches_db() {
 }
 
 # --- start: open rows with a live heartbeat come back, expired ones go
-tqd_start || { fail "daemon starts"; tq_done; exit 1; }
+tq_require "daemon starts" tqd_start
 tqd_wait_polls 1
 expect_eq "after the first poll: firewall = open rows" \
 	"$(printf '%s\n' "$LAB_LAN4" 198.18.1.12)" "$(tqd_set)"

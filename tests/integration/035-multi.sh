@@ -7,15 +7,11 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-multi
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 # A second gateway namespace with the same interface names (no LAN behind
 # it: this daemon only manages its table and its rows).
 GW2=tq-gw2-$LAB_ID
-_lab_ns "$GW2" || { fail "second gateway namespace"; tq_done; exit 1; }
+tq_require "second gateway namespace" _lab_ns "$GW2"
 ip -n "$GW2" link add lan0 type dummy
 ip -n "$GW2" link add wan0 type dummy
 ip -n "$GW2" link set lan0 up
@@ -36,13 +32,12 @@ mdb_sql "INSERT INTO poll_applied (gateway, id, applied_at) VALUES
 	('gw3', 1, NOW() - INTERVAL 30 DAY)"
 
 tqd_write
-tqd_start || { fail "gw1 daemon starts"; tq_done; exit 1; }
+tq_require "gw1 daemon starts" tqd_start
 PID1=$TQD_PID
 LOG1=$TQD_LOG
 mkdir -p "$TQ_TMP/gw2"
 TQD_DIR=$TQ_TMP/gw2 TQD_GATEWAY=gw2 tqd_write
-tqd_start "$GW2" "$TQ_TMP/gw2/tcpquota.conf" ||
-	{ fail "gw2 daemon starts"; tq_done; exit 1; }
+tq_require "gw2 daemon starts" tqd_start "$GW2" "$TQ_TMP/gw2/tcpquota.conf"
 PID2=$TQD_PID
 LOG2=$TQD_LOG
 

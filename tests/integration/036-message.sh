@@ -27,11 +27,7 @@ setup() {
 	: >/run/utmp
 	tqd_setup
 }
-if ! setup; then
-	fail "overlays, user, lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "overlays, user, lab and database set up" setup
 MUID=$(id -u tqmsg)
 
 # --- tqmsg logs in: a tmux window of theirs, a utmp record for its tty
@@ -69,7 +65,7 @@ talk_as() {
 # --- not allowed: cut off, the built-in message on the terminal, once
 mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('tqmsg', 100000)"
 tqd_write
-tqd_start || { fail "daemon starts"; tq_done; exit 1; }
+tq_require "daemon starts" tqd_start
 check "tqmsg's connection is up" talk_as 1
 check "cut off: not allowed" tqd_wait_log "info: cut off tqmsg: not allowed$" 5
 check "told on one terminal" tqd_wait_log "info: told tqmsg on 1 terminal$" 2
@@ -99,7 +95,7 @@ mdb_sql "INSERT INTO allowed (name) VALUES ('tqmsg');
 	UPDATE tcptab SET quota = 0 WHERE name = 'tqmsg'"
 : >"$D/raw"
 n0=$(grep -c 'told tqmsg on' "$TQD_LOG")
-tqd_start || { fail "daemon restarts"; tq_done; exit 1; }
+tq_require "daemon restarts" tqd_start
 check "tqmsg's connection is up again" talk_as 2
 check "cut off: no quota" \
 	tqd_wait_log "info: cut off tqmsg: no quota \(balance -?[0-9]+\)$" 5
@@ -122,7 +118,7 @@ utmp_add /run/utmp 8 "$(cat "$D/pid")" tqmsg "$LINE" ""
 : >"$D/raw"
 n0=$(grep -c 'cut off tqmsg' "$TQD_LOG")
 t0=$(grep -c 'told tqmsg on' "$TQD_LOG")
-tqd_start || { fail "daemon restarts"; tq_done; exit 1; }
+tq_require "daemon restarts" tqd_start
 check "tqmsg's connection is up a third time" talk_as 3
 cut3() { [ "$(grep -c 'cut off tqmsg' "$TQD_LOG")" -gt "$n0" ]; }
 check "cut off while logged out" wait_for 5 cut3

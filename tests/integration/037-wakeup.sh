@@ -30,11 +30,7 @@ setup() {
 		INSERT INTO allowed (name) VALUES ('alice');" || return 1
 	tqd_write && tqd_start
 }
-if ! setup; then
-	fail "mount namespace, lab, database and daemon set up"
-	tq_done
-	exit 1
-fi
+tq_require "mount namespace, lab, database and daemon set up" setup
 ok "daemon starts and polls"
 SOCK=$TQD_DIR/wakeup.sock
 

@@ -58,11 +58,7 @@ setup() {
 	sed -i 's|^\(\s*logfile = \).*|\1"syslog";|' "$TQD_DIR/tcpquota.conf"
 	grep -q 'logfile = "syslog";' "$TQD_DIR/tcpquota.conf"
 }
-if ! setup; then
-	fail "private /dev with a /dev/log receiver, lab, database"
-	tq_done
-	exit 1
-fi
+tq_require "private /dev with a /dev/log receiver, lab, database" setup
 
 # The datagrams as lines (socat writes them as they come, one after the
 # other; each begins with "<PRI>Mon DD").

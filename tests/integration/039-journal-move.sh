@@ -10,18 +10,14 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-journal-move
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 100000);
 	INSERT INTO allowed (name) VALUES ('alice');
 	INSERT INTO periodtab (quota) VALUES (0);
 	INSERT INTO masq (host, name, tic, open, free, gateway) VALUES
 	('$LAB_LAN4', 'alice', 1000, 1, 0, 'gw1')"
 tqd_write
-tqd_start || { fail "daemon starts"; tq_done; exit 1; }
+tq_require "daemon starts" tqd_start
 OLD=$TQD_DIR/journal/journal
 NEW=$TQD_DIR/journal2/journal
 size() { stat -c %s "$1" 2>/dev/null || echo 0; }

@@ -11,7 +11,7 @@
 # shellcheck source=tests/lib/tools.sh
 . "$TQ_ROOT/tests/lib/tools.sh"
 tq_init 041-openhost
-tools_setup || { fail "set-up"; tq_done; exit 1; }
+tq_require "set-up" tools_setup
 tq "allow alice bob poor; set alice 600; set bob 1200" >/dev/null
 
 # Wake-up datagrams land in a file.

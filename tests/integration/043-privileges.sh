@@ -61,7 +61,7 @@ setup() {
 	done
 	TQTOOLS_GID=$(getent group tqtools | cut -d: -f3)
 }
-setup || { fail "set-up"; tq_done; exit 1; }
+tq_require "set-up" setup
 at_exit "userdel tqalice; userdel tqbob; userdel tqteach; groupdel tqtools; groupdel tqadm"
 
 

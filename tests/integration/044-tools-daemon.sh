@@ -16,14 +16,14 @@
 # shellcheck source=tests/lib/tools.sh
 . "$TQ_ROOT/tests/lib/tools.sh"
 tq_init 044-tools-daemon
-tqd_setup || { fail "set-up"; tq_done; exit 1; }
+tq_require "set-up" tqd_setup
 TQD_HB=10
 tqd_write
 cat >>"$TQD_DIR/tcpquota.conf" <<EOF
 groups = { room1 = [ "$LAB_LAN4", "$LAB_LAN6" ]; };
 EOF
 TOOLS_CONF=$TQD_DIR/tcpquota.conf
-tqd_start || { fail "tcpquotad start"; tq_done; exit 1; }
+tq_require "tcpquotad start" tqd_start
 tq "allow alice; set alice 600" >/dev/null
 
 SOCK=$TQ_TMP/tmux.sock

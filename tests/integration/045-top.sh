@@ -15,7 +15,7 @@
 # shellcheck source=tests/lib/tools.sh
 . "$TQ_ROOT/tests/lib/tools.sh"
 tq_init 045-top
-tools_setup || { fail "set-up"; tq_done; exit 1; }
+tq_require "set-up" tools_setup
 # bob has a host; carol is a local user on the gateway (no masq row).
 tq "allow bob; set bob 3600; allow carol; set carol 500" >/dev/null
 mdb_sql "INSERT INTO masq (gateway, host, name, open, free, cnts, counter,

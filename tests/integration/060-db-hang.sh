@@ -14,11 +14,7 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-db-hang
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 DAVE4=198.18.1.13
 lab_add_lan DAVE "$DAVE4" 2001:db8:1::13
 mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 100000),
@@ -34,7 +30,7 @@ JOURNAL=$TQD_DIR/journal/journal
 TO=$(sed -n 's/^\s*timeout = \([0-9]*\);/\1/p' "$CONF")
 expect_eq "database timeout in the test config" 2 "$TO"
 
-tqd_start || { fail "daemon starts"; tq_done; exit 1; }
+tq_require "daemon starts" tqd_start
 check "alice's host opened" tqd_wait_ms 3000 tqd_open_is "$LAB_LAN4" 1
 
 # alice's quota and the newest period's total, read while nothing is

@@ -15,11 +15,7 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-kill-journal
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 BOB4=198.18.1.11
 DAVE4=198.18.1.13
 OTHER4=198.18.1.14
@@ -36,7 +32,7 @@ mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 100000),
 tqd_write
 JOURNAL=$TQD_DIR/journal/journal
 
-tqd_start || { fail "daemon starts"; tq_done; exit 1; }
+tq_require "daemon starts" tqd_start
 check "alice's host opened" tqd_wait_ms 3000 tqd_open_is "$LAB_LAN4" 1
 check "bob's host opened" tqd_wait_ms 3000 tqd_open_is "$BOB4" 1
 
@@ -119,7 +115,7 @@ wait "$A_TALK" 2>/dev/null
 cp -p "$JOURNAL" "$TQ_TMP/journal.old"
 
 # --- the database comes back and changes while the daemon is dead
-mdb_restart || { fail "database restarts"; tq_done; exit 1; }
+tq_require "database restarts" mdb_restart
 mdb_sql "INSERT INTO masq (host, name, tic, open, free, gateway) VALUES
 	('$DAVE4', 'dave', 1000, 2, 0, 'gw1'),
 	('$OTHER4', 'erin', 1000, 1, 0, 'gw2');
@@ -131,7 +127,7 @@ expect_eq "none of the held polls is in the database yet" 0 \
 
 # --- restart: replay once, firewall = database after the first poll
 l1=$(lines)
-tqd_start || { fail "daemon restarts after SIGKILL"; tq_done; exit 1; }
+tq_require "daemon restarts after SIGKILL" tqd_start
 fw=$(tqd_set)
 db=$(db_open_hosts)
 expect_eq "after the first poll: nft sets = this gateway's open rows" \

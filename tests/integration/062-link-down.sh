@@ -12,11 +12,7 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-link-down
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 CONF=$TQD_DIR/tcpquota.conf
 mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 100000),
 	('bob', 100000);
@@ -79,7 +75,7 @@ not_charged() {
 
 # --- link = "wan0": up, so alice's traffic is charged
 TQD_NETWORK=$(net_conf '"wan0"') tqd_write
-tqd_start || { fail "daemon starts"; tq_done; exit 1; }
+tq_require "daemon starts" tqd_start
 check "alice's host opened" tqd_wait_ms 2000 tqd_open_is "$LAB_LAN4" 1
 tqd_talk "$LAB_LAN" "$LAB_SRV4" "$LAB_PORT" 200 100000
 A_OUT=$TQD_TALK_OUT

@@ -17,11 +17,7 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-hup-burst
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 CONF=$TQD_DIR/tcpquota.conf
 PIDFILE=$TQD_DIR/tcpquotad.pid
 mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 1000000);
@@ -93,7 +89,7 @@ charged() {
 }
 
 put A
-tqd_start || { fail "daemon starts"; tq_done; exit 1; }
+tq_require "daemon starts" tqd_start
 PID=$TQD_PID
 expect_eq "pid file names the daemon" "$PID" "$(cat "$PIDFILE")"
 check "alice's host opened" tqd_wait_ms 2000 tqd_open_is "$LAB_LAN4" 1

@@ -9,11 +9,7 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-open-burst
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 N4=800
 N6=200
 NU=50
@@ -56,7 +52,7 @@ sep=""
 } >"$TQ_TMP/burst.sql"
 
 tqd_write
-tqd_start || { fail "daemon starts"; tq_done; exit 1; }
+tq_require "daemon starts" tqd_start
 ok "daemon starts and polls"
 
 acked() {

@@ -12,11 +12,7 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-bad-config
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 TQD=$TQ_BUILD/tcpquotad
 BASE=$TQD_DIR/tcpquota.conf
 PIDFILE=$TQD_DIR/tcpquotad.pid

@@ -12,11 +12,7 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-bad-rows
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 # SQL-looking user names, one of them a real, allowed user.
 SQLUSER="x'); DROP TABLE masq; --"
 SQLUSER_Q="x''); DROP TABLE masq; --"
@@ -26,7 +22,7 @@ mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 100000),
 	INSERT INTO masq (host, name, tic, open, free, gateway) VALUES
 	('garbage', 'alice', 30, 2, 0, 'gw2')"
 tqd_write
-tqd_start || { fail "daemon starts"; tq_done; exit 1; }
+tq_require "daemon starts" tqd_start
 ok "daemon starts and polls"
 
 # sqlerr SQL: the server's error number for SQL as the root client runs

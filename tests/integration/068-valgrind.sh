@@ -11,29 +11,16 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-valgrind
 
-if ! command -v valgrind >/dev/null; then
-	fail "valgrind installed (make deps)"
-	tq_done
-	exit 1
-fi
+tq_require "valgrind installed (make deps)" hash valgrind
 # The plain daemon, built if this is a sanitizer run.  A make started by
 # "make SANITIZE=1 check" hands its command-line variables down in
 # MAKEFLAGS, which would make this one a sanitizer build too.
 TQD_BIN=$TQ_ROOT/build/tcpquotad
-if ! (cd "$TQ_ROOT" && env -u B -u SANITIZE -u MAKEFLAGS -u MFLAGS \
-	-u MAKELEVEL make -s --no-print-directory \
-	build/tcpquotad >"$TQ_TMP/make.log" 2>&1); then
-	cat "$TQ_TMP/make.log"
-	fail "plain build of tcpquotad"
-	tq_done
-	exit 1
-fi
+tq_require -o "$TQ_TMP/make.log" "plain build of tcpquotad" \
+	env -u B -u SANITIZE -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	make -C "$TQ_ROOT" -s --no-print-directory build/tcpquotad
 export TQD_BIN
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('alice', 100000),
 	('carol', 40);
 	INSERT INTO allowed (name) VALUES ('alice'), ('carol');
@@ -47,7 +34,7 @@ TQD_WRAP="valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
 	--track-origins=no --log-file=$VG"
 export TQD_WRAP
 tqd_write
-tqd_start || { fail "daemon starts under valgrind"; tq_done; exit 1; }
+tq_require "daemon starts under valgrind" tqd_start
 ok "daemon starts under valgrind"
 check "open request answered" tqd_wait_ms 8000 tqd_open_is "$LAB_LAN4" 1
 

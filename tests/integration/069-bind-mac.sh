@@ -16,11 +16,7 @@
 . "$TQ_ROOT/tests/lib/tqd.sh"
 tq_init tqd-bind-mac
 
-if ! tqd_setup; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" tqd_setup
 EVIL_MAC=02:00:00:00:00:99
 CAROL4=198.18.1.12
 CAROL6=2001:db8:1::12
@@ -125,7 +121,7 @@ open_rows() {
 
 # ================= bind_mac = true =================
 TQD_BIND_MAC=true tqd_write
-tqd_start || { fail "daemon starts"; tq_done; exit 1; }
+tq_require "daemon starts" tqd_start
 ok "daemon starts with bind_mac = true"
 
 # The real host speaks to the gateway first (so the gateway has a
@@ -206,7 +202,7 @@ expect_eq "and nothing unbound" "" \
 kill -KILL "$TQD_PID"
 wait "$TQD_PID" 2>/dev/null
 TQD_BIND_MAC=true tqd_write
-tqd_start || { fail "daemon restarts after SIGKILL"; tq_done; exit 1; }
+tq_require "daemon restarts after SIGKILL" tqd_start
 check "restarted daemon reopened the rows" tqd_wait_log \
 	"reopened $LAB_LAN6 for alice" 2
 check "it says it kept the old bindings" tqd_wait_log \
@@ -252,7 +248,7 @@ expect_eq "SIGTERM removed the table" 0 "$(N list ruleset | grep -c tcpquota)"
 # ================= bind_mac = false =================
 mdb_sql "DELETE FROM masq"
 TQD_BIND_MAC=false tqd_write
-tqd_start || { fail "daemon restarts with bind_mac = false"; tq_done; exit 1; }
+tq_require "daemon restarts with bind_mac = false" tqd_start
 open_rows "$LAB_LAN4" "$LAB_LAN6" && ok "rows opened again, bind_mac off"
 expect_eq "the sets hold plain addresses" "$LAB_LAN4|$LAB_LAN6" \
 	"$(elems hosts4)|$(elems hosts6)"

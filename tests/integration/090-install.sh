@@ -20,12 +20,7 @@ mk() {
 # mode_of PATH: octal mode as stat prints it (e.g. 755, 2755)
 mode_of() { stat -c %a "$D$1" 2>/dev/null; }
 
-if ! mk install >"$TQ_TMP/install.log" 2>&1; then
-	cat "$TQ_TMP/install.log"
-	fail "make install DESTDIR=$D"
-	tq_done
-	exit 1
-fi
+tq_require -o "$TQ_TMP/install.log" "make install DESTDIR=$D" mk install
 ok "make install DESTDIR=$D"
 
 want=(
@@ -121,11 +116,8 @@ check "the SQL directory is gone" [ ! -e "$D$P/share/tcpquota" ]
 if [ "$(id -u)" -eq 0 ]; then
 	G=tqtest$(tq_rand | cut -c1-6)
 	R=$TQ_TMP/prefix
-	if ! tq_overlay /etc; then
-		fail "overlay on /etc (the root install would change the host)"
-		tq_done
-		exit 1
-	fi
+	tq_require "overlay on /etc (the root install would change the host)" \
+		tq_overlay /etc
 	if make --no-print-directory -s B="$B" DESTDIR= PREFIX="$R" \
 		SYSCONFDIR="$R/etc" TQ_GROUP="$G" install \
 		>"$TQ_TMP/install3.log" 2>&1; then

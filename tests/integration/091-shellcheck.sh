@@ -10,11 +10,7 @@
 tq_init shellcheck
 cd "$TQ_ROOT" || exit 1
 
-if ! command -v shellcheck >/dev/null; then
-	fail "shellcheck is not installed (make deps)"
-	tq_done
-	exit 1
-fi
+tq_require "shellcheck is not installed (make deps)" hash shellcheck
 
 # Tracked files (a checkout), or every file (an unpacked tarball).
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then

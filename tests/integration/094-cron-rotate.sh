@@ -18,11 +18,7 @@ running() {
 }
 gone() { ! running "$1"; }
 
-if ! lab_create; then
-	fail "lab set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab set up" lab_create
 LOG=$TQ_TMP/tcpquotad.log
 PIDF=$TQ_TMP/tcpquotad.pid
 # No database is needed: the daemon logs that it is away and runs on.
@@ -39,12 +35,8 @@ $(lab_conf)
 CONF
 
 # Started as the init script starts it: it forks, writes the pid file.
-if ! lab_gw "$TQ_BUILD/tcpquotad" --config "$TQ_TMP/tcpquota.conf"; then
-	fail "tcpquotad starts"
-	cat "$LOG" 2>/dev/null
-	tq_done
-	exit 1
-fi
+tq_require -l "$LOG" "tcpquotad starts" \
+	lab_gw "$TQ_BUILD/tcpquotad" --config "$TQ_TMP/tcpquota.conf"
 pid=$(cat "$PIDF")
 at_exit "kill -TERM $pid 2>/dev/null"
 ok "tcpquotad started (pid $pid)"

@@ -16,11 +16,7 @@ running() {
 }
 gone() { ! running "$1"; }
 
-if ! lab_create; then
-	fail "lab set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab set up" lab_create
 LOG=$TQ_TMP/tcpquotad.log
 PIDF=$TQ_TMP/tcpquotad.pid
 CONF=$TQ_TMP/tcpquota.conf

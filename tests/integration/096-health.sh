@@ -18,11 +18,8 @@ running() {
 	[ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]
 }
 
-if ! lab_create || ! mdb_start; then
-	fail "lab and database set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab and database set up" lab_create
+tq_require "lab and database set up" mdb_start
 LOG=$TQ_TMP/tcpquotad.log
 PIDF=$TQ_TMP/tcpquotad.pid
 CONF=$TQ_TMP/tcpquota.conf
@@ -47,12 +44,8 @@ health() {
 expect_eq "no daemon: CRITICAL (2)" 2 "$(health)"
 check "... saying it is not running" grep -q '^TCPQUOTA CRITICAL - .*not running' "$OUT"
 
-if ! lab_gw "$TQ_BUILD/tcpquotad" --config "$CONF"; then
-	fail "tcpquotad starts"
-	tail "$LOG"
-	tq_done
-	exit 1
-fi
+tq_require -l "$LOG" "tcpquotad starts" \
+	lab_gw "$TQ_BUILD/tcpquotad" --config "$CONF"
 pid=$(cat "$PIDF")
 at_exit "kill -CONT $pid 2>/dev/null; kill -TERM $pid 2>/dev/null"
 wait_for 10 grep -q 'database connected' "$LOG"

@@ -9,11 +9,7 @@
 . "$TQ_ROOT/tests/lib/mariadb.sh"
 tq_init setup-db
 
-if ! mdb_start; then
-	fail "database server starts"
-	tq_done
-	exit 1
-fi
+tq_require "database server starts" mdb_start
 # Start from nothing: no database, no accounts.
 mariadb --no-defaults -S "$MDB_SOCKET" -uroot -e "
 	DROP DATABASE IF EXISTS tcpquota;

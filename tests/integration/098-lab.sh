@@ -16,14 +16,8 @@ gone() { ! running "$1"; }
 export LAB_STATE_DIR=$TQ_TMP/lab
 at_exit "bash $TQ_ROOT/demo/lab.sh down >/dev/null 2>&1"
 
-if bash "$TQ_ROOT/demo/lab.sh" up >"$TQ_TMP/up.out" 2>&1; then
-	ok "lab.sh up"
-else
-	cat "$TQ_TMP/up.out"
-	fail "lab.sh up"
-	tq_done
-	exit 1
-fi
+tq_require -o "$TQ_TMP/up.out" "lab.sh up" bash "$TQ_ROOT/demo/lab.sh" up
+ok "lab.sh up"
 check "it printed how to tear it down" grep -q 'make lab-down' "$TQ_TMP/up.out"
 check "state file written" [ -s "$LAB_STATE_DIR/state" ]
 # state VAR: a value from the state file (read in a subshell: it sets

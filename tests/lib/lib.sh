@@ -8,6 +8,8 @@
 #   expect_eq DESC WANT GOT
 #   wait_for SECONDS CMD...   poll until CMD succeeds (0.05 s steps)
 #   tq_done             print "RESULT NAME passed=N failed=M", exit status
+#   tq_require [-o FILE] [-l FILE] DESC CMD...   a step the test cannot go
+#                       on without: on failure "FAIL - DESC", tq_done, exit 1
 #   tq_mount_ns "$@"    re-run the test in a private mount namespace (call
 #                       it right after sourcing lib.sh, before tq_init)
 #   tq_overlay DIR...   in that namespace, an overlay on each DIR whose
@@ -84,6 +86,38 @@ wait_for() {
 tq_done() {
 	echo "RESULT $TQ_NAME passed=$TQ_PASSED failed=$TQ_FAILED"
 	[ "$TQ_FAILED" -eq 0 ]
+}
+
+# tq_require [-o FILE] [-l FILE] DESC CMD...: a step the rest of the test
+# needs.  Runs CMD in this shell (what it sets stays set) and records
+# nothing if it succeeds; if it fails, prints FILE, records "FAIL - DESC",
+# names CMD and its exit status, and ends the test: tq_done, exit 1.
+#   -o FILE   CMD's stdout and stderr go to FILE
+#   -l FILE   FILE is a log that CMD writes
+# The locals are named _tq_* so that no global CMD sets is caught by one.
+tq_require() {
+	local _tq_out='' _tq_log='' _tq_desc _tq_rc=0
+	while :; do
+		case $1 in
+		-o) _tq_out=$2; _tq_log=$2; shift 2 ;;
+		-l) _tq_log=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	_tq_desc=$1; shift
+	if [ -n "$_tq_out" ]; then
+		"$@" >"$_tq_out" 2>&1 || _tq_rc=$?
+	else
+		"$@" || _tq_rc=$?
+	fi
+	[ "$_tq_rc" -eq 0 ] && return 0
+	if [ -n "$_tq_log" ]; then
+		cat "$_tq_log" 2>/dev/null
+	fi
+	fail "$_tq_desc"
+	echo "# $*: exit status $_tq_rc"
+	tq_done
+	exit 1
 }
 
 # A random suffix for namespace and other names.
