@@ -9,7 +9,7 @@
 # shellcheck source=tests/lib/tools.sh
 . "$TQ_ROOT/tests/lib/tools.sh"
 tq_init 040-tcpquota-cli
-tools_setup || { fail "set-up"; tq_done; exit 1; }
+tq_require "set-up" tools_setup
 
 sq() { tr -s ' ' <<<"$1"; }
 

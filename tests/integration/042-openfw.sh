@@ -10,7 +10,7 @@
 # shellcheck source=tests/lib/tools.sh
 . "$TQ_ROOT/tests/lib/tools.sh"
 tq_init 042-openfw
-tools_setup || { fail "set-up"; tq_done; exit 1; }
+tq_require "set-up" tools_setup
 tq "allow alice; set alice 600" >/dev/null
 fake_start
 

@@ -65,7 +65,7 @@ setup() {
 	MARK=$TQ_TMP/mark
 	mkdir -m 1777 "$MARK"
 }
-setup || { fail "set-up"; tq_done; exit 1; }
+tq_require "set-up" setup
 at_exit "userdel tqalice; userdel tqteach; groupdel tqtools; groupdel tqadm"
 
 # on_pty USER CMD: CMD (a shell command line) on a new pseudo-terminal of
