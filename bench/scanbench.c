@@ -29,6 +29,7 @@
 #include "ct.h"
 #include "procscan.h"
 #include "scan.h"
+#include "scanagg.h"
 #include "util.h"
 
 static const char conf_text[] =

@@ -1,5 +1,5 @@
-/* scan.c - /proc/net/tcp{,6} and /proc/net/nf_conntrack parsers and the
- * per-poll aggregation.
+/* scan.c - /proc/net/tcp{,6} and /proc/net/nf_conntrack parsers (the
+ * per-poll aggregation is scanagg.c).
  *
  * This is the daemon's hot path: a busy gateway has tens of thousands of
  * conntrack entries and reads them every poll.  So no stdio per line and
@@ -187,7 +187,7 @@ static bool dec_u64(const char *p, const char *e, uint64_t *v)
 	return true;
 }
 
-static void normalise_mapped(struct tq_addr *a)
+void scan_addr_unmap(struct tq_addr *a)
 {
 	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
 
@@ -277,8 +277,8 @@ static int tcp_line(const char *p, const char *e, int family,
 	}
 	if (st != TCP_ESTABLISHED_STATE)
 		return 0;
-	normalise_mapped(&s->local);
-	normalise_mapped(&s->remote);
+	scan_addr_unmap(&s->local);
+	scan_addr_unmap(&s->remote);
 	return 1;
 }
 
@@ -414,7 +414,7 @@ static const char *ipv6_field(const char *p, const char *e,
 			a->a[2 * i + 1] = (uint8_t)w;
 		}
 		if (i == 8) {
-			normalise_mapped(a);
+			scan_addr_unmap(a);
 			return q;
 		}
 	}
@@ -627,231 +627,4 @@ int scan_conntrack(FILE *f, scan_ct_cb cb, void *arg, struct scan_stats *st)
 	}
 	free(r);
 	return ret;
-}
-
-/* ---- aggregation ------------------------------------------------------ */
-
-struct host_slot {
-	struct scan_host h;
-	uint32_t gen;		/* slot in use iff gen == agg->gen */
-};
-
-struct scan_agg {
-	const struct tq_conf *conf;
-	struct host_slot *slots;
-	size_t cap;		/* power of two */
-	size_t nhosts;
-	uint32_t gen;
-	struct scan_user *users;	/* sorted by uid */
-	size_t nusers, capusers;
-	bool only;		/* scan_agg_reset_only(): no new hosts */
-};
-
-#define AGG_MIN_CAP 256
-
-struct scan_agg *scan_agg_new(const struct tq_conf *conf)
-{
-	struct scan_agg *g = xcalloc(1, sizeof(*g));
-
-	g->conf = conf;
-	g->cap = AGG_MIN_CAP;
-	g->slots = xcalloc(g->cap, sizeof(*g->slots));
-	g->gen = 1;
-	return g;
-}
-
-void scan_agg_free(struct scan_agg *g)
-{
-	if (!g)
-		return;
-	free(g->slots);
-	free(g->users);
-	free(g);
-}
-
-void scan_agg_reset(struct scan_agg *g)
-{
-	g->nhosts = 0;
-	g->nusers = 0;
-	g->only = false;
-	if (++g->gen == 0) {
-		/* 2^32 polls later: make every old slot free for good. */
-		memset(g->slots, 0, g->cap * sizeof(*g->slots));
-		g->gen = 1;
-	}
-}
-
-bool scan_addr_never_external(const struct tq_addr *a)
-{
-	static const uint8_t zero[16];
-	struct tq_addr m = *a;
-	const uint8_t *b = m.a;
-
-	normalise_mapped(&m);
-	if (m.family == AF_INET) {
-		return b[0] == 0 || b[0] == 127 || (b[0] & 0xf0) == 0xe0 ||
-		       (b[0] == 169 && b[1] == 254) ||
-		       (b[0] == 255 && b[1] == 255 && b[2] == 255 &&
-			b[3] == 255);
-	}
-	if (m.family != AF_INET6)
-		return true;
-	if (b[0] == 0xff || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80))
-		return true;
-	/* :: and ::1 */
-	return !memcmp(b, zero, 15) && b[15] <= 1;
-}
-
-bool scan_agg_is_local(const struct scan_agg *g, const struct tq_addr *a)
-{
-	return scan_addr_never_external(a) ||
-	       cidr_match_any(g->conf->local_networks,
-			      g->conf->n_local_networks, a);
-}
-
-static struct host_slot *slot_find(struct host_slot *slots, size_t cap,
-				   uint32_t gen, const struct tq_addr *a)
-{
-	size_t mask = cap - 1, i = addr_hash(a) & mask;
-
-	for (;; i = (i + 1) & mask) {
-		struct host_slot *s = &slots[i];
-
-		if (s->gen != gen || addr_equal(&s->h.addr, a))
-			return s;
-	}
-}
-
-static void agg_grow(struct scan_agg *g)
-{
-	size_t i, ncap = g->cap * 2;
-	struct host_slot *ns = xcalloc(ncap, sizeof(*ns));
-
-	for (i = 0; i < g->cap; i++) {
-		if (g->slots[i].gen == g->gen)
-			*slot_find(ns, ncap, g->gen, &g->slots[i].h.addr) =
-				g->slots[i];
-	}
-	free(g->slots);
-	g->slots = ns;
-	g->cap = ncap;
-}
-
-/*
- * The table is sized for the hosts given (load <= 1/2), and a table grown
- * larger by an earlier unrestricted scan is given back: what a daemon
- * keeps between polls is then bounded by its open hosts, not by the
- * sources a large conntrack table once held.
- */
-void scan_agg_reset_only(struct scan_agg *g, const struct tq_addr *hosts,
-			 size_t n)
-{
-	size_t cap = AGG_MIN_CAP, i;
-	struct host_slot *s;
-	struct tq_addr k;
-
-	scan_agg_reset(g);
-	while (cap < 2 * n + 2)
-		cap *= 2;
-	if (g->cap > cap) {
-		free(g->slots);
-		g->slots = xcalloc(cap, sizeof(*g->slots));
-		g->cap = cap;
-		g->gen = 1;
-	}
-	for (i = 0; i < n; i++) {
-		k = hosts[i];
-		normalise_mapped(&k);
-		if ((g->nhosts + 1) * 2 > g->cap)
-			agg_grow(g);
-		s = slot_find(g->slots, g->cap, g->gen, &k);
-		if (s->gen == g->gen)
-			continue;	/* given twice */
-		memset(&s->h, 0, sizeof(s->h));
-		s->h.addr = k;
-		s->gen = g->gen;
-		g->nhosts++;
-	}
-	g->only = true;
-}
-
-void scan_agg_ct(const struct scan_ct *c, void *arg)
-{
-	struct scan_agg *g = arg;
-	struct host_slot *s;
-
-	if (scan_agg_is_local(g, &c->dst))
-		return;
-	s = slot_find(g->slots, g->cap, g->gen, &c->src);
-	if (s->gen != g->gen) {
-		if (g->only)
-			return;
-		if ((g->nhosts + 1) * 2 > g->cap) {
-			agg_grow(g);
-			s = slot_find(g->slots, g->cap, g->gen, &c->src);
-		}
-		memset(&s->h, 0, sizeof(s->h));
-		s->h.addr = c->src;
-		s->gen = g->gen;
-		g->nhosts++;
-	}
-	if (scan_ct_live(c))
-		s->h.conns++;
-	else
-		s->h.closing++;
-	s->h.packets += c->packets;
-}
-
-void scan_agg_sock(const struct scan_sock *sk, void *arg)
-{
-	struct scan_agg *g = arg;
-	size_t lo = 0, hi = g->nusers, mid;
-
-	if (sk->uid < g->conf->min_uid || scan_agg_is_local(g, &sk->remote))
-		return;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (g->users[mid].uid < sk->uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < g->nusers && g->users[lo].uid == sk->uid) {
-		g->users[lo].socks++;
-		return;
-	}
-	xgrow(&g->users, &g->capusers, g->nusers + 1, sizeof(*g->users));
-	memmove(&g->users[lo + 1], &g->users[lo],
-		(g->nusers - lo) * sizeof(*g->users));
-	g->users[lo].uid = sk->uid;
-	g->users[lo].socks = 1;
-	g->nusers++;
-}
-
-bool scan_agg_host(const struct scan_agg *g, const struct tq_addr *a,
-		   struct scan_host *out)
-{
-	struct tq_addr k = *a;
-	const struct host_slot *s;
-
-	normalise_mapped(&k);
-	s = slot_find(g->slots, g->cap, g->gen, &k);
-	if (s->gen != g->gen) {
-		memset(out, 0, sizeof(*out));
-		out->addr = k;
-		return false;
-	}
-	*out = s->h;
-	return true;
-}
-
-size_t scan_agg_users(const struct scan_agg *g, const struct scan_user **out)
-{
-	*out = g->users;
-	return g->nusers;
-}
-
-size_t scan_agg_nhosts(const struct scan_agg *g)
-{
-	return g->nhosts;
 }

@@ -8,8 +8,8 @@ FUZZ_CC      := clang
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -DTQ_VERSION='"$(VERSION)"' \
 		-DTQ_SYSCONFDIR='"$(SYSCONFDIR)"' -Ilib -Idaemon \
 		$(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
-FUZZ_SRC     := lib/addr.c $(wildcard lib/conf*.c) lib/util.c lib/log.c daemon/scan.c \
-		daemon/acct.c daemon/ct.c
+FUZZ_SRC     := lib/addr.c $(wildcard lib/conf*.c) lib/util.c lib/log.c \
+		daemon/scan.c daemon/scanagg.c daemon/acct.c daemon/ct.c
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_B)/%,\
 		  $(wildcard tests/fuzz/fuzz_*.c))
 

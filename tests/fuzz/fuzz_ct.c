@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "ct.h"
 #include "scan.h"
+#include "scanagg.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

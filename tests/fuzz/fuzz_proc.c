@@ -7,6 +7,7 @@
 
 #include "conf.h"
 #include "scan.h"
+#include "scanagg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

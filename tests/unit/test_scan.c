@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "ct.h"
 #include "scan.h"
+#include "scanagg.h"
 #include "tq_test.h"
 #include "util.h"
 
