@@ -414,11 +414,8 @@ static void rules_forward(struct rules *x)
 	}
 }
 
-/* Traffic to a local network across the WAN is masqueraded whoever sends
- * it (the forward chain lets every LAN host reach it, and such a network
- * need not route the LAN back), by a rule of its own ahead of the host
- * sets: their lookup would move the element counter (once per
- * connection) and so charge. */
+/* Per WAN: masquerade the IPv4 local networks for every host, then the
+ * opened IPv4 hosts. */
 static void rules_postrouting(struct rules *x)
 {
 	const struct tq_conf *c = x->c;
@@ -427,6 +424,10 @@ static void rules_postrouting(struct rules *x)
 	size_t i, j;
 	int k, w;
 
+	/* The forward chain lets every LAN host reach a local network, and
+	 * such a network need not route the LAN back; its own rule comes
+	 * ahead of the host sets, whose lookup would move the element
+	 * counter (once per connection) and so charge. */
 	for (j = 0; j < c->n_wan; j++) {
 		for (i = 0; i < c->n_local_networks; i++) {
 			if (c->local_networks[i].addr.family != AF_INET)

@@ -124,12 +124,8 @@ static void agg_grow(struct scan_agg *g)
 	g->cap = ncap;
 }
 
-/*
- * The table is sized for the hosts given (load <= 1/2), and a table grown
- * larger by an earlier unrestricted scan is given back: what a daemon
- * keeps between polls is then bounded by its open hosts, not by the
- * sources a large conntrack table once held.
- */
+/* Size the table for the hosts given, giving back one an earlier full
+ * scan grew: kept memory is bounded by the open hosts, not the sources. */
 void scan_agg_reset_only(struct scan_agg *g, const struct tq_addr *hosts,
 			 size_t n)
 {
