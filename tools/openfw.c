@@ -14,6 +14,7 @@
  * group (teachers belong there) only.
  */
 #include <netdb.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,7 @@
 struct fw {
 	struct tool_ctx t;
 	bool json;
-	bool first;
+	struct tool_json_rows rows;	/* lst --json */
 	const char *free_name;
 };
 
@@ -420,23 +421,19 @@ static int lst_cb(void *arg, const struct tooldb_masq *m)
 {
 	struct fw *f = arg;
 
-	if (f->json) {
-		fputs(f->first ? "\n  {\"host\":" : ",\n  {\"host\":", stdout);
-		tool_json_str(stdout, m->host);
-		fputs(",\"name\":", stdout);
-		tool_json_str(stdout, m->name);
-		printf(",\"state\":\"%s\",\"kind\":\"%s\",\"cnts\":%d,"
-		       "\"counter\":%lld,\"opened_at\":",
-		       masq_open_str(m->open), masq_free_str(m->free), m->cnts,
-		       m->counter);
-		tool_json_str(stdout, m->opened_at);
-		fputs("}", stdout);
-	} else {
+	if (f->json)
+		tool_json_rows_add(&f->rows, json_pack(
+			"{s:o,s:o,s:s,s:s,s:i,s:I,s:o}",
+			"host", tool_json_str(m->host),
+			"name", tool_json_str(m->name),
+			"state", masq_open_str(m->open),
+			"kind", masq_free_str(m->free), "cnts", m->cnts,
+			"counter", (json_int_t)m->counter,
+			"opened_at", tool_json_str(m->opened_at)));
+	else
 		printf("%-39s %-16s %-7s %-4s %5d %7lld  %s\n", m->host,
 		       m->name, masq_open_str(m->open), masq_free_str(m->free),
 		       m->cnts, m->counter, m->opened_at);
-	}
-	f->first = false;
 	return 0;
 }
 
@@ -444,42 +441,20 @@ static int lst(struct fw *f)
 {
 	long long n;
 
-	f->first = true;
 	if (f->json)
-		fputs("[", stdout);
+		tool_json_rows_begin(&f->rows, stdout);
 	else
 		printf("%-39s %-16s %-7s %-4s %5s %7s  %s\n", "HOST", "USER",
 		       "STATE", "KIND", "CONNS", "POLLS", "OPENED");
 	n = tooldb_masq_list(f->t.db, f->t.conf->gateway, NULL, lst_cb, f);
 	if (f->json)
-		fputs(f->first ? "]\n" : "\n]\n", stdout);
+		tool_json_rows_end(&f->rows);
 	return n < 0 ? db_fail(f) : 0;
-}
-
-static int log_cb(void *arg, unsigned ncols, char **v)
-{
-	struct fw *f = arg;
-
-	if (ncols < 3)
-		return 1;
-	if (f->json) {
-		fputs(f->first ? "\n  {\"when\":" : ",\n  {\"when\":", stdout);
-		tool_json_str(stdout, v[0]);
-		fputs(",\"user\":", stdout);
-		tool_json_str(stdout, v[1]);
-		fputs(",\"action\":", stdout);
-		tool_json_str(stdout, v[2]);
-		fputs("}", stdout);
-	} else {
-		printf("%-19s  %-16s %s\n", v[0] ? v[0] : "", v[1] ? v[1] : "",
-		       v[2] ? v[2] : "");
-	}
-	f->first = false;
-	return 0;
 }
 
 static int show_log(struct fw *f, const char *user)
 {
+	struct tool_log l;
 	char err[256];
 	long long n;
 
@@ -488,16 +463,19 @@ static int show_log(struct fw *f, const char *user)
 			user, err);
 		return -1;
 	}
-	f->first = true;
-	if (f->json)
-		fputs("[", stdout);
-	else
-		printf("%-19s  %-16s %s\n", "WHEN", "USER", "ACTION");
-	n = tooldb_logs(f->t.db, true, user, log_cb, f);
-	if (f->json)
-		fputs(f->first ? "]\n" : "\n]\n", stdout);
+	tool_log_begin(&l, f->json);
+	n = tooldb_logs(f->t.db, true, user, tool_log_row, &l);
+	tool_log_end(&l);
 	return n < 0 ? db_fail(f) : 0;
 }
+
+static const struct tool_prog prog = {
+	.name = "openfw",
+	.opts = TOOL_OPT_JSON,
+	.min_args = 0,
+	.max_args = INT_MAX,
+	.usage = usage,
+};
 
 int main(int argc, char **argv)
 {
@@ -510,28 +488,11 @@ int main(int argc, char **argv)
 	int first, rc = 1;
 	size_t i;
 
-	toolctx_sanitize_env();
-	/* Results and errors interleave in order, also in a pipe. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	first = tool_parse_opts(argc, argv, TOOL_OPT_JSON, &o, err,
-				sizeof(err));
-	if (first < 0) {
-		fprintf(stderr, "openfw: %s\n", err);
-		usage(stderr);
-		return 1;
-	}
-	if (o.help) {
-		usage(stdout);
-		return 0;
-	}
-	if (o.version) {
-		printf("openfw %s\n", TQ_VERSION);
-		return 0;
-	}
+	first = toolctx_start(&prog, argc, argv, &o);
 	if (tool_fw_parse(argc - first, argv + first, &cmd, err,
 			  sizeof(err)) < 0) {
 		fprintf(stderr, "openfw: %s\n", err);
-		return 1;
+		return TOOL_EXIT_USAGE;
 	}
 	f.json = o.json;
 	if (toolctx_init(&f.t, "openfw", o.config, err, sizeof(err)) < 0) {

@@ -285,6 +285,14 @@ static int session(struct oh *o)
 	}
 }
 
+static const struct tool_prog prog = {
+	.name = "openhost",
+	.opts = TOOL_OPT_USER | TOOL_OPT_HOST,
+	.min_args = 0,
+	.max_args = 0,
+	.usage = usage,
+};
+
 int main(int argc, char **argv)
 {
 	struct oh o = { 0 };
@@ -292,28 +300,10 @@ int main(int argc, char **argv)
 	struct tooldb_masq m;
 	char err[1024], why[256];
 	const char *r;
-	int first, rc, dberr;
+	int rc, dberr;
 	const struct tq_conf *conf;
 
-	toolctx_sanitize_env();
-	/* Results and errors interleave in order, also in a pipe. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	first = tool_parse_opts(argc, argv, TOOL_OPT_USER | TOOL_OPT_HOST,
-				&opt, err, sizeof(err));
-	if (first < 0 || (first >= 0 && first < argc)) {
-		fprintf(stderr, "openhost: %s\n", first < 0 ? err :
-			"unexpected argument");
-		usage(stderr);
-		return 1;
-	}
-	if (opt.help) {
-		usage(stdout);
-		return 0;
-	}
-	if (opt.version) {
-		printf("openhost %s\n", TQ_VERSION);
-		return 0;
-	}
+	toolctx_start(&prog, argc, argv, &opt);
 	toolctx_catch_signals();
 	if (toolctx_init(&o.t, "openhost", opt.config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "openhost: %s\n", err);

@@ -7,6 +7,7 @@
  * before the first one runs, so a typo in line 5 of a script changes
  * nothing.  Commands then run in order; the first failure stops the run.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,9 @@ struct cli {
 	bool json;
 	bool once;
 	const struct tool_cmd *cmd;	/* running now, for messages */
-	bool first;			/* JSON: first element of an array */
+	bool first;			/* status: first host */
+	json_t *hosts;			/* status --json: the hosts */
+	struct tool_json_rows rows;	/* listings --json */
 };
 
 static void usage(FILE *f)
@@ -59,19 +62,18 @@ static int status_host_cb(void *arg, const struct tooldb_masq *m)
 {
 	struct cli *c = arg;
 
-	if (c->json) {
-		fputs(c->first ? "" : ",", stdout);
-		fputs("{\"host\":", stdout);
-		tool_json_str(stdout, m->host);
-		fputs(",\"gateway\":", stdout);
-		tool_json_str(stdout, m->gateway);
-		printf(",\"open\":%d,\"free\":%d,\"cnts\":%d,\"counter\":%lld}",
-		       m->open, m->free, m->cnts, m->counter);
-	} else {
-		printf("%s%s", c->first ? ", hosts: " : ", ", m->host);
-		if (strcmp(m->gateway, c->t.conf->gateway) != 0)
-			printf("@%s", m->gateway);
+	if (c->hosts) {
+		json_array_append_new(c->hosts, json_pack(
+			"{s:o,s:o,s:i,s:i,s:i,s:I}",
+			"host", tool_json_str(m->host),
+			"gateway", tool_json_str(m->gateway), "open", m->open,
+			"free", m->free, "cnts", m->cnts,
+			"counter", (json_int_t)m->counter));
+		return 0;
 	}
+	printf("%s%s", c->first ? ", hosts: " : ", ", m->host);
+	if (strcmp(m->gateway, c->t.conf->gateway) != 0)
+		printf("@%s", m->gateway);
 	c->first = false;
 	return 0;
 }
@@ -80,6 +82,8 @@ static int do_status(struct cli *c, const char *name)
 {
 	struct tooldb_user u;
 	char mbuf[64];
+	json_t *hosts;
+	long long n;
 
 	if (tooldb_user_get(c->t.db, name, &u) < 0)
 		return fail_db(c);
@@ -90,18 +94,21 @@ static int do_status(struct cli *c, const char *name)
 	toolctx_money(&c->t, u.quota, mbuf, sizeof(mbuf));
 	c->first = true;
 	if (c->json) {
-		fputs("{\"user\":", stdout);
-		tool_json_str(stdout, name);
-		printf(",\"quota\":%lld,\"money\":", u.quota);
-		tool_json_str(stdout, mbuf);
-		printf(",\"allowed\":%s,\"free\":%s,\"min_quota\":%lld,"
-		       "\"hosts\":[", u.allowed ? "true" : "false",
-		       conf_is_free_user(c->t.conf, name) ? "true" : "false",
-		       c->t.conf->min_quota);
-		if (tooldb_masq_list(c->t.db, NULL, name, status_host_cb,
-				     c) < 0)
+		hosts = c->hosts = json_array();
+		n = tooldb_masq_list(c->t.db, NULL, name, status_host_cb, c);
+		c->hosts = NULL;
+		if (n < 0) {
+			json_decref(hosts);
 			return fail_db(c);
-		fputs("]}\n", stdout);
+		}
+		tool_json_print(stdout, json_pack(
+			"{s:o,s:I,s:o,s:b,s:b,s:I,s:o}",
+			"user", tool_json_str(name),
+			"quota", (json_int_t)u.quota,
+			"money", tool_json_str(mbuf), "allowed", u.allowed,
+			"free", conf_is_free_user(c->t.conf, name),
+			"min_quota", (json_int_t)c->t.conf->min_quota,
+			"hosts", hosts));
 		return 0;
 	}
 	/* "alice: 3540 s (5.90 SEK), allowed, hosts: 198.18.1.10" */
@@ -121,16 +128,14 @@ static void json_change(const char *verb, const char *name, bool changed,
 			const char *key, long long v, const char *key2,
 			long long v2)
 {
-	fputs("{\"command\":", stdout);
-	tool_json_str(stdout, verb);
-	fputs(",\"user\":", stdout);
-	tool_json_str(stdout, name);
-	printf(",\"changed\":%s", changed ? "true" : "false");
+	json_t *o = json_pack("{s:s,s:o,s:b}", "command", verb,
+			      "user", tool_json_str(name), "changed", changed);
+
 	if (key)
-		printf(",\"%s\":%lld", key, v);
+		json_object_set_new(o, key, json_integer(v));
 	if (key2)
-		printf(",\"%s\":%lld", key2, v2);
-	fputs("}\n", stdout);
+		json_object_set_new(o, key2, json_integer(v2));
+	tool_json_print(stdout, o);
 }
 
 static int do_allow_deny(struct cli *c, bool allow)
@@ -194,19 +199,15 @@ static int do_period_new(struct cli *c)
 	if (tooldb_period_new(c->t.db, c->t.user, &id) < 0)
 		return fail_db(c);
 	if (c->json)
-		printf("{\"command\":\"period new\",\"id\":%lld}\n", id);
+		tool_json_print(stdout, json_pack("{s:s,s:I}", "command",
+						  "period new", "id",
+						  (json_int_t)id));
 	else
 		printf("period %lld started\n", id);
 	return 0;
 }
 
 /* ---- listings ---- */
-
-static void json_sep(struct cli *c)
-{
-	fputs(c->first ? "\n  " : ",\n  ", stdout);
-	c->first = false;
-}
 
 static int list_cb(void *arg, unsigned ncols, char **v)
 {
@@ -219,39 +220,14 @@ static int list_cb(void *arg, unsigned ncols, char **v)
 	q = strtoll(v[1] ? v[1] : "0", NULL, 10);
 	toolctx_money(&c->t, q, mbuf, sizeof(mbuf));
 	if (c->json) {
-		json_sep(c);
-		fputs("{\"name\":", stdout);
-		tool_json_str(stdout, v[0]);
-		printf(",\"quota\":%lld,\"money\":", q);
-		tool_json_str(stdout, mbuf);
-		printf(",\"in_tcptab\":%s,\"allowed\":%s}",
-		       v[2] && !strcmp(v[2], "1") ? "true" : "false",
-		       v[3] && !strcmp(v[3], "1") ? "true" : "false");
+		tool_json_rows_add(&c->rows, json_pack(
+			"{s:o,s:I,s:o,s:b,s:b}", "name", tool_json_str(v[0]),
+			"quota", (json_int_t)q, "money", tool_json_str(mbuf),
+			"in_tcptab", v[2] && !strcmp(v[2], "1"),
+			"allowed", v[3] && !strcmp(v[3], "1")));
 	} else {
 		printf("%-20s %12lld %14s  %s\n", v[0] ? v[0] : "", q, mbuf,
 		       v[3] && !strcmp(v[3], "1") ? "yes" : "no");
-	}
-	return 0;
-}
-
-static int log_cb(void *arg, unsigned ncols, char **v)
-{
-	struct cli *c = arg;
-
-	if (ncols < 3)
-		return 1;
-	if (c->json) {
-		json_sep(c);
-		fputs("{\"when\":", stdout);
-		tool_json_str(stdout, v[0]);
-		fputs(",\"user\":", stdout);
-		tool_json_str(stdout, v[1]);
-		fputs(",\"action\":", stdout);
-		tool_json_str(stdout, v[2]);
-		fputs("}", stdout);
-	} else {
-		printf("%-19s  %-16s %s\n", v[0] ? v[0] : "",
-		       v[1] ? v[1] : "", v[2] ? v[2] : "");
 	}
 	return 0;
 }
@@ -263,10 +239,12 @@ static int period_cb(void *arg, unsigned ncols, char **v)
 	if (ncols < 3)
 		return 1;
 	if (c->json) {
-		json_sep(c);
-		printf("{\"id\":%s,\"period\":", v[0] ? v[0] : "0");
-		tool_json_str(stdout, v[1]);
-		printf(",\"quota\":%s}", v[2] ? v[2] : "0");
+		tool_json_rows_add(&c->rows, json_pack(
+			"{s:I,s:o,s:I}",
+			"id", (json_int_t)strtoll(v[0] ? v[0] : "0", NULL, 10),
+			"period", tool_json_str(v[1]),
+			"quota", (json_int_t)strtoll(v[2] ? v[2] : "0", NULL,
+						     10)));
 	} else {
 		printf("%6s  %-19s %12s\n", v[0] ? v[0] : "",
 		       v[1] ? v[1] : "", v[2] ? v[2] : "");
@@ -279,20 +257,16 @@ static int hosts_cb(void *arg, const struct tooldb_masq *m)
 	struct cli *c = arg;
 
 	if (c->json) {
-		json_sep(c);
-		fputs("{\"gateway\":", stdout);
-		tool_json_str(stdout, m->gateway);
-		fputs(",\"host\":", stdout);
-		tool_json_str(stdout, m->host);
-		fputs(",\"name\":", stdout);
-		tool_json_str(stdout, m->name);
-		printf(",\"open\":%d,\"state\":\"%s\",\"free\":%d,"
-		       "\"kind\":\"%s\",\"cnts\":%d,\"counter\":%lld,"
-		       "\"tic\":%lld,\"opened_at\":", m->open,
-		       masq_open_str(m->open), m->free, masq_free_str(m->free),
-		       m->cnts, m->counter, m->tic);
-		tool_json_str(stdout, m->opened_at);
-		fputs("}", stdout);
+		tool_json_rows_add(&c->rows, json_pack(
+			"{s:o,s:o,s:o,s:i,s:s,s:i,s:s,s:i,s:I,s:I,s:o}",
+			"gateway", tool_json_str(m->gateway),
+			"host", tool_json_str(m->host),
+			"name", tool_json_str(m->name), "open", m->open,
+			"state", masq_open_str(m->open), "free", m->free,
+			"kind", masq_free_str(m->free), "cnts", m->cnts,
+			"counter", (json_int_t)m->counter,
+			"tic", (json_int_t)m->tic,
+			"opened_at", tool_json_str(m->opened_at)));
 	} else {
 		printf("%-8s %-39s %-16s %-7s %-4s %5d %7lld %4lld  %s\n",
 		       m->gateway, m->host, m->name, masq_open_str(m->open),
@@ -302,25 +276,30 @@ static int hosts_cb(void *arg, const struct tooldb_masq *m)
 	return 0;
 }
 
+static int do_log(struct cli *c)
+{
+	struct tool_log l;
+	long long n;
+
+	tool_log_begin(&l, c->json);
+	n = tooldb_logs(c->t.db, false, c->cmd->n_names ? c->cmd->names[0] :
+			NULL, tool_log_row, &l);
+	tool_log_end(&l);
+	return n < 0 ? fail_db(c) : 0;
+}
+
 static int do_listing(struct cli *c)
 {
 	long long n = 0;
 
-	c->first = true;
 	if (c->json)
-		fputs("[", stdout);
+		tool_json_rows_begin(&c->rows, stdout);
 	switch (c->cmd->verb) {
 	case TV_LIST:
 		if (!c->json)
 			printf("%-20s %12s %14s  %s\n", "NAME", "BALANCE",
 			       "MONEY", "ALLOWED");
 		n = tooldb_users(c->t.db, list_cb, c);
-		break;
-	case TV_LOG:
-		if (!c->json)
-			printf("%-19s  %-16s %s\n", "WHEN", "USER", "ACTION");
-		n = tooldb_logs(c->t.db, false, c->cmd->n_names ?
-				c->cmd->names[0] : NULL, log_cb, c);
 		break;
 	case TV_PERIOD_LIST:
 		if (!c->json)
@@ -337,14 +316,9 @@ static int do_listing(struct cli *c)
 	default:
 		break;
 	}
-	if (n < 0) {
-		if (c->json)
-			fputs("]\n", stdout);
-		return fail_db(c);
-	}
 	if (c->json)
-		fputs(c->first ? "]\n" : "\n]\n", stdout);
-	return 0;
+		tool_json_rows_end(&c->rows);
+	return n < 0 ? fail_db(c) : 0;
 }
 
 /* ---- driver ---- */
@@ -365,6 +339,8 @@ static int run(struct cli *c, const struct tool_cmd *cmd)
 		return do_add(c);
 	case TV_PERIOD_NEW:
 		return do_period_new(c);
+	case TV_LOG:
+		return do_log(c);
 	case TV_TOP:
 		return top_run(&c->t, c->json, c->once);
 	default:
@@ -441,6 +417,14 @@ static char *read_all(FILE *f)
 	return buf;
 }
 
+static const struct tool_prog prog = {
+	.name = "tcpquota",
+	.opts = TOOL_OPT_JSON | TOOL_OPT_ONCE,
+	.min_args = 1,
+	.max_args = INT_MAX,
+	.usage = usage,
+};
+
 int main(int argc, char **argv)
 {
 	struct cli c = { 0 };
@@ -452,28 +436,7 @@ int main(int argc, char **argv)
 	int first, i, rc = 1;
 	size_t k;
 
-	toolctx_sanitize_env();
-	/* Results and errors interleave in order, also in a pipe. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	first = tool_parse_opts(argc, argv, TOOL_OPT_JSON | TOOL_OPT_ONCE, &o,
-				err, sizeof(err));
-	if (first < 0) {
-		fprintf(stderr, "tcpquota: %s\n", err);
-		usage(stderr);
-		return 2;
-	}
-	if (o.help) {
-		usage(stdout);
-		return 0;
-	}
-	if (o.version) {
-		printf("tcpquota %s\n", TQ_VERSION);
-		return 0;
-	}
-	if (first >= argc) {
-		usage(stderr);
-		return 2;
-	}
+	first = toolctx_start(&prog, argc, argv, &o);
 	c.json = o.json;
 	c.once = o.once;
 	if (toolctx_init(&c.t, "tcpquota", o.config, err, sizeof(err)) < 0) {
@@ -517,12 +480,17 @@ int main(int argc, char **argv)
 	take_flags(&c, &s);
 	if (!s.n) {
 		fprintf(stderr, "tcpquota: no command\n");
+		rc = TOOL_EXIT_USAGE;
 		goto out;
 	}
 	cmds = xcalloc(s.n, sizeof(*cmds));
-	for (k = 0; k < s.n; k++)
-		if (check_cmd(&c, &s.cmds[k], &cmds[k]) < 0)
+	for (k = 0; k < s.n; k++) {
+		if (check_cmd(&c, &s.cmds[k], &cmds[k]) < 0) {
+			if (cmds[k].usage)
+				rc = TOOL_EXIT_USAGE;
 			goto out;
+		}
+	}
 
 	if (toolctx_connect(&c.t, c.t.admin ? DB_ADMIN : DB_TOOL, false, err,
 			    sizeof(err)) < 0) {

@@ -1,6 +1,8 @@
 /* tool.c - pure helpers of the tools: utmp, money, JSON, scripts, argv. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -158,50 +160,106 @@ static int utf8_len(const unsigned char *p)
 	return n;
 }
 
-void tool_json_str(FILE *f, const char *s)
+json_t *tool_json_str(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	char *buf;
+	size_t o = 0;
+	json_t *j;
 	int n;
 
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	putc('"', f);
+	if (!s)
+		return json_null();
+	j = json_string(s);
+	if (j)
+		return j;
+	/* Not UTF-8: each byte that starts no valid sequence becomes
+	 * U+FFFD (3 bytes). */
+	buf = xmalloc(strlen(s) * 3 + 1);
 	while (*p) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f) {
-				fprintf(f, "\\u%04x", *p);
-				break;
-			}
-			n = utf8_len(p);
-			if (!n) {
-				fputs("\\ufffd", f);
-				break;
-			}
-			fwrite(p, 1, n, f);
+		n = utf8_len(p);
+		if (n) {
+			memcpy(buf + o, p, n);
 			p += n;
-			continue;
+		} else {
+			memcpy(buf + o, "\xef\xbf\xbd", 3);
+			n = 3;
+			p++;
 		}
-		p++;
+		o += n;
 	}
-	putc('"', f);
+	j = json_stringn(buf, o);
+	free(buf);
+	assert(j);
+	return j;
+}
+
+/* Compact and in order, as the tools printed it by hand before; a rate
+ * with %g's six digits. */
+#define TOOL_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | \
+			 JSON_ENCODE_ANY | JSON_REAL_PRECISION(6))
+
+void tool_json_print(FILE *f, json_t *v)
+{
+	assert(v);
+	json_dumpf(v, f, TOOL_JSON_FLAGS);
+	putc('\n', f);
+	json_decref(v);
+}
+
+void tool_json_rows_begin(struct tool_json_rows *r, FILE *f)
+{
+	r->f = f;
+	r->any = false;
+	putc('[', f);
+}
+
+void tool_json_rows_add(struct tool_json_rows *r, json_t *row)
+{
+	assert(row);
+	fputs(r->any ? ",\n  " : "\n  ", r->f);
+	json_dumpf(row, r->f, TOOL_JSON_FLAGS);
+	json_decref(row);
+	r->any = true;
+}
+
+void tool_json_rows_end(struct tool_json_rows *r)
+{
+	fputs(r->any ? "\n]\n" : "]\n", r->f);
+}
+
+/* ---- listings ---- */
+
+void tool_log_begin(struct tool_log *l, bool json)
+{
+	l->json = json;
+	if (json)
+		tool_json_rows_begin(&l->rows, stdout);
+	else
+		printf("%-19s  %-16s %s\n", "WHEN", "USER", "ACTION");
+}
+
+int tool_log_row(void *arg, unsigned ncols, char **v)
+{
+	struct tool_log *l = arg;
+
+	if (ncols < 3)
+		return 1;
+	if (l->json)
+		tool_json_rows_add(&l->rows, json_pack(
+			"{s:o,s:o,s:o}", "when", tool_json_str(v[0]),
+			"user", tool_json_str(v[1]),
+			"action", tool_json_str(v[2])));
+	else
+		printf("%-19s  %-16s %s\n", v[0] ? v[0] : "", v[1] ? v[1] : "",
+		       v[2] ? v[2] : "");
+	return 0;
+}
+
+void tool_log_end(struct tool_log *l)
+{
+	if (l->json)
+		tool_json_rows_end(&l->rows);
 }
 
 /* ---- command scripts ---- */
@@ -310,73 +368,97 @@ void tool_script_free(struct tool_script *s)
 
 /* ---- command lines ---- */
 
-/* "--name value" or "--name=value"; *i is advanced past what was used. */
-static int opt_value(int argc, char **argv, int *i, const char *name,
-		     const char **val, char *err, size_t errlen)
+/* Long-only options have no short letter: values past any char. */
+enum {
+	OPT_JSON = 256,
+	OPT_ONCE,
+	OPT_USER,
+	OPT_HOST,
+};
+
+static const struct {
+	unsigned flag;		/* TOOL_OPT_*, 0 for every program's */
+	struct option opt;
+} tool_options[] = {
+	{ 0, { "config", required_argument, NULL, 'c' } },
+	{ 0, { "help", no_argument, NULL, 'h' } },
+	{ 0, { "version", no_argument, NULL, 'V' } },
+	{ TOOL_OPT_JSON, { "json", no_argument, NULL, OPT_JSON } },
+	{ TOOL_OPT_ONCE, { "once", no_argument, NULL, OPT_ONCE } },
+	{ TOOL_OPT_USER, { "user", required_argument, NULL, OPT_USER } },
+	{ TOOL_OPT_HOST, { "host", required_argument, NULL, OPT_HOST } },
+};
+
+/* "option --config needs a value": the option as spelled in arg (a long
+ * one without its "=value"), or -ch for a short one. */
+static int no_value(const char *arg, int ch, char *err, size_t errlen)
 {
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-
-	if (a[n] == '=') {
-		*val = a + n + 1;
-	} else if (*i + 1 < argc) {
-		*val = argv[++*i];
-	} else {
-		return tq_err(err, errlen, "option %s needs a value", name);
-	}
-	if (!**val)
-		return tq_err(err, errlen, "option %s needs a value", name);
-	return 0;
-}
-
-static bool opt_is(const char *a, const char *name)
-{
-	size_t n = strlen(name);
-
-	return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
+	if (strncmp(arg, "--", 2) == 0)
+		return tq_err(err, errlen, "option %.*s needs a value",
+			      (int)strcspn(arg, "="), arg);
+	return tq_err(err, errlen, "option -%c needs a value", ch);
 }
 
 int tool_parse_opts(int argc, char **argv, unsigned allowed,
 		    struct tool_opts *o, char *err, size_t errlen)
 {
-	int i;
-	const char *a;
+	struct option lo[ARRAY_SIZE(tool_options) + 1];
+	const char **val;
+	size_t i, n = 0;
+	int at, k;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		a = argv[i];
-		if (a[0] != '-' || a[1] == '\0')
+	memset(lo, 0, sizeof(lo));
+	for (i = 0; i < ARRAY_SIZE(tool_options); i++)
+		if (!tool_options[i].flag || (allowed & tool_options[i].flag))
+			lo[n++] = tool_options[i].opt;
+	/* Messages are ours (getopt's own name the program from argv[0]);
+	 * optind = 0 starts over, as the unit tests parse many argvs. */
+	opterr = 0;
+	optind = 0;
+	for (;;) {
+		/* The argument being read: getopt moves optind past it (and
+		 * its value) only when done with it. */
+		at = optind ? optind : 1;
+		/* '+': stop at the first operand; ':': a missing value is
+		 * told apart from an unknown option. */
+		k = getopt_long(argc, argv, "+:c:hV", lo, NULL);
+		if (k == -1)
+			return optind;
+		val = NULL;
+		switch (k) {
+		case 'c':
+			val = &o->config;
 			break;
-		if (strcmp(a, "--") == 0)
-			return i + 1;
-		if (opt_is(a, "--config") || strcmp(a, "-c") == 0) {
-			if (opt_value(argc, argv, &i, a[1] == 'c' ? "-c" :
-				      "--config", &o->config, err, errlen))
-				return -1;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		case 'h':
 			o->help = true;
-		} else if (strcmp(a, "--version") == 0 ||
-			   strcmp(a, "-V") == 0) {
+			break;
+		case 'V':
 			o->version = true;
-		} else if ((allowed & TOOL_OPT_JSON) &&
-			   strcmp(a, "--json") == 0) {
+			break;
+		case OPT_JSON:
 			o->json = true;
-		} else if ((allowed & TOOL_OPT_ONCE) &&
-			   strcmp(a, "--once") == 0) {
+			break;
+		case OPT_ONCE:
 			o->once = true;
-		} else if ((allowed & TOOL_OPT_USER) && opt_is(a, "--user")) {
-			if (opt_value(argc, argv, &i, "--user", &o->user, err,
-				      errlen))
-				return -1;
-		} else if ((allowed & TOOL_OPT_HOST) && opt_is(a, "--host")) {
-			if (opt_value(argc, argv, &i, "--host", &o->host, err,
-				      errlen))
-				return -1;
-		} else {
-			return tq_err(err, errlen, "unknown option %s", a);
+			break;
+		case OPT_USER:
+			val = &o->user;
+			break;
+		case OPT_HOST:
+			val = &o->host;
+			break;
+		case ':':
+			return no_value(argv[at], optopt, err, errlen);
+		default:
+			return tq_err(err, errlen, "unknown option %s",
+				      argv[at]);
 		}
+		if (val && !*optarg)
+			return no_value(argv[at], k, err, errlen);
+		if (val)
+			*val = optarg;
 	}
-	return i;
 }
 
 static const struct {
@@ -408,7 +490,8 @@ int tool_cmd_parse(int argc, char **argv, struct tool_cmd *c, char *err,
 	int skip, nops;
 
 	memset(c, 0, sizeof(*c));
-	if (argc < 1)
+	c->usage = argc < 1;
+	if (c->usage)
 		return tq_err(err, errlen, "no command");
 	snprintf(c->label, sizeof(c->label), "%s%s%s", argv[0],
 		 argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
@@ -421,14 +504,16 @@ int tool_cmd_parse(int argc, char **argv, struct tool_cmd *c, char *err,
 		break;
 	}
 	if (i == ARRAY_SIZE(verbs)) {
-		if (strcmp(argv[0], "period") == 0)
+		c->usage = strcmp(argv[0], "period") == 0;
+		if (c->usage)
 			return tq_err(err, errlen, "%s: usage: period new|list",
 				      c->label);
 		return tq_err(err, errlen, "%s: unknown command", argv[0]);
 	}
 	skip = verbs[i].word2 ? 2 : 1;
 	nops = argc - skip;
-	if (nops < verbs[i].min || nops > verbs[i].max)
+	c->usage = nops < verbs[i].min || nops > verbs[i].max;
+	if (c->usage)
 		return tq_err(err, errlen, "%s: usage: %s", c->label,
 			      verbs[i].usage);
 	c->verb = verbs[i].verb;

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "addr.h"
 
 /* ---- utmp ---- */
@@ -61,10 +63,40 @@ const char *tool_money(long long seconds, double per_minute, const char *unit,
 
 /* ---- JSON ---- */
 
-/* Write s as a JSON string literal (NULL writes null).  Control characters
- * are escaped; invalid UTF-8 bytes become U+FFFD, so the output is always
- * valid JSON. */
-void tool_json_str(FILE *f, const char *s);
+/* The tools build their JSON with jansson (as nft -j does) and print it
+ * compact, keys in the order added. */
+
+/* A JSON string for s, null for NULL.  jansson takes only valid UTF-8:
+ * invalid bytes become U+FFFD, so any text from the database prints. */
+json_t *tool_json_str(const char *s);
+/* Print v and a newline; takes the reference. */
+void tool_json_print(FILE *f, json_t *v);
+
+/* An array printed as its rows arrive, one a line: "[\n  ROW,\n  ROW\n]\n",
+ * or "[]\n" when empty. */
+struct tool_json_rows {
+	FILE *f;
+	bool any;
+};
+
+void tool_json_rows_begin(struct tool_json_rows *r, FILE *f);
+/* Print one row; takes the reference. */
+void tool_json_rows_add(struct tool_json_rows *r, json_t *row);
+void tool_json_rows_end(struct tool_json_rows *r);
+
+/* ---- listings ---- */
+
+/* The rows of logging or logging_openfw (tooldb_logs(): when, user,
+ * action) printed as they arrive: a table under its header, or JSON. */
+struct tool_log {
+	bool json;
+	struct tool_json_rows rows;
+};
+
+void tool_log_begin(struct tool_log *l, bool json);
+/* One row (a db_row_cb; arg is the struct tool_log). */
+int tool_log_row(void *arg, unsigned ncols, char **v);
+void tool_log_end(struct tool_log *l);
 
 /* ---- command scripts ---- */
 
@@ -111,10 +143,13 @@ struct tool_opts {
 };
 
 /**
- * tool_parse_opts() - leading options: --config F (or --config=F, -c F),
- * --help/-h, --version/-V, and those in allowed.  Stops at the first
- * non-option or after "--".  A lone "-" is not an option.  Returns the
- * index of the first operand, or -1 with a message in err.
+ * tool_parse_opts() - leading options, read with getopt_long(3) as
+ * tcpquotad's: --config F (--config=F, -c F), --help/-h, --version/-V,
+ * and those in allowed (long options may be abbreviated as far as they
+ * stay unambiguous).  Stops at the first operand or after "--"; a lone
+ * "-" is an operand.  Returns the index of the first operand, or -1 with
+ * "unknown option ARG" or "option NAME needs a value" (an empty value is
+ * none) in err.
  */
 int tool_parse_opts(int argc, char **argv, unsigned allowed,
 		    struct tool_opts *o, char *err, size_t errlen);
@@ -142,13 +177,15 @@ struct tool_cmd {
 	bool admin;		/* needs an administrator (status USER: only
 				   if USER is not the caller, decided later) */
 	bool change;		/* writes to the database */
+	bool usage;		/* the parse failed on the verb's usage */
 	char label[128];	/* "set bob": names the command in messages */
 };
 
 /**
  * tool_cmd_parse() - one tcpquota command (argv without options).
  * Returns 0, or -1 with "LABEL: reason" in err
- * (e.g. "set bob: not a number: 12x").
+ * (e.g. "set bob: not a number: 12x"); c->usage is set when the reason
+ * is the verb's usage ("set bob: usage: set USER SECONDS").
  */
 int tool_cmd_parse(int argc, char **argv, struct tool_cmd *c, char *err,
 		   size_t errlen);
@@ -167,6 +204,8 @@ struct tool_fw_cmd {
 	const char *arg;
 };
 
+/* One openfw command (argv without options).  0, or -1 with the verb's
+ * usage in err ("cls: usage: cls HOST"). */
 int tool_fw_parse(int argc, char **argv, struct tool_fw_cmd *c, char *err,
 		  size_t errlen);
 

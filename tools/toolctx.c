@@ -48,6 +48,39 @@ bool toolctx_sanitize_env(void)
 	return true;
 }
 
+int toolctx_start(const struct tool_prog *p, int argc, char **argv,
+		  struct tool_opts *o)
+{
+	char err[512];
+	int first, n;
+
+	toolctx_sanitize_env();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* jansson's out of memory aborts in xmalloc, as everywhere. */
+	json_set_alloc_funcs(xmalloc, free);
+	first = tool_parse_opts(argc, argv, p->opts, o, err, sizeof(err));
+	n = first < 0 ? 0 : argc - first;
+	if (first < 0 || n > p->max_args) {
+		fprintf(stderr, "%s: %s\n", p->name, first < 0 ? err :
+			"unexpected argument");
+		p->usage(stderr);
+		exit(TOOL_EXIT_USAGE);
+	}
+	if (o->help) {
+		p->usage(stdout);
+		exit(0);
+	}
+	if (o->version) {
+		printf("%s %s\n", p->name, TQ_VERSION);
+		exit(0);
+	}
+	if (n < p->min_args) {
+		p->usage(stderr);
+		exit(TOOL_EXIT_USAGE);
+	}
+	return first;
+}
+
 bool toolctx_in_group(uid_t uid, const char *user, gid_t pw_gid,
 		      const char *group)
 {

@@ -4,10 +4,11 @@
  * The tools are installed setgid to a group (tcpquota) that may read the
  * database credentials files.  The rules, in the order main() applies
  * them:
- *   1. toolctx_sanitize_env() first thing: when setgid and not root, the
- *      environment shrinks to a whitelist (TERM, LANG, LC_*) plus a fixed
- *      PATH.  TZ is dropped too, so times shown and free hours checked are
- *      the system's local time, as the daemon sees them.
+ *   1. toolctx_start() first thing, toolctx_sanitize_env() before all
+ *      else: when setgid and not root, the environment shrinks to a
+ *      whitelist (TERM, LANG, LC_*) plus a fixed PATH.  TZ is dropped
+ *      too, so times shown and free hours checked are the system's local
+ *      time, as the daemon sees them.
  *   2. toolctx_init(): the user is the real uid's passwd entry, never
  *      $USER; the configuration is TQ_DEFAULT_CONF unless the caller may
  *      choose (not setgid, or root): --config, then $TQ_CONFIG.  A setgid
@@ -20,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "conf.h"
@@ -50,6 +52,29 @@ struct tool_ctx {
 /* Whitelist the environment if the process is setgid/setuid and the real
  * uid is not 0.  Returns true if it did. */
 bool toolctx_sanitize_env(void);
+
+/* Exit status of a usage error, as tcpquotad's. */
+#define TOOL_EXIT_USAGE 2
+
+/* A tool's command line, as toolctx_start() checks it. */
+struct tool_prog {
+	const char *name;	/* "openhost": messages, --version */
+	unsigned opts;		/* TOOL_OPT_* besides --config, --help,
+				   --version */
+	int min_args, max_args;	/* operands after the options */
+	void (*usage)(FILE *f);
+};
+
+/**
+ * toolctx_start() - what every tool does first: toolctx_sanitize_env(),
+ * a line-buffered stdout (results and errors interleave in order, also
+ * in a pipe), then its options into *o.  Exits 0 after --help or
+ * --version, and TOOL_EXIT_USAGE with the usage on stderr after a bad
+ * option, an unexpected argument or too few.  Returns the index of the
+ * first operand.
+ */
+int toolctx_start(const struct tool_prog *p, int argc, char **argv,
+		  struct tool_opts *o);
 
 /**
  * toolctx_init() - identity, admin status and configuration.

@@ -230,100 +230,92 @@ static unsigned top_online(const struct top_watch *w, long long *charge)
 	return n;
 }
 
-static int top_frame(struct tool_ctx *t, const struct top_watch *w, bool tty,
-		     bool json)
-{
-	struct top rows = { 0 };
-	char when[32], latest[32] = "", mbuf[64];
-	struct tm tm;
-	time_t now = time(NULL);
+/* A frame's header. */
+struct top_head {
+	char when[32];		/* now, local time */
+	char latest[32];	/* the latest poll seen, "" if none */
 	double rate;
-	unsigned online;
-	long long each, last, watched;
-	bool charged, first;
-	size_t i;
-	struct top_row *r;
-	const struct top_debit *d;
+	unsigned online;	/* users charged in the latest poll seen */
+	long long each;		/* the most one of them paid */
+	long long watched;	/* seconds */
+};
 
-	if (tooldb_top(t->db, top_cb, &rows) < 0) {
-		free(rows.rows);
-		return toolctx_db_fail(t, "top");
+static void top_json(struct tool_ctx *t, const struct top_watch *w,
+		     const struct top *rows, const struct top_head *h)
+{
+	json_t *hosts = json_array(), *users = json_array();
+	char mbuf[64];
+	const struct top_row *r;
+	const struct top_debit *d;
+	long long last;
+	bool charged;
+	size_t i;
+
+	for (i = 0; i < rows->n; i++) {
+		r = &rows->rows[i];
+		charged = top_charged(w, r->name, &last);
+		json_array_append_new(hosts, json_pack(
+			"{s:o,s:o,s:o,s:s,s:s,s:i,s:I,s:I,s:I}",
+			"gateway", tool_json_str(r->gateway),
+			"host", tool_json_str(r->host),
+			"name", tool_json_str(r->name),
+			"state", masq_open_str(r->open),
+			"kind", masq_free_str(r->free), "cnts", r->cnts,
+			"counter", (json_int_t)r->counter,
+			"quota", (json_int_t)r->quota,
+			"charge", (json_int_t)(charged ? last : 0)));
 	}
-	localtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-	rate = conf_rate_at(t->conf, &tm);
-	if (w->polls) {
-		localtime_r(&w->latest, &tm);
-		strftime(latest, sizeof(latest), "%H:%M:%S", &tm);
+	for (i = 0; i < w->prev.n; i++) {
+		d = &w->prev.d[i];
+		if (!d->today)
+			continue;
+		charged = top_charged(w, d->name, &last);
+		toolctx_money(t, d->quota, mbuf, sizeof(mbuf));
+		json_array_append_new(users, json_pack(
+			"{s:o,s:I,s:o,s:I,s:I,s:o,s:b,s:i}",
+			"name", tool_json_str(d->name),
+			"quota", (json_int_t)d->quota,
+			"money", tool_json_str(mbuf),
+			"today", (json_int_t)d->seconds,
+			"polls", (json_int_t)d->polls,
+			"last", last >= 0 ? json_integer(last) : json_null(),
+			"charged", charged, "hosts", d->hosts));
 	}
-	watched = (long long)((tq_now_us() - w->start_us + 500000) / 1000000);
-	online = top_online(w, &each);
-	if (json) {
-		fputs("{\"time\":", stdout);
-		tool_json_str(stdout, when);
-		printf(",\"rate\":%g,\"period\":%d,\"online\":%u,"
-		       "\"charge\":%lld,\"latest\":", rate, t->conf->period,
-		       online, each);
-		if (w->polls)
-			tool_json_str(stdout, latest);
-		else
-			fputs("null", stdout);
-		printf(",\"watched\":%lld,\"hosts\":[", watched);
-		for (i = 0; i < rows.n; i++) {
-			r = &rows.rows[i];
-			charged = top_charged(w, r->name, &last);
-			fputs(i ? ",{\"gateway\":" : "{\"gateway\":", stdout);
-			tool_json_str(stdout, r->gateway);
-			fputs(",\"host\":", stdout);
-			tool_json_str(stdout, r->host);
-			fputs(",\"name\":", stdout);
-			tool_json_str(stdout, r->name);
-			printf(",\"state\":\"%s\",\"kind\":\"%s\",\"cnts\":%d,"
-			       "\"counter\":%lld,\"quota\":%lld,"
-			       "\"charge\":%lld}",
-			       masq_open_str(r->open), masq_free_str(r->free),
-			       r->cnts, r->counter, r->quota,
-			       charged ? last : 0);
-		}
-		fputs("],\"users\":[", stdout);
-		for (i = 0, first = true; i < w->prev.n; i++) {
-			d = &w->prev.d[i];
-			if (!d->today)
-				continue;
-			charged = top_charged(w, d->name, &last);
-			fputs(first ? "{\"name\":" : ",{\"name\":", stdout);
-			first = false;
-			tool_json_str(stdout, d->name);
-			printf(",\"quota\":%lld,\"money\":", d->quota);
-			tool_json_str(stdout, toolctx_money(t, d->quota, mbuf,
-						    sizeof(mbuf)));
-			printf(",\"today\":%lld,\"polls\":%lld,\"last\":",
-			       d->seconds, d->polls);
-			if (last >= 0)
-				printf("%lld", last);
-			else
-				fputs("null", stdout);
-			printf(",\"charged\":%s,\"hosts\":%d}",
-			       charged ? "true" : "false", d->hosts);
-		}
-		fputs("]}\n", stdout);
-		free(rows.rows);
-		return 0;
-	}
+	tool_json_print(stdout, json_pack(
+		"{s:s,s:f,s:i,s:I,s:I,s:o,s:I,s:o,s:o}", "time", h->when,
+		"rate", h->rate, "period", t->conf->period,
+		"online", (json_int_t)h->online, "charge", (json_int_t)h->each,
+		"latest", w->polls ? json_string(h->latest) : json_null(),
+		"watched", (json_int_t)h->watched, "hosts", hosts,
+		"users", users));
+}
+
+static void top_text(struct tool_ctx *t, const struct top_watch *w,
+		     const struct top *rows, const struct top_head *h,
+		     bool tty)
+{
+	char mbuf[64], lbuf[24];
+	const struct top_row *r;
+	const struct top_debit *d;
+	long long last;
+	bool charged;
+	size_t i;
+
 	if (tty)
 		fputs("\033[H\033[2J", stdout);
 	printf("tcpquota top  %s  rate %g  online %u  charge %lld s/poll"
-	       " (every %d s)", when, rate, online, each, t->conf->period);
+	       " (every %d s)", h->when, h->rate, h->online, h->each,
+	       t->conf->period);
 	if (w->polls)
-		printf("  latest poll %s", latest);
+		printf("  latest poll %s", h->latest);
 	else
-		printf("  no charge in %lld s", watched);
+		printf("  no charge in %lld s", h->watched);
 	printf("%s\n\n", tty ? "  [q quits]" : "");
 	printf("%-8s %-39s %-16s %-7s %-4s %5s %7s %12s %14s %7s\n",
 	       "GATEWAY", "HOST", "USER", "STATE", "KIND", "CONNS", "POLLS",
 	       "BALANCE", "MONEY", "CHARGE");
-	for (i = 0; i < rows.n; i++) {
-		r = &rows.rows[i];
+	for (i = 0; i < rows->n; i++) {
+		r = &rows->rows[i];
 		charged = top_charged(w, r->name, &last);
 		toolctx_money(t, r->quota, mbuf, sizeof(mbuf));
 		printf("%-8s %-39s %-16s %-7s %-4s %5d %7lld %12lld %14s %7lld"
@@ -334,20 +326,48 @@ static int top_frame(struct tool_ctx *t, const struct top_watch *w, bool tty,
 	printf("\n%-16s %12s %14s %7s %7s %7s %-7s %5s\n", "USER", "BALANCE",
 	       "MONEY", "TODAY", "POLLS", "LAST", "CHARGED", "HOSTS");
 	for (i = 0; i < w->prev.n; i++) {
-		char lbuf[24] = "-";
-
 		d = &w->prev.d[i];
 		if (!d->today)
 			continue;
 		charged = top_charged(w, d->name, &last);
 		if (last >= 0)
 			snprintf(lbuf, sizeof(lbuf), "%lld", last);
+		else
+			tq_strlcpy(lbuf, "-", sizeof(lbuf));
 		toolctx_money(t, d->quota, mbuf, sizeof(mbuf));
 		printf("%-16s %12lld %14s %7lld %7lld %7s %-7s %5d\n",
 		       d->name, d->quota, mbuf, d->seconds, d->polls, lbuf,
 		       charged ? "yes" : "no", d->hosts);
 	}
 	fflush(stdout);
+}
+
+static int top_frame(struct tool_ctx *t, const struct top_watch *w, bool tty,
+		     bool json)
+{
+	struct top rows = { 0 };
+	struct top_head h = { .latest = "" };
+	struct tm tm;
+	time_t now = time(NULL);
+
+	if (tooldb_top(t->db, top_cb, &rows) < 0) {
+		free(rows.rows);
+		return toolctx_db_fail(t, "top");
+	}
+	localtime_r(&now, &tm);
+	strftime(h.when, sizeof(h.when), "%Y-%m-%d %H:%M:%S", &tm);
+	h.rate = conf_rate_at(t->conf, &tm);
+	if (w->polls) {
+		localtime_r(&w->latest, &tm);
+		strftime(h.latest, sizeof(h.latest), "%H:%M:%S", &tm);
+	}
+	h.watched = (long long)((tq_now_us() - w->start_us + 500000) /
+				1000000);
+	h.online = top_online(w, &h.each);
+	if (json)
+		top_json(t, w, &rows, &h);
+	else
+		top_text(t, w, &rows, &h, tty);
 	free(rows.rows);
 	return 0;
 }

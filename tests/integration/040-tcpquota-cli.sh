@@ -54,7 +54,7 @@ expect_eq "unknown command: message" "1 tcpquota: frob: unknown command" \
 expect_eq "a bad command stops the whole line before anything runs" \
 	"3640" "$(q "SELECT quota FROM tcptab WHERE name = 'bob'")"
 run tq set bob
-expect_eq "usage error" "1 tcpquota: set bob: usage: set USER SECONDS" \
+expect_eq "usage error" "2 tcpquota: set bob: usage: set USER SECONDS" \
 	"$RC $OUT"
 run tq allow "$(printf 'a\tb')"
 check "control character in a name refused" \

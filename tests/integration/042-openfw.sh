@@ -149,7 +149,7 @@ check "  message" grep -q "^openfw: room9 is neither a group nor a host" \
 run fw 198.18.9.9
 expect_eq "host in no group" "1 openfw: 198.18.9.9 is in no group" "$RC $OUT"
 run fw cls
-expect_eq "cls without host" "1 openfw: cls: usage: cls HOST" "$RC $OUT"
+expect_eq "cls without host" "2 openfw: cls: usage: cls HOST" "$RC $OUT"
 TOOLS_FREE_FROM=$(date -d '+2 hours' +%H:%M) \
 TOOLS_FREE_TO=$(date -d '+3 hours' +%H:%M) tools_conf >"$TQ_TMP/closed.conf"
 run "$TQ_BUILD/openfw" --config "$TQ_TMP/closed.conf" room1

@@ -247,7 +247,7 @@ expect_eq "128 kB name: admin openfw log: refused" \
 mapfile -t many < <(seq -f 'u%g' 10000)
 run as tqalice "$BIN/tcpquota" status "${many[@]}"
 expect_eq "10,000 arguments: user status: usage error" \
-	"1 tcpquota: status u1: usage: status [USER]" "$RC $OUT"
+	"2 tcpquota: status u1: usage: status [USER]" "$RC $OUT"
 run as tqalice "$BIN/tcpquota" allow "${many[@]}"
 expect_eq "10,000 arguments: user allow: permission denied" \
 	"1 tcpquota: allow u1: permission denied (root and members of group tqadm only)" \
@@ -257,8 +257,8 @@ expect_eq "10,000 names and one bad one: admin allow: refused as a whole" \
 	"1 tcpquota: allow u1: invalid user name: contains a control character" \
 	"$RC $OUT"
 run as tqteach "$BIN/openhost" "${many[@]}" </dev/null
-expect_eq "10,000 arguments: openhost: unexpected argument, exit 1" \
-	"1 openhost: unexpected argument" "$RC ${OUT%%$'\n'*}"
+expect_eq "10,000 arguments: openhost: unexpected argument, exit 2" \
+	"2 openhost: unexpected argument" "$RC ${OUT%%$'\n'*}"
 expect_eq "row counts of tcptab, allowed, masq, logging unchanged" \
 	"$before" "$(counts)"
 

@@ -1,5 +1,5 @@
 /* test_tools.c - the tools' pure helpers: utmp lookup on crafted files,
- * money, JSON escaping, command splitting and argument parsing. */
+ * money, JSON, command splitting and argument parsing, masq names. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include <utmpx.h>
 
 #include "conf.h"
+#include "masq.h"
 #include "tool.h"
 #include "toolctx.h"
 #include "tq_test.h"
@@ -268,19 +269,28 @@ static void test_parse_ll(void)
 
 /* ---- JSON ---- */
 
-static char *json(const char *s)
+/* What tool_json_print() prints for v, without the newline. */
+static char *dump(json_t *v)
 {
 	static char out[256];
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	tool_json_str(f, s);
+	tool_json_print(f, v);
 	fclose(f);
-	snprintf(out, sizeof(out), "%s", buf);
+	CU_ASSERT(len > 0 && buf[len - 1] == '\n');
+	snprintf(out, sizeof(out), "%.*s", len ? (int)len - 1 : 0, buf);
 	free(buf);
 	return out;
 }
+
+static char *json(const char *s)
+{
+	return dump(tool_json_str(s));
+}
+
+#define U_FFFD "\xef\xbf\xbd"
 
 static void test_json(void)
 {
@@ -289,18 +299,58 @@ static void test_json(void)
 	CU_ASSERT_STRING_EQUAL(json(""), "\"\"");
 	CU_ASSERT_STRING_EQUAL(json("a\"b\\c"), "\"a\\\"b\\\\c\"");
 	CU_ASSERT_STRING_EQUAL(json("l1\nl2\tx\r"), "\"l1\\nl2\\tx\\r\"");
+	/* jansson escapes control characters in upper case and leaves DEL,
+	 * which JSON allows, as it is. */
 	CU_ASSERT_STRING_EQUAL(json("\x01\x1f\x7f"),
-			       "\"\\u0001\\u001f\\u007f\"");
+			       "\"\\u0001\\u001F\x7f\"");
 	/* Valid UTF-8 passes through. */
 	CU_ASSERT_STRING_EQUAL(json("\xc3\x85sa \xe2\x82\xac \xf0\x9f\x98\x80"),
 			       "\"\xc3\x85sa \xe2\x82\xac \xf0\x9f\x98\x80\"");
-	/* Invalid bytes, overlong forms, surrogates, truncation. */
-	CU_ASSERT_STRING_EQUAL(json("a\xffz"), "\"a\\ufffdz\"");
-	CU_ASSERT_STRING_EQUAL(json("\xc0\xaf"), "\"\\ufffd\\ufffd\"");
+	/* Invalid bytes, overlong forms, surrogates, truncation: each byte
+	 * that starts no valid sequence is U+FFFD, in UTF-8. */
+	CU_ASSERT_STRING_EQUAL(json("a\xffz"), "\"a" U_FFFD "z\"");
+	CU_ASSERT_STRING_EQUAL(json("\xc0\xaf"), "\"" U_FFFD U_FFFD "\"");
 	CU_ASSERT_STRING_EQUAL(json("\xed\xa0\x80"),
-			       "\"\\ufffd\\ufffd\\ufffd\"");
-	CU_ASSERT_STRING_EQUAL(json("x\xe2\x82"), "\"x\\ufffd\\ufffd\"");
+			       "\"" U_FFFD U_FFFD U_FFFD "\"");
+	CU_ASSERT_STRING_EQUAL(json("x\xe2\x82"), "\"x" U_FFFD U_FFFD "\"");
 	CU_ASSERT_STRING_EQUAL(json("</script>"), "\"</script>\"");
+	/* Compact, keys in the order added; reals with six digits. */
+	CU_ASSERT_STRING_EQUAL(dump(json_pack("{s:o,s:I,s:f,s:f,s:b,s:n,s:[]}",
+					      "z", tool_json_str("\xff"),
+					      "a", (json_int_t)-1, "rate", 2.0,
+					      "r", 1.0 / 3, "ok", 1, "none",
+					      "list")),
+			       "{\"z\":\"" U_FFFD "\",\"a\":-1,\"rate\":2.0,"
+			       "\"r\":0.333333,\"ok\":true,\"none\":null,"
+			       "\"list\":[]}");
+}
+
+static char *rows(int n)
+{
+	static char out[256];
+	struct tool_json_rows r;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int i;
+
+	tool_json_rows_begin(&r, f);
+	for (i = 0; i < n; i++)
+		tool_json_rows_add(&r, json_pack("{s:i,s:s}", "id", i,
+						 "x", "y"));
+	tool_json_rows_end(&r);
+	fclose(f);
+	snprintf(out, sizeof(out), "%s", buf);
+	free(buf);
+	return out;
+}
+
+static void test_json_rows(void)
+{
+	CU_ASSERT_STRING_EQUAL(rows(0), "[]\n");
+	CU_ASSERT_STRING_EQUAL(rows(1), "[\n  {\"id\":0,\"x\":\"y\"}\n]\n");
+	CU_ASSERT_STRING_EQUAL(rows(2), "[\n  {\"id\":0,\"x\":\"y\"},\n"
+			       "  {\"id\":1,\"x\":\"y\"}\n]\n");
 }
 
 /* ---- splitting ---- */
@@ -370,6 +420,14 @@ static void test_parse_opts(void)
 	char *a8[] = { "tcpquota", "--config=", "list", NULL };
 	char *a9[] = { "tcpquota", "--help", "-V", NULL };
 	char *a10[] = { "openhost", "--hostile", "x", NULL };
+	char *a11[] = { "tcpquota", "-hx", NULL };
+	char *a12[] = { "tcpquota", "--json=x", "list", NULL };
+	char *a13[] = { "tcpquota", "-c", NULL };
+	char *a14[] = { "tcpquota", "-c", "", "list", NULL };
+	char *a15[] = { "openhost", "--us", "bob", "--ho=198.18.1.10", NULL };
+	char *a16[] = { "openhost", "--h", NULL };
+	char *a17[] = { "tcpquota", "-c/w", "-hV", "list", NULL };
+	char *a18[] = { "tcpquota", "list", "--json", NULL };
 
 	CU_ASSERT_EQUAL(tool_parse_opts(6, a1, TOOL_OPT_JSON | TOOL_OPT_ONCE,
 					&o, err, sizeof(err)), 4);
@@ -407,6 +465,35 @@ static void test_parse_opts(void)
 	CU_ASSERT_EQUAL(tool_parse_opts(3, a10, TOOL_OPT_HOST, &o, err,
 					sizeof(err)), -1);
 	CU_ASSERT_STRING_EQUAL(err, "unknown option --hostile");
+
+	/* getopt_long's ways, with the messages above: a bad letter in a
+	 * group names the group, a value given to a flag is refused. */
+	CU_ASSERT_EQUAL(tool_parse_opts(2, a11, 0, &o, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "unknown option -hx");
+	CU_ASSERT_EQUAL(tool_parse_opts(3, a12, TOOL_OPT_JSON, &o, err,
+					sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "unknown option --json=x");
+	CU_ASSERT_EQUAL(tool_parse_opts(2, a13, 0, &o, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "option -c needs a value");
+	CU_ASSERT_EQUAL(tool_parse_opts(4, a14, 0, &o, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "option -c needs a value");
+	/* Unambiguous abbreviations, grouped and attached short options. */
+	CU_ASSERT_EQUAL(tool_parse_opts(4, a15, TOOL_OPT_USER | TOOL_OPT_HOST,
+					&o, err, sizeof(err)), 4);
+	CU_ASSERT_STRING_EQUAL(o.user, "bob");
+	CU_ASSERT_STRING_EQUAL(o.host, "198.18.1.10");
+	CU_ASSERT_EQUAL(tool_parse_opts(2, a16, TOOL_OPT_USER | TOOL_OPT_HOST,
+					&o, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "unknown option --h");
+	CU_ASSERT_EQUAL(tool_parse_opts(4, a17, 0, &o, err, sizeof(err)), 3);
+	CU_ASSERT_STRING_EQUAL(o.config, "/w");
+	CU_ASSERT_TRUE(o.help);
+	CU_ASSERT_TRUE(o.version);
+	/* Options end at the first operand (tcpquota takes flags after the
+	 * verb itself). */
+	CU_ASSERT_EQUAL(tool_parse_opts(3, a18, TOOL_OPT_JSON, &o, err,
+					sizeof(err)), 1);
+	CU_ASSERT_FALSE(o.json);
 }
 
 static int cmd(const char *line, struct tool_cmd *c, char *err,
@@ -469,10 +556,14 @@ static void test_cmd_parse(void)
 	CU_ASSERT_EQUAL(cmd("top", &c, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(c.verb, TV_TOP);
 
+	CU_ASSERT_FALSE(c.usage);
+
 	CU_ASSERT_EQUAL(cmd("set bob 12x", &c, err, sizeof(err)), -1);
 	CU_ASSERT_STRING_EQUAL(err, "set bob: not a number: 12x");
+	CU_ASSERT_FALSE(c.usage);
 	CU_ASSERT_EQUAL(cmd("add bob", &c, err, sizeof(err)), -1);
 	CU_ASSERT_STRING_EQUAL(err, "add bob: usage: add USER [+|-]SECONDS");
+	CU_ASSERT_TRUE(c.usage);
 	CU_ASSERT_EQUAL(cmd("set bob 1 2", &c, err, sizeof(err)), -1);
 	CU_ASSERT_STRING_EQUAL(err, "set bob: usage: set USER SECONDS");
 	CU_ASSERT_EQUAL(cmd("allow", &c, err, sizeof(err)), -1);
@@ -483,14 +574,17 @@ static void test_cmd_parse(void)
 	CU_ASSERT_STRING_EQUAL(err, "list x: usage: list");
 	CU_ASSERT_EQUAL(cmd("period", &c, err, sizeof(err)), -1);
 	CU_ASSERT_STRING_EQUAL(err, "period: usage: period new|list");
+	CU_ASSERT_TRUE(c.usage);
 	CU_ASSERT_EQUAL(cmd("period old", &c, err, sizeof(err)), -1);
 	CU_ASSERT_STRING_EQUAL(err, "period old: usage: period new|list");
 	CU_ASSERT_EQUAL(cmd("period new x", &c, err, sizeof(err)), -1);
 	CU_ASSERT_STRING_EQUAL(err, "period new: usage: period new");
 	CU_ASSERT_EQUAL(cmd("frob bob", &c, err, sizeof(err)), -1);
 	CU_ASSERT_STRING_EQUAL(err, "frob: unknown command");
+	CU_ASSERT_FALSE(c.usage);
 	CU_ASSERT_EQUAL(tool_cmd_parse(0, NULL, &c, err, sizeof(err)), -1);
 	CU_ASSERT_STRING_EQUAL(err, "no command");
+	CU_ASSERT_TRUE(c.usage);
 }
 
 static void test_fw_parse(void)
@@ -530,6 +624,22 @@ static void test_fw_parse(void)
 	CU_ASSERT_STRING_EQUAL(c.arg, "bob");
 	CU_ASSERT_EQUAL(tool_fw_parse(2, two, &c, err, sizeof(err)), -1);
 	CU_ASSERT_STRING_EQUAL(err, "room1: usage: [GROUP|HOST]");
+}
+
+/* ---- masq codes ---- */
+
+static void test_masq_str(void)
+{
+	CU_ASSERT_STRING_EQUAL(masq_open_str(MASQ_CLOSED), "closed");
+	CU_ASSERT_STRING_EQUAL(masq_open_str(MASQ_OPENED), "open");
+	CU_ASSERT_STRING_EQUAL(masq_open_str(MASQ_REQ_OPEN), "opening");
+	CU_ASSERT_STRING_EQUAL(masq_open_str(MASQ_REQ_CLOSE), "closing");
+	CU_ASSERT_STRING_EQUAL(masq_open_str(4), "?");
+	CU_ASSERT_STRING_EQUAL(masq_open_str(-1), "?");
+	CU_ASSERT_STRING_EQUAL(masq_free_str(MASQ_PAID), "paid");
+	CU_ASSERT_STRING_EQUAL(masq_free_str(MASQ_FREE), "free");
+	CU_ASSERT_STRING_EQUAL(masq_free_str(MASQ_ADMIN), "adm");
+	CU_ASSERT_STRING_EQUAL(masq_free_str(3), "?");
 }
 
 /* ---- process context ---- */
@@ -633,10 +743,12 @@ static const struct tq_test tests[] = {
 	{ "money formatting", test_money },
 	{ "strict numbers", test_parse_ll },
 	{ "JSON escaping", test_json },
+	{ "JSON rows", test_json_rows },
 	{ ";-splitting", test_split },
 	{ "common options", test_parse_opts },
 	{ "tcpquota commands", test_cmd_parse },
 	{ "openfw commands", test_fw_parse },
+	{ "masq code names", test_masq_str },
 	{ "admin group membership", test_in_group },
 	{ "ack timeout", test_ack_timeout },
 	{ "environment kept when not setgid", test_env_untouched },
