@@ -162,6 +162,59 @@ LOGFN(log_info, LOG_INFO, "info", 0, 0)
 LOGFN(log_warn, LOG_WARNING, "warning", 1, 0)
 LOGFN(log_warnx, LOG_WARNING, "warning", 0, 0)
 
+/* Log fmt as a warning (with errnum's text unless 0) unless *said. */
+static bool vsay_once(bool *said, int errnum, const char *fmt, va_list ap)
+{
+	if (*said)
+		return false;
+	*said = true;
+	vlog(LOG_WARNING, "warning", errnum, fmt, ap);
+	return true;
+}
+
+bool log_once(bool *said, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	bool r;
+
+	va_start(ap, fmt);
+	r = vsay_once(said, 0, fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return r;
+}
+
+bool log_once_errno(bool *said, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	bool r;
+
+	va_start(ap, fmt);
+	r = vsay_once(said, saved, fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return r;
+}
+
+bool log_recovered(bool *said, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	if (!*said)
+		return false;
+	*said = false;
+	if (fmt) {
+		va_start(ap, fmt);
+		vlog(LOG_INFO, "info", 0, fmt, ap);
+		va_end(ap);
+	}
+	errno = saved;
+	return true;
+}
+
 void fatal(const char *fmt, ...)
 {
 	int saved = errno;

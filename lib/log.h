@@ -26,6 +26,22 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * "Said once" logging for a condition that lasts (the database away, a
+ * link down, a failing journal): *said is the caller's memory of having
+ * said it.  log_once() logs a warning and sets *said unless it is set
+ * already; log_once_errno() the same with strerror(errno) appended (as
+ * log_warn).  Both return true if they logged.  log_recovered() ends the
+ * spell: if *said, clears it and, with fmt not NULL, logs fmt (info);
+ * returns whether it was set.
+ */
+bool log_once(bool *said, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+bool log_once_errno(bool *said, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+bool log_recovered(bool *said, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Start-up only: log, then exit(1). */
 void fatal(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));

@@ -1,5 +1,7 @@
 /* test_log.c - log lines: prefix, one line per message, no forged lines. */
+#include <errno.h>
 #include <regex.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,10 +111,43 @@ static void test_overlong(void)
 	done();
 }
 
+/* Said once per spell: a warning the first time, nothing while it lasts,
+ * an info line (or nothing, fmt NULL) when it is over; errno kept. */
+static void test_once(void)
+{
+	bool said = false;
+	char *s;
+
+	fresh();
+	CU_ASSERT(log_once(&said, "link %s down", "wan0"));
+	CU_ASSERT(said);
+	CU_ASSERT(!log_once(&said, "link %s down", "wan0"));
+	errno = ENOENT;
+	CU_ASSERT(!log_once_errno(&said, "again"));
+	CU_ASSERT_EQUAL(errno, ENOENT);
+	CU_ASSERT(log_recovered(&said, "link %s up", "wan0"));
+	CU_ASSERT(!said);
+	CU_ASSERT(!log_recovered(&said, "link %s up", "wan0"));
+	errno = ENOENT;
+	CU_ASSERT(log_once_errno(&said, "sysctl"));
+	CU_ASSERT_EQUAL(errno, ENOENT);
+	CU_ASSERT(log_recovered(&said, NULL));	/* silently */
+	CU_ASSERT(!said);
+	s = slurp();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(lines(s), 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "warning: link wan0 down\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "info: link wan0 up\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "warning: sysctl: No such file or "
+				      "directory\n"));
+	done();
+}
+
 static const struct tq_test tests[] = {
 	{ "time, ident, pid, level prefix", test_prefix },
 	{ "control characters escaped", test_control_chars },
 	{ "overlong message: one line", test_overlong },
+	{ "said once, and when it is over", test_once },
 	{ NULL, NULL }
 };
 
