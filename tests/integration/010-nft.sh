@@ -166,6 +166,11 @@ expect_eq "conntrack(8) agrees" 0 \
 sleep 0.5
 n1=$(lines c4)
 m1=$(lines c6)
+# The IPv6 connection must go on: three more echoed lines (pings come
+# every 0.2 s), waited for rather than assumed within a fixed time, and
+# the closed IPv4 one must have passed nothing meanwhile.
+grown() { [ "$(lines c6)" -ge $((m1 + 3)) ]; }
+wait_for 10 grown
 sleep 1.2
 n2=$(lines c4)
 m2=$(lines c6)

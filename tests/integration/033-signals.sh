@@ -69,7 +69,9 @@ TQD_LOG=$LOG
 kill -USR1 "$DPID"
 check "USR1: debug lines appear" tqd_wait_polls 2
 kill -USR2 "$DPID"
-sleep 0.5
+# counted from the daemon's own word that it took the signal, not from a
+# fixed sleep (a loaded machine may take longer to get to it)
+tqd_wait_log "SIGUSR2: debug logging off" 10
 n0=$(tqd_polls)
 sleep 2.2
 expect_eq "USR2: no more debug lines" "$n0" "$(tqd_polls)"

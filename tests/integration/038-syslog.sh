@@ -94,7 +94,8 @@ cp "$TQ_TMP/good.conf" "$TQD_DIR/tcpquota.conf"
 
 # --- USR2 / USR1: debug lines off and on again
 kill -USR2 "$PID"
-sleep 0.3
+# counted from the daemon's own word that it took the signal
+wait_for 10 syslog_has "tcpquotad\[$PID\]: SIGUSR2: debug logging off"
 n=$(polls)
 sleep 2.2
 expect_eq "USR2: no poll lines for 2 s" "$n" "$(polls)"

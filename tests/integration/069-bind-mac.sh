@@ -153,7 +153,8 @@ expect_eq "impostor's connects fail (IPv4, IPv6)" "- -" "$(tries "$EVIL")"
 expect_eq "meanwhile the real host connects (IPv4, IPv6)" \
 	"$LAB_GW_WAN4 $SEEN6" "$(tries "$LAB_LAN")"
 c0=$(wc -c <"$TALK_OUT")
-sleep 1
+talked() { [ "$(wc -c <"$TALK_OUT")" -gt "$c0" ]; }
+wait_for 10 talked
 c1=$(wc -c <"$TALK_OUT")
 if tqd_alive "$TALK" && [ "$c1" -gt "$c0" ]; then
 	ok "real host's running connection kept talking, no stall ($c0 -> $c1 bytes)"

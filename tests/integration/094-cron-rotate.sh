@@ -73,7 +73,9 @@ expect_eq "the new log has mode 0640" 640 "$(stat -c %a "$LOG")"
 writes_new_log() {
 	local s1 s2 fd open_fds=0
 	s1=$(stat -c %s "$LOG")
-	sleep 2.5
+	# debug logging writes a line every poll (period 1): wait for one
+	grew() { [ "$(stat -c %s "$LOG")" -gt "$s1" ]; }
+	wait_for 10 grew
 	s2=$(stat -c %s "$LOG")
 	check "the new log keeps growing ($s1 -> $s2 bytes)" [ "$s2" -gt "$s1" ]
 	for fd in /proc/"$pid"/fd/*; do
