@@ -1,4 +1,12 @@
-/* enforce.c - messages to terminals and process killing for cut-offs. */
+/* enforce.c - what a cut-off means outside the host sets: messages to
+ * the user's terminals, their uid blocked, their processes killed.
+ *
+ * Invariants: uid 0 and uids below quota.min_uid are never blocked or
+ * signalled (checked here, whatever the caller); a cut-off is messaged
+ * once while it lasts (the names told at the previous poll are kept);
+ * a failing kill(2) is said once (a unit without CAP_KILL would repeat
+ * it every poll).
+ */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -13,7 +21,16 @@
 #include <utmpx.h>
 
 #include "enforce.h"
+#include "log.h"
 #include "util.h"
+
+struct enforce {
+	const struct tq_conf *conf;
+	char *msg_text;
+	char (*cut_names)[DB_NAME_BYTES];	/* messaged this cut-off */
+	size_t n_cut;
+	bool kill_said;		/* said kill(2) fails */
+};
 
 const char enforce_default_message[] =
 	"\r\n*** tcpquota: your Internet access has been closed "
@@ -179,4 +196,109 @@ int enforce_kill(unsigned uid, unsigned min_uid)
 		return -1;
 	}
 	return n;
+}
+
+/* ---- cut-offs ---- */
+
+struct enforce *enforce_new(const struct tq_conf *conf)
+{
+	struct enforce *e = xcalloc(1, sizeof(*e));
+
+	e->conf = conf;
+	e->msg_text = enforce_message_text(conf->message_file);
+	return e;
+}
+
+void enforce_free(struct enforce *e)
+{
+	if (!e)
+		return;
+	free(e->msg_text);
+	free(e->cut_names);
+	free(e);
+}
+
+void enforce_set_conf(struct enforce *e, const struct tq_conf *conf)
+{
+	e->conf = conf;
+	free(e->msg_text);
+	e->msg_text = enforce_message_text(conf->message_file);
+}
+
+static bool cut_known(const struct enforce *e, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_cut; i++)
+		if (strcmp(e->cut_names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Say the cut-off and tell the user, once while it lasts. */
+static void tell(struct enforce *e, const struct acct_cut *c, bool known)
+{
+	int k;
+
+	if (cut_known(e, c->name))
+		return;
+	if (c->reason == ACCT_CUT_NO_QUOTA)
+		log_info("cut off %s: %s (balance %lld)", c->name,
+			 acct_cut_reason_str(c->reason), c->quota);
+	else
+		log_info("cut off %s: %s", c->name,
+			 acct_cut_reason_str(c->reason));
+	k = known ? enforce_message(c->name, e->msg_text) : 0;
+	if (k > 0)
+		log_info("told %s on %d terminal%s", c->name, k,
+			 k == 1 ? "" : "s");
+}
+
+void enforce_cuts(struct enforce *e, struct fw *fw, const struct hosts *h,
+		  const struct acct_out *o)
+{
+	char (*names)[DB_NAME_BYTES];
+	unsigned *uids, uid;
+	size_t i, nu = 0, nn = 0;
+	int k;
+
+	uids = xcalloc(o->n_cuts + 1, sizeof(*uids));
+	names = xcalloc(o->n_cuts + 1, sizeof(*names));
+	for (i = 0; i < o->n_cuts; i++) {
+		const struct acct_cut *c = &o->cuts[i];
+		bool known;
+
+		uid = c->uid;
+		known = c->has_uid || enforce_name_uid(c->name, &uid) == 0;
+		tq_strlcpy(names[nn++], c->name, sizeof(names[0]));
+		tell(e, c, known);
+		/* Never block or kill root or system accounts. */
+		if (!known || uid == 0 || uid < e->conf->min_uid)
+			continue;
+		if (!hosts_uid_blocked(h, uid))
+			uids[nu++] = uid;
+		if (!e->conf->kill_processes)
+			continue;
+		k = enforce_kill(uid, e->conf->min_uid);
+		if (k > 0)
+			log_info("killed %d process%s of %s (uid %u)", k,
+				 k == 1 ? "" : "es", c->name, uid);
+		else if (k < 0)
+			log_once_errno(&e->kill_said, "quota.kill_processes: "
+				       "cannot kill the processes of %s (uid "
+				       "%u)%s", c->name, uid, errno == EPERM ?
+				       " (does the daemon have CAP_KILL?)" :
+				       "");
+	}
+	fw_block(fw, uids, nu);
+	/* Remember who was told, so each cut-off is messaged once. */
+	free(e->cut_names);
+	e->cut_names = names;
+	e->n_cut = nn;
+	free(uids);
+}
+
+void enforce_unblock(struct fw *fw, const struct acct_out *o)
+{
+	fw_unblock(fw, o->unblock, o->n_unblock);
 }

@@ -1,5 +1,6 @@
-/* enforce.h - what the daemon does to a cut-off user outside the firewall:
- * name/uid look-ups, a message to their terminals, killing processes.
+/* enforce.h - what the daemon does to a cut-off user outside the host
+ * sets: name/uid look-ups, a message to their terminals, their uid
+ * blocked, killing processes; and the cut-offs of a poll carried out.
  *
  * Safety rules live here, not in the callers: uid 0 and uids below the
  * configured minimum are never signalled.
@@ -10,6 +11,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "acct.h"
+#include "conf.h"
+#include "fw.h"
+#include "hosts.h"
 
 /* The login name of uid into buf; 0, or -1 if the uid has no entry. */
 int enforce_uid_name(unsigned uid, char *buf, size_t len);
@@ -43,5 +49,24 @@ int enforce_message(const char *user, const char *text);
  * failure.
  */
 int enforce_kill(unsigned uid, unsigned min_uid);
+
+struct enforce;
+
+/* The cut-offs for conf (kept; enforce_set_conf on reload), with its
+ * message text read now. */
+struct enforce *enforce_new(const struct tq_conf *conf);
+void enforce_free(struct enforce *e);
+/* Reload: the message file is read again. */
+void enforce_set_conf(struct enforce *e, const struct tq_conf *conf);
+/**
+ * enforce_cuts() - carry out a poll's cut-offs: say each one (and message
+ * the user) once while it lasts, block the uids of local users not yet
+ * blocked (h: what is blocked), and with quota.kill_processes kill their
+ * processes.  Never root or uids below quota.min_uid.
+ */
+void enforce_cuts(struct enforce *e, struct fw *fw, const struct hosts *h,
+		  const struct acct_out *o);
+/* Unblock the uids the poll lets out again. */
+void enforce_unblock(struct fw *fw, const struct acct_out *o);
 
 #endif

@@ -11,7 +11,7 @@
  *
  * Appends are one write() and one fdatasync() of a single record, O(1)
  * whatever the file holds.  Acks are not synced: an ack lost in a crash
- * only makes the entry replay, and db_apply() recognises the poll by its
+ * only makes the entry replay, and store_sql_apply() recognises the poll by its
  * (gateway, id) and skips it.  Once nothing is pending the file is cut
  * back to its header; a large file holding few pending entries is
  * rewritten (temporary file, fsync, rename, fsync of the directory).
@@ -55,7 +55,7 @@ struct journal {
 	char *path;
 	int fd;
 	off_t size;		/* bytes in the file */
-	struct db_poll *pend;	/* [head, n) pending, oldest first */
+	struct store_poll *pend;	/* [head, n) pending, oldest first */
 	struct jentry *meta;
 	size_t head, n, cap;
 	size_t pend_bytes;
@@ -108,7 +108,7 @@ static uint64_t get64(const unsigned char *p)
 }
 
 /* Encode a record; returns a buffer (free it) and its length in *len. */
-static unsigned char *encode(uint32_t type, const struct db_poll *p,
+static unsigned char *encode(uint32_t type, const struct store_poll *p,
 			     uint64_t ack_id, size_t *len)
 {
 	size_t plen, i, nl, off;
@@ -152,7 +152,7 @@ static unsigned char *encode(uint32_t type, const struct db_poll *p,
 }
 
 /* Decode a poll payload into p (debits allocated).  0 / -1. */
-static int decode_poll(const unsigned char *q, size_t len, struct db_poll *p)
+static int decode_poll(const unsigned char *q, size_t len, struct store_poll *p)
 {
 	size_t off = 28, i, nl;
 	uint32_t n;
@@ -220,7 +220,7 @@ static ssize_t find_pending(const struct journal *j, uint64_t id)
 	return -1;
 }
 
-static void add_pending(struct journal *j, const struct db_poll *p,
+static void add_pending(struct journal *j, const struct store_poll *p,
 			size_t bytes)
 {
 	size_t cap;
@@ -328,7 +328,7 @@ static int load(struct journal *j, char *err, size_t errlen)
 	unsigned char *buf;
 	size_t size, off, k, rl, skipped = 0;
 	ssize_t r, idx;
-	struct db_poll p;
+	struct store_poll p;
 	struct stat st;
 	bool damaged = false;
 
@@ -481,9 +481,9 @@ void journal_close(struct journal *j)
 	free(j);
 }
 
-int journal_append(struct journal *j, const struct db_poll *p)
+int journal_append(struct journal *j, const struct store_poll *p)
 {
-	struct db_poll copy;
+	struct store_poll copy;
 	unsigned char *b;
 	size_t len, i;
 	int e;
@@ -519,7 +519,7 @@ int journal_append(struct journal *j, const struct db_poll *p)
 	return 0;
 }
 
-size_t journal_pending(struct journal *j, const struct db_poll **out)
+size_t journal_pending(struct journal *j, const struct store_poll **out)
 {
 	*out = j->n > j->head ? &j->pend[j->head] : NULL;
 	return j->n - j->head;
@@ -579,7 +579,7 @@ static void quote(char *b, size_t cap, const char *s)
 }
 
 /* One set-aside poll as text (free it). */
-static char *side_text(const struct db_poll *p, const char *gateway,
+static char *side_text(const struct store_poll *p, const char *gateway,
 		       const char *why, size_t *len)
 {
 	char q[DB_NAME_BYTES * 4 + 8], when[64], *b;
@@ -609,7 +609,7 @@ static char *side_text(const struct db_poll *p, const char *gateway,
 	return b;
 }
 
-int journal_set_aside(struct journal *j, const struct db_poll *p,
+int journal_set_aside(struct journal *j, const struct store_poll *p,
 		      const char *gateway, const char *why)
 {
 	size_t pl = strlen(j->path) + sizeof(".rejected"), len;

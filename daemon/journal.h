@@ -2,9 +2,9 @@
  *
  * Every poll's debits are appended (and fsynced) before the database
  * transaction; an entry is acknowledged once the database has it.  After a
- * crash or an outage the pending entries are replayed in order; db_apply()
- * recognises one already applied by its (gateway, id), so each is applied
- * exactly once.  Masq operations are never journalled: they are state the
+ * crash or an outage the pending entries are replayed in order;
+ * store_sql_apply() recognises one already applied by its (gateway, id),
+ * so each is applied exactly once.  Masq operations are never journalled: they are state the
  * next poll recomputes.
  */
 #ifndef TQ_JOURNAL_H
@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "db.h"
+#include "store.h"
 
 struct journal;
 
@@ -22,10 +22,10 @@ struct journal;
 struct journal *journal_open(const char *path, char *err, size_t errlen);
 void journal_close(struct journal *j);
 /* Append p's id, when, total and debits; fsync.  0 / -1 (errno). */
-int journal_append(struct journal *j, const struct db_poll *p);
+int journal_append(struct journal *j, const struct store_poll *p);
 /* Pending entries, oldest first (ops are empty).  Valid until the next
  * append/ack. */
-size_t journal_pending(struct journal *j, const struct db_poll **out);
+size_t journal_pending(struct journal *j, const struct store_poll **out);
 /* Mark the entry with this id applied; the file is compacted once nothing
  * is pending.  0 / -1. */
 int journal_ack(struct journal *j, uint64_t id);
@@ -42,7 +42,7 @@ int journal_ack(struct journal *j, uint64_t id);
  * and reason are written with \ooo for control bytes, \" and \\.
  * 0, or -1 (errno) with nothing changed: p stays pending.
  */
-int journal_set_aside(struct journal *j, const struct db_poll *p,
+int journal_set_aside(struct journal *j, const struct store_poll *p,
 		      const char *gateway, const char *why);
 /* The path it was opened with (owned by j). */
 const char *journal_path(const struct journal *j);

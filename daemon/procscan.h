@@ -26,14 +26,4 @@ int procscan_local_files(struct scan_agg *g, const char *tcp,
 			 const char *tcp6, struct scan_stats *st);
 int procscan_conntrack_file(struct scan_agg *g, const char *path);
 
-struct nftb_host;
-
-/**
- * procscan_neigh() - fill in the MAC address the kernel's neighbour table
- * (ARP / NDP, one rtnetlink dump) holds for each host, for
- * network.bind_mac.  Hosts without a usable entry keep has_mac = false.
- * Returns the number of hosts found, or -1 (errno).
- */
-int procscan_neigh(struct nftb_host *hosts, size_t n);
-
 #endif

@@ -1,11 +1,10 @@
-/* tqd.h - the daemon's state and its poll.
+/* tqd.h - the daemon's life and the order of its poll.
  *
- * struct tqd ties the modules together: it gathers one poll's inputs
- * (database snapshot, conntrack and socket scans, firewall state), asks
- * the accounting core for decisions (acct_poll) and carries them out
- * (nftables, conntrack, database, journal, terminals).  It owns the
- * configuration in force and registers its timers and the wake-up socket
- * with the event loop it is given.
+ * struct tqd owns the configuration in force and the rooms that do the
+ * work (tqd.c's head comment lists them and the order of a poll): it
+ * says when each runs and holds none of their logic.  It registers its
+ * poll timer (and, through wake.c, the wake-up socket) with the event
+ * loop it is given.
  */
 #ifndef TQ_TQD_H
 #define TQ_TQD_H

@@ -1,11 +1,14 @@
-/* db.c - MariaDB access through Connector/C, prepared statements only.
+/* db.c - MariaDB access through Connector/C, prepared statements only:
+ * the generic layer the daemon (daemon/store.c) and the tools share.
  *
  * Statements are prepared once per connection and kept in a small cache
- * keyed by their SQL text, so a poll costs executions only.  Per-user and
- * per-row writes of a poll use MariaDB's bulk execution (an array of
+ * keyed by their SQL text, so a poll costs executions only.  Bulk
+ * statements (db_bulk_exec) use MariaDB's bulk execution (an array of
  * parameter sets sent in one COM_STMT_BULK_EXECUTE): one round trip per
  * statement whatever the number of rows.  Against a server without bulk
  * support the rows are executed one by one (correct, not constant).
+ * Every failure leaves its text in db->err and the server's error number
+ * in db->last_errno (0 for a refusal of the caller's own, db_set_error).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -23,7 +26,6 @@
 #define DB_CACHE_SIZE 48
 #define DB_MAX_PARAMS 16
 #define DB_CELL_BYTES 256
-#define DB_RETRIES 5
 
 struct db_cached {
 	const char *key;	/* the caller's pointer, checked first */
@@ -696,143 +698,10 @@ int db_check_name(const char *name, char *err, size_t errlen)
 	return 0;
 }
 
-/* ---- the snapshot ---- */
+/* ---- bulk execution ---- */
 
-static long long cell_ll(const char *s)
-{
-	char *end;
-	long long v;
-
-	if (!s)
-		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (end == s || errno)
-		return 0;
-	return v;
-}
-
-static int cell_int(const char *s)
-{
-	long long v = cell_ll(s);
-
-	if (v > 2147483647LL || v < -2147483647LL)
-		return 0;
-	return (int)v;
-}
-
-struct users_acc {
-	struct db_snapshot *s;
-	size_t cap;
-};
-
-static int users_cb(void *arg, unsigned ncols, char **c)
-{
-	struct users_acc *a = arg;
-	struct db_user *u;
-
-	if (ncols < 4 || !c[0] || strlen(c[0]) >= DB_NAME_BYTES)
-		return 0;
-	xgrow(&a->s->users, &a->cap, a->s->n_users + 1, sizeof(*u));
-	u = &a->s->users[a->s->n_users++];
-	memset(u, 0, sizeof(*u));
-	tq_strlcpy(u->name, c[0], sizeof(u->name));
-	u->quota = cell_ll(c[1]);
-	u->allowed = cell_ll(c[2]) != 0;
-	u->in_tcptab = cell_ll(c[3]) != 0;
-	return 0;
-}
-
-struct masq_acc {
-	struct db_snapshot *s;
-	size_t cap;
-};
-
-static int masq_cb(void *arg, unsigned ncols, char **c)
-{
-	struct masq_acc *a = arg;
-	struct db_masq *m;
-
-	if (ncols < 7)
-		return 0;
-	xgrow(&a->s->masq, &a->cap, a->s->n_masq + 1, sizeof(*m));
-	m = &a->s->masq[a->s->n_masq++];
-	memset(m, 0, sizeof(*m));
-	if (c[0] && tq_strlcpy(m->host, c[0], sizeof(m->host)) >=
-	    sizeof(m->host))
-		m->host_toolong = true;
-	if (c[1] && tq_strlcpy(m->name, c[1], sizeof(m->name)) >=
-	    sizeof(m->name))
-		m->name_toolong = true;
-	m->open = cell_int(c[2]);
-	m->tic = cell_ll(c[3]);
-	m->free = cell_int(c[4]);
-	m->counter = cell_ll(c[5]);
-	m->cnts = cell_int(c[6]);
-	return 0;
-}
-
-static int user_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct db_user *)a)->name,
-		      ((const struct db_user *)b)->name);
-}
-
-int db_snapshot(struct db *db, const char *gateway, struct db_snapshot *out)
-{
-	struct users_acc ua;
-	struct masq_acc ma;
-
-	memset(out, 0, sizeof(*out));
-	ua.s = out;
-	ua.cap = 0;
-	if (db_query(db, users_cb, &ua,
-		     "SELECT t.name, t.quota, a.name IS NOT NULL, 1"
-		     " FROM tcptab t LEFT JOIN allowed a ON a.name = t.name"
-		     " UNION ALL"
-		     " SELECT a.name, 0, 1, 0"
-		     " FROM allowed a LEFT JOIN tcptab t ON t.name = a.name"
-		     " WHERE t.name IS NULL", "") < 0)
-		goto err;
-	/* strcmp order, whatever the collation sorted by. */
-	if (out->n_users > 1)
-		qsort(out->users, out->n_users, sizeof(*out->users),
-		      user_cmp);
-	ma.s = out;
-	ma.cap = 0;
-	if (db_query(db, masq_cb, &ma,
-		     "SELECT host, name, `open`, tic, `free`, counter, cnts"
-		     " FROM masq WHERE gateway = ? ORDER BY host", "s",
-		     gateway) < 0)
-		goto err;
-	return 0;
-err:
-	db_snapshot_free(out);
-	return -1;
-}
-
-void db_snapshot_free(struct db_snapshot *s)
-{
-	free(s->users);
-	free(s->masq);
-	memset(s, 0, sizeof(*s));
-}
-
-/* ---- applying a poll ---- */
-
-/* One column of a bulk statement: n values of one type. */
-struct col {
-	char type;		/* 's', 'l', 'i' */
-	const char **s;
-	unsigned long *len;
-	const long long *l;
-	const int *i;
-};
-
-/* Execute sql once per row of the columns, in one round trip when the
- * server takes parameter arrays.  0 / -1. */
-static int bulk_exec(struct db *db, const char *sql, unsigned nrows,
-		     const struct col *cols, unsigned ncols)
+int db_bulk_exec(struct db *db, const char *sql, unsigned nrows,
+		 const struct db_col *cols, unsigned ncols)
 {
 	MYSQL_BIND b[DB_MAX_PARAMS];
 	MYSQL_STMT *st;
@@ -854,7 +723,7 @@ static int bulk_exec(struct db *db, const char *sql, unsigned nrows,
 		size = db->bulk ? nrows : 0;
 		memset(b, 0, sizeof(b));
 		for (j = 0; j < ncols; j++) {
-			const struct col *c = &cols[j];
+			const struct db_col *c = &cols[j];
 
 			switch (c->type) {
 			case 's':
@@ -893,270 +762,20 @@ static int bulk_exec(struct db *db, const char *sql, unsigned nrows,
 	return 0;
 }
 
-static int debit_cmp(const void *a, const void *b)
+/* ---- errors of the caller's own ---- */
+
+void db_set_error(struct db *db, const char *fmt, ...)
 {
-	return strcmp(((const struct db_debit *)a)->name,
-		      ((const struct db_debit *)b)->name);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(db->err, sizeof(db->err), fmt, ap);
+	va_end(ap);
+	db->last_errno = 0;
 }
 
-/* The poll's per-row parameter arrays. */
-struct apply_cols {
-	struct db_debit *d;	/* sorted, merged */
-	unsigned nd;
-	const char **dname;
-	unsigned long *dlen;
-	long long *amount;
-	long long *when;
-	const char **gw;
-	unsigned long *gwlen;
-	/* masq updates */
-	unsigned nu;
-	int *set_open, *open, *tic, *counter, *set_cnts, *cnts;
-	const char **uhost;
-	unsigned long *uhlen;
-	/* masq deletes */
-	unsigned ndel;
-	const char **dhost;
-	unsigned long *dhlen;
-};
-
-static void cols_free(struct apply_cols *a)
+bool db_last_lock_lost(const struct db *db)
 {
-	free(a->d);
-	free(a->dname);
-	free(a->dlen);
-	free(a->amount);
-	free(a->when);
-	free(a->gw);
-	free(a->gwlen);
-	free(a->set_open);
-	free(a->open);
-	free(a->tic);
-	free(a->counter);
-	free(a->set_cnts);
-	free(a->cnts);
-	free(a->uhost);
-	free(a->uhlen);
-	free(a->dhost);
-	free(a->dhlen);
-}
-
-static int cols_build(struct db *db, const char *gateway,
-		      const struct db_poll *p, struct apply_cols *a)
-{
-	size_t i, n, nmax;
-	char e[128];
-
-	memset(a, 0, sizeof(*a));
-	a->d = xcalloc(p->n_debits + 1, sizeof(*a->d));
-	for (i = 0; i < p->n_debits; i++) {
-		if (db_check_name(p->debits[i].name, e, sizeof(e)) < 0) {
-			snprintf(db->err, sizeof(db->err),
-				 "debit for user \"%.80s\": %s",
-				 p->debits[i].name, e);
-			db->last_errno = 0;
-			return -1;
-		}
-		a->d[i] = p->debits[i];
-	}
-	/* Sorted, one row per user: every transaction locks users in the
-	 * same order, so concurrent gateways do not deadlock. */
-	n = p->n_debits;
-	if (n > 1)
-		qsort(a->d, n, sizeof(*a->d), debit_cmp);
-	for (i = 0, a->nd = 0; i < n; i++) {
-		if (a->nd && strcmp(a->d[a->nd - 1].name, a->d[i].name) == 0)
-			a->d[a->nd - 1].amount += a->d[i].amount;
-		else
-			a->d[a->nd++] = a->d[i];
-	}
-	nmax = (a->nd > p->n_ops ? a->nd : p->n_ops) + 1;
-	a->dname = xcalloc(nmax, sizeof(*a->dname));
-	a->dlen = xcalloc(nmax, sizeof(*a->dlen));
-	a->amount = xcalloc(nmax, sizeof(*a->amount));
-	a->when = xcalloc(nmax, sizeof(*a->when));
-	a->gw = xcalloc(nmax, sizeof(*a->gw));
-	a->gwlen = xcalloc(nmax, sizeof(*a->gwlen));
-	for (i = 0; i < nmax; i++) {
-		a->gw[i] = gateway;
-		a->gwlen[i] = strlen(gateway);
-		a->when[i] = (long long)p->when;
-	}
-	for (i = 0; i < a->nd; i++) {
-		a->dname[i] = a->d[i].name;
-		a->dlen[i] = strlen(a->d[i].name);
-		a->amount[i] = a->d[i].amount;
-	}
-	a->set_open = xcalloc(nmax, sizeof(int));
-	a->open = xcalloc(nmax, sizeof(int));
-	a->tic = xcalloc(nmax, sizeof(int));
-	a->counter = xcalloc(nmax, sizeof(int));
-	a->set_cnts = xcalloc(nmax, sizeof(int));
-	a->cnts = xcalloc(nmax, sizeof(int));
-	a->uhost = xcalloc(nmax, sizeof(*a->uhost));
-	a->uhlen = xcalloc(nmax, sizeof(*a->uhlen));
-	a->dhost = xcalloc(nmax, sizeof(*a->dhost));
-	a->dhlen = xcalloc(nmax, sizeof(*a->dhlen));
-	for (i = 0; i < p->n_ops; i++) {
-		const struct db_masq_op *op = &p->ops[i];
-		size_t hl = strnlen(op->host, sizeof(op->host));
-
-		if (hl == sizeof(op->host)) {
-			snprintf(db->err, sizeof(db->err),
-				 "masq operation: host not terminated");
-			db->last_errno = 0;
-			return -1;
-		}
-		if (op->kind == DBM_DELETE) {
-			a->dhost[a->ndel] = op->host;
-			a->dhlen[a->ndel++] = hl;
-			continue;
-		}
-		a->uhost[a->nu] = op->host;
-		a->uhlen[a->nu] = hl;
-		a->set_open[a->nu] = op->set_open;
-		a->open[a->nu] = op->open;
-		a->tic[a->nu] = op->tic_dec;
-		a->counter[a->nu] = op->counter_inc;
-		a->set_cnts[a->nu] = op->set_cnts;
-		a->cnts[a->nu++] = op->cnts;
-	}
-	return 0;
-}
-
-/* One attempt: 0 applied, 1 duplicate, -1 error (rolled back). */
-static int apply_once(struct db *db, const char *gateway,
-		      const struct db_poll *p, const struct apply_cols *a)
-{
-	long long n;
-
-	if (db_begin(db) < 0)
-		return -1;
-	if (db_exec(db, "INSERT INTO poll_applied (gateway, id, total)"
-		    " VALUES (?, ?, ?)", "sul", gateway,
-		    (unsigned long long)p->id, p->total) < 0) {
-		if (db_last_dup(db)) {
-			db_rollback(db);
-			return 1;
-		}
-		goto err;
-	}
-	{
-		const struct col c[] = {
-			{ .type = 's', .s = a->dname, .len = a->dlen },
-			{ .type = 'l', .l = a->amount },
-			{ .type = 'l', .l = a->amount },
-		};
-		if (bulk_exec(db, "INSERT INTO tcptab (name, quota)"
-			      " VALUES (?, 0 - ?)"
-			      " ON DUPLICATE KEY UPDATE quota = quota - ?",
-			      a->nd, c, ARRAY_SIZE(c)) < 0)
-			goto err;
-	}
-	{
-		const struct col c[] = {
-			{ .type = 's', .s = a->dname, .len = a->dlen },
-			{ .type = 'l', .l = a->when },
-			{ .type = 'l', .l = a->amount },
-		};
-		if (bulk_exec(db, "INSERT INTO debits (name, day, seconds,"
-			      " polls) VALUES (?, DATE(FROM_UNIXTIME(?)), ?, 1)"
-			      " ON DUPLICATE KEY UPDATE"
-			      " seconds = seconds + VALUES(seconds),"
-			      " polls = polls + 1",
-			      a->nd, c, ARRAY_SIZE(c)) < 0)
-			goto err;
-	}
-	if (p->total != 0) {
-		n = db_exec(db, "UPDATE periodtab SET quota = quota + ?"
-			    " ORDER BY id DESC LIMIT 1", "l", p->total);
-		if (n < 0)
-			goto err;
-		if (n == 0 && db_exec(db, "INSERT INTO periodtab (period,"
-				      " quota) VALUES (NOW(), ?)", "l",
-				      p->total) < 0)
-			goto err;
-	}
-	{
-		const struct col c[] = {
-			{ .type = 'i', .i = a->set_open },
-			{ .type = 'i', .i = a->open },
-			{ .type = 'i', .i = a->tic },
-			{ .type = 'i', .i = a->counter },
-			{ .type = 'i', .i = a->set_cnts },
-			{ .type = 'i', .i = a->cnts },
-			{ .type = 's', .s = a->gw, .len = a->gwlen },
-			{ .type = 's', .s = a->uhost, .len = a->uhlen },
-		};
-		if (bulk_exec(db, "UPDATE masq SET"
-			      " `open` = IF(?, ?, `open`), tic = tic - ?,"
-			      " counter = counter + ?,"
-			      " cnts = IF(?, ?, cnts)"
-			      " WHERE gateway = ? AND host = ?",
-			      a->nu, c, ARRAY_SIZE(c)) < 0)
-			goto err;
-	}
-	{
-		const struct col c[] = {
-			{ .type = 's', .s = a->gw, .len = a->gwlen },
-			{ .type = 's', .s = a->dhost, .len = a->dhlen },
-		};
-		if (bulk_exec(db, "DELETE FROM masq WHERE gateway = ?"
-			      " AND host = ?", a->ndel, c, ARRAY_SIZE(c)) < 0)
-			goto err;
-	}
-	if (db_commit(db) < 0)
-		return -1;
-	return 0;
-err:
-	{
-		char keep[sizeof(db->err)];
-		unsigned e = db->last_errno;
-
-		memcpy(keep, db->err, sizeof(keep));
-		db_rollback(db);
-		memcpy(db->err, keep, sizeof(keep));
-		db->last_errno = e;
-	}
-	return -1;
-}
-
-int db_apply(struct db *db, const char *gateway, const struct db_poll *p)
-{
-	struct apply_cols a;
-	int rc = -1, tries;
-
-	if (!gateway || !*gateway) {
-		snprintf(db->err, sizeof(db->err), "empty gateway id");
-		db->last_errno = 0;
-		return -1;
-	}
-	if (cols_build(db, gateway, p, &a) < 0)
-		goto out;
-	for (tries = 0; tries < DB_RETRIES; tries++) {
-		rc = apply_once(db, gateway, p, &a);
-		if (rc >= 0 || !db->connected)
-			break;
-		/* Lost a lock race: the transaction is gone; run it again. */
-		if (db->last_errno != ER_LOCK_DEADLOCK &&
-		    db->last_errno != ER_LOCK_WAIT_TIMEOUT)
-			break;
-	}
-out:
-	cols_free(&a);
-	return rc;
-}
-
-int db_masq_clear(struct db *db, const char *gateway)
-{
-	return db_exec(db, "DELETE FROM masq WHERE gateway = ?", "s",
-		       gateway) < 0 ? -1 : 0;
-}
-
-long long db_prune_applied(struct db *db, const char *gateway, int days,
-			   int max)
-{
-	return db_exec(db, "DELETE FROM poll_applied WHERE gateway = ?"
-		       " AND applied_at < NOW() - INTERVAL ? DAY LIMIT ?",
-		       "sii", gateway, days, max);
+	return db->connected && (db->last_errno == ER_LOCK_DEADLOCK ||
+				 db->last_errno == ER_LOCK_WAIT_TIMEOUT);
 }

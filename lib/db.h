@@ -4,6 +4,8 @@
  * connect/read/write timeout.  Errors return -1 and leave a message for
  * db_error(); a lost connection is noticed (db_is_connected() turns false)
  * and the caller reconnects with db_connect() on its own schedule.
+ * The daemon's own queries are in daemon/store_sql.c; the tools' in
+ * tools/tooldb.c.
  */
 #ifndef TQ_DB_H
 #define TQ_DB_H
@@ -79,92 +81,26 @@ uint64_t db_round_trips(const struct db *db);
  * control characters.  0, or -1 with a message in err. */
 int db_check_name(const char *name, char *err, size_t errlen);
 
-/* ---- the daemon's per-poll queries ---- */
-
-struct db_user {
-	char name[DB_NAME_BYTES];
-	long long quota;
-	bool allowed;
-	bool in_tcptab;
+/* One column of a bulk statement: nrows values of one type ('s', 'l' or
+ * 'i' as above; for 's', len holds each value's length). */
+struct db_col {
+	char type;
+	const char **s;
+	unsigned long *len;
+	const long long *l;
+	const int *i;
 };
+/* Execute sql once per row of the columns, in one round trip when the
+ * server takes parameter arrays.  nrows 0 does nothing.  0 / -1. */
+int db_bulk_exec(struct db *db, const char *sql, unsigned nrows,
+		 const struct db_col *cols, unsigned ncols);
 
-struct db_masq {
-	char host[DB_HOST_BYTES];	/* as stored, truncated to fit */
-	bool host_toolong;		/* longer than DB_HOST_BYTES - 1 */
-	char name[DB_NAME_BYTES];	/* as stored, truncated to fit */
-	bool name_toolong;		/* longer than DB_NAME_BYTES - 1 */
-	int open;
-	long long tic;
-	int free;
-	long long counter;
-	int cnts;
-};
-
-struct db_snapshot {
-	struct db_user *users;		/* sorted by name */
-	size_t n_users;
-	struct db_masq *masq;		/* this gateway's rows */
-	size_t n_masq;
-};
-
-/* Load users and this gateway's masq rows: a constant number of round
- * trips.  0 / -1. */
-int db_snapshot(struct db *db, const char *gateway, struct db_snapshot *out);
-void db_snapshot_free(struct db_snapshot *s);
-
-struct db_debit {
-	char name[DB_NAME_BYTES];
-	long long amount;
-};
-
-enum db_masq_kind {
-	DBM_UPDATE,	/* write the fields flagged below */
-	DBM_DELETE,
-};
-
-struct db_masq_op {
-	enum db_masq_kind kind;
-	char host[DB_HOST_BYTES];
-	bool set_open;
-	int open;
-	bool tic_dec;
-	bool counter_inc;
-	bool set_cnts;
-	int cnts;
-};
-
-/* One poll's writes.  (gateway, id) makes a replay recognisable. */
-struct db_poll {
-	uint64_t id;			/* unique per poll (random) */
-	time_t when;
-	long long total;		/* added to the newest periodtab row */
-	struct db_debit *debits;
-	size_t n_debits;
-	struct db_masq_op *ops;		/* never journalled */
-	size_t n_ops;
-};
-
-/**
- * db_apply() - apply one poll in one transaction: record (gateway, id),
- * debit atomically (quota = quota - ?), add the total to the period, apply
- * the masq ops.  Returns 0 if applied now, 1 if (gateway, id) was already
- * applied (nothing done), -1 on error (rolled back).
- */
-int db_apply(struct db *db, const char *gateway, const struct db_poll *p);
-
-/* Delete all of this gateway's masq rows (clean exit).  0 / -1. */
-int db_masq_clear(struct db *db, const char *gateway);
-
-/**
- * db_prune_applied() - forget old poll ids of this gateway.
- * @days: delete ids recorded more than this many days ago
- * @max:  at most this many (one bounded statement)
- *
- * poll_applied gains a row per poll.  A row only matters while a journal
- * may replay its poll, so the caller prunes only when its journal is
- * empty.  Returns the number deleted, or -1.
- */
-long long db_prune_applied(struct db *db, const char *gateway, int days,
-			   int max);
+/* Record a refusal of the caller's own (a value it will not send) as the
+ * last error: db_error() shows it, db_last_transient() is false. */
+void db_set_error(struct db *db, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The last statement lost a lock race (deadlock, lock wait timeout) on a
+ * live connection: its transaction is gone and may be run again. */
+bool db_last_lock_lost(const struct db *db);
 
 #endif

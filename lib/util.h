@@ -30,6 +30,9 @@ int tq_err(char *err, size_t errlen, const char *fmt, ...)
 
 /* Monotonic clock in microseconds. */
 uint64_t tq_now_us(void);
+/* Create the directories leading to path (not path itself), mode 0750
+ * where new.  0, or -1 with errno set. */
+int tq_mkdir_parent(const char *path);
 
 /* Write a whole buffer (retrying on EINTR and short writes). 0 / -1. */
 int tq_write_all(int fd, const void *buf, size_t len);

@@ -1,5 +1,6 @@
-/* dbtool.c - a command line over lib/db.c and the journal, for the
- * database tests (tests/integration/020-db.sh).
+/* dbtool.c - a command line over lib/db.c, the daemon's statements
+ * (daemon/store_sql.c) and the journal, for the database tests
+ * (tests/integration/020-db.sh).
  *
  * dbtool -c CONF [-a daemon|tool|admin] [-g GATEWAY] [-j JOURNAL] CMD ...
  *   connect                    connect and print "connected"
@@ -10,10 +11,13 @@
  *                              then "masq HOST NAME OPEN TIC FREE COUNTER
  *                              CNTS TOOLONG" lines (tab-separated)
  *   apply ID TOTAL [NAME=AMOUNT...] [--update HOST FLAGS] [--delete HOST]
- *                              db_apply; prints "applied" or "duplicate"
- *                              and " round_trips=N".  FLAGS: comma list
- *                              of open=N, tic, counter, cnts=N
- *   masq-clear                 db_masq_clear
+ *                              store_sql_apply; prints "applied" or
+ *                              "duplicate" and " round_trips=N" (of the
+ *                              apply alone).  FLAGS: comma list of
+ *                              open=N, tic, counter, cnts=N.  Each op
+ *                              carries the row as a snapshot read it
+ *                              just before (as the daemon's do)
+ *   masq-clear                 store_sql_clear
  *   check-name NAME            db_check_name: "ok" or the message
  *   run COUNT ID0 TOTAL NAME=AMOUNT...
  *                              like the daemon: COUNT polls with ids ID0,
@@ -41,6 +45,7 @@
 #include "conf.h"
 #include "db.h"
 #include "journal.h"
+#include "store_sql.h"
 #include "util.h"
 
 static const char *gateway;
@@ -109,7 +114,7 @@ static long long parse_ll(const char *s)
 }
 
 /* NAME=AMOUNT (the last '=' separates, names may hold '='). */
-static void parse_debit(const char *arg, struct db_debit *d)
+static void parse_debit(const char *arg, struct store_debit *d)
 {
 	const char *eq = strrchr(arg, '=');
 	size_t n;
@@ -118,13 +123,13 @@ static void parse_debit(const char *arg, struct db_debit *d)
 		die("expected NAME=AMOUNT: %s", arg);
 	n = (size_t)(eq - arg);
 	if (n >= sizeof(d->name))
-		die("name too long for a struct db_debit: %s", arg);
+		die("name too long for a struct store_debit: %s", arg);
 	memset(d, 0, sizeof(*d));
 	memcpy(d->name, arg, n);
 	d->amount = parse_ll(eq + 1);
 }
 
-static void parse_flags(const char *s, struct db_masq_op *op)
+static void parse_flags(const char *s, struct store_op *op)
 {
 	char *copy = xstrdup(s), *tok, *save = NULL;
 
@@ -148,7 +153,7 @@ static void parse_flags(const char *s, struct db_masq_op *op)
 }
 
 /* ID TOTAL [NAME=AMOUNT...] [--update HOST FLAGS] [--delete HOST] */
-static void parse_poll(int argc, char **argv, struct db_poll *p)
+static void parse_poll(int argc, char **argv, struct store_poll *p)
 {
 	int i;
 
@@ -161,16 +166,16 @@ static void parse_poll(int argc, char **argv, struct db_poll *p)
 	p->debits = xcalloc((size_t)argc, sizeof(*p->debits));
 	p->ops = xcalloc((size_t)argc, sizeof(*p->ops));
 	for (i = 2; i < argc; i++) {
-		struct db_masq_op *op = &p->ops[p->n_ops];
+		struct store_op *op = &p->ops[p->n_ops];
 
 		if (strcmp(argv[i], "--update") == 0 && i + 2 < argc) {
-			op->kind = DBM_UPDATE;
+			op->kind = STORE_UPDATE;
 			tq_strlcpy(op->host, argv[i + 1], sizeof(op->host));
 			parse_flags(argv[i + 2], op);
 			p->n_ops++;
 			i += 2;
 		} else if (strcmp(argv[i], "--delete") == 0 && i + 1 < argc) {
-			op->kind = DBM_DELETE;
+			op->kind = STORE_DELETE;
 			tq_strlcpy(op->host, argv[i + 1], sizeof(op->host));
 			p->n_ops++;
 			i++;
@@ -180,7 +185,32 @@ static void parse_poll(int argc, char **argv, struct db_poll *p)
 	}
 }
 
-static void poll_free(struct db_poll *p)
+/* Each op's seen_* from the row as it is now (none: matches nothing). */
+static void seen_rows(struct db *db, struct store_poll *p)
+{
+	struct store_snap s;
+	size_t i, k;
+
+	if (store_sql_snapshot(db, gateway, &s) < 0)
+		die("%s", db_error(db));
+	for (i = 0; i < p->n_ops; i++) {
+		struct store_op *op = &p->ops[i];
+
+		op->seen_open = -1;
+		for (k = 0; k < s.n_masq; k++) {
+			if (strcmp(s.masq[k].host, op->host) != 0)
+				continue;
+			op->seen_open = s.masq[k].open;
+			op->seen_tic = s.masq[k].tic;
+			tq_strlcpy(op->seen_name, s.masq[k].name,
+				   sizeof(op->seen_name));
+			op->row = k;
+		}
+	}
+	store_snap_free(&s);
+}
+
+static void poll_free(struct store_poll *p)
 {
 	free(p->debits);
 	free(p->ops);
@@ -208,7 +238,7 @@ static struct journal *open_journal(void)
 static int try_flush(struct db **dbp, struct journal *j, unsigned *applied,
 		     unsigned *dups)
 {
-	const struct db_poll *p;
+	const struct store_poll *p;
 	uint64_t id;
 	int rc;
 
@@ -218,7 +248,7 @@ static int try_flush(struct db **dbp, struct journal *j, unsigned *applied,
 		if (!db_is_connected(*dbp) && db_connect(*dbp) < 0)
 			return 1;
 		id = p->id;
-		rc = db_apply(*dbp, gateway, p);
+		rc = store_sql_apply(*dbp, gateway, p);
 		if (rc < 0) {
 			if (!db_is_connected(*dbp))
 				return 1;
@@ -264,7 +294,7 @@ static int cmd_run(int argc, char **argv, long sleep_between)
 {
 	struct journal *j = open_journal();
 	struct db *db = NULL;
-	struct db_poll p;
+	struct store_poll p;
 	unsigned applied = 0, dups = 0;
 	uint64_t count, id0, i;
 	int rc = 0;
@@ -299,23 +329,23 @@ static int cmd_run(int argc, char **argv, long sleep_between)
 
 static int cmd_snapshot(struct db *db)
 {
-	struct db_snapshot s;
+	struct store_snap s;
 	size_t i;
 
-	if (db_snapshot(db, gateway, &s) < 0)
+	if (store_sql_snapshot(db, gateway, &s) < 0)
 		die("%s", db_error(db));
 	for (i = 0; i < s.n_users; i++)
 		printf("user\t%s\t%lld\t%d\t%d\n", s.users[i].name,
 		       s.users[i].quota, s.users[i].allowed,
 		       s.users[i].in_tcptab);
 	for (i = 0; i < s.n_masq; i++) {
-		const struct db_masq *m = &s.masq[i];
+		const struct store_masq *m = &s.masq[i];
 
 		printf("masq\t%s\t%s\t%d\t%lld\t%d\t%lld\t%d\t%d\n", m->host,
 		       m->name, m->open, m->tic, m->free, m->counter, m->cnts,
 		       m->host_toolong);
 	}
-	db_snapshot_free(&s);
+	store_snap_free(&s);
 	return 0;
 }
 
@@ -378,8 +408,8 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "jappend") == 0 || strcmp(cmd, "jdump") == 0 ||
 	    strcmp(cmd, "jack") == 0) {
 		struct journal *j = open_journal();
-		const struct db_poll *p;
-		struct db_poll np;
+		const struct store_poll *p;
+		struct store_poll np;
 		size_t n, k, d;
 
 		if (strcmp(cmd, "jappend") == 0) {
@@ -458,20 +488,21 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "snapshot") == 0) {
 		cmd_snapshot(db);
 	} else if (strcmp(cmd, "apply") == 0) {
-		struct db_poll p;
+		struct store_poll p;
 		uint64_t rt;
 		int rc;
 
 		parse_poll(argc, argv, &p);
+		seen_rows(db, &p);
 		rt = db_round_trips(db);
-		rc = db_apply(db, gateway, &p);
+		rc = store_sql_apply(db, gateway, &p);
 		poll_free(&p);
 		if (rc < 0)
 			die("%s", db_error(db));
 		printf("%s round_trips=%" PRIu64 "\n",
 		       rc ? "duplicate" : "applied", db_round_trips(db) - rt);
 	} else if (strcmp(cmd, "masq-clear") == 0) {
-		if (db_masq_clear(db, gateway) < 0)
+		if (store_sql_clear(db, gateway) < 0)
 			die("%s", db_error(db));
 	} else {
 		usage();

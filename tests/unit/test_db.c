@@ -1,6 +1,7 @@
 /* test_db.c - the parts of the database module that need no server: name
  * checks, password files, errors of a failed connect.  The rest runs
- * against a real server in tests/integration/020-db.sh. */
+ * against a real server in tests/integration/020-db.sh; the daemon's
+ * queries are tested in test_store.c. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,44 +193,6 @@ static void test_empty_password_file(void)
 	}
 }
 
-/* A poll the database layer refuses before sending anything fails for good
- * (db_last_transient() false), connected or not: the daemon sets it aside
- * after a few tries instead of retrying it for ever. */
-static void test_refused_poll(void)
-{
-	struct db_debit d[2];
-	struct db_poll p;
-	struct tq_conf *c;
-	struct db *db;
-
-	c = conf_with("/nonexistent/mysqld.sock", "/nonexistent/db.secret");
-	db = db_new(c, DB_DAEMON);
-	CU_ASSERT_EQUAL(db_connect(db), -1);
-	memset(&p, 0, sizeof(p));
-	memset(d, 0, sizeof(d));
-	tq_strlcpy(d[0].name, "alice", sizeof(d[0].name));
-	d[0].amount = 11;
-	tq_strlcpy(d[1].name, "bad\x01name", sizeof(d[1].name));
-	d[1].amount = 11;
-	p.id = 42;
-	p.total = 22;
-	p.debits = d;
-	p.n_debits = 2;
-	CU_ASSERT_EQUAL(db_apply(db, "gw1", &p), -1);
-	CU_ASSERT_STRING_EQUAL(db_error(db), "debit for user \"bad\x01name\": "
-			       "contains a control character");
-	CU_ASSERT_FALSE(db_last_transient(db));
-	CU_ASSERT_EQUAL(db_apply(db, "", &p), -1);
-	CU_ASSERT_STRING_EQUAL(db_error(db), "empty gateway id");
-	CU_ASSERT_FALSE(db_last_transient(db));
-	/* a valid poll goes to the server: not connected, transient */
-	p.n_debits = 1;
-	CU_ASSERT_EQUAL(db_apply(db, "gw1", &p), -1);
-	CU_ASSERT_TRUE(db_last_transient(db));
-	db_free(db);
-	conf_free(c);
-}
-
 static const struct tq_test tests[] = {
 	{ "valid names", test_names_ok },
 	{ "invalid names", test_names_bad },
@@ -237,7 +200,6 @@ static const struct tq_test tests[] = {
 	{ "no server", test_no_server },
 	{ "empty password file: only the line end stripped",
 	  test_empty_password_file },
-	{ "a refused poll is not transient", test_refused_poll },
 	{ NULL, NULL }
 };
 

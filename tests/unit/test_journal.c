@@ -57,8 +57,8 @@ static struct journal *jopen(void)
 /* A poll with n debits named u0.. of amounts id+i. */
 static int append(struct journal *j, uint64_t id, size_t n)
 {
-	struct db_debit *d = xcalloc(n + 1, sizeof(*d));
-	struct db_poll p;
+	struct store_debit *d = xcalloc(n + 1, sizeof(*d));
+	struct store_poll p;
 	size_t i;
 	int rc;
 
@@ -77,7 +77,7 @@ static int append(struct journal *j, uint64_t id, size_t n)
 	return rc;
 }
 
-static void check_poll(const struct db_poll *p, uint64_t id, size_t n)
+static void check_poll(const struct store_poll *p, uint64_t id, size_t n)
 {
 	size_t i;
 	char name[16];
@@ -96,7 +96,7 @@ static void check_poll(const struct db_poll *p, uint64_t id, size_t n)
 
 static void test_empty(void)
 {
-	const struct db_poll *p;
+	const struct store_poll *p;
 	struct journal *j;
 
 	setup();
@@ -114,7 +114,7 @@ static void test_empty(void)
 
 static void test_append_reopen(void)
 {
-	const struct db_poll *p;
+	const struct store_poll *p;
 	struct journal *j;
 
 	setup();
@@ -138,7 +138,7 @@ static void test_append_reopen(void)
 
 static void test_ack(void)
 {
-	const struct db_poll *p;
+	const struct store_poll *p;
 	struct journal *j;
 	off_t before;
 
@@ -184,7 +184,7 @@ static void test_ack(void)
 
 static void test_torn_tail(void)
 {
-	const struct db_poll *p;
+	const struct store_poll *p;
 	struct journal *j;
 	off_t full;
 	size_t cut;
@@ -230,7 +230,7 @@ static void flip(off_t off)
 
 static void test_corrupt_checksum(void)
 {
-	const struct db_poll *p;
+	const struct store_poll *p;
 	struct journal *j;
 
 	/* Damage in the last record: it is dropped. */
@@ -293,7 +293,7 @@ static void test_not_a_journal(void)
 	fclose(f);
 	{
 		struct journal *j = jopen();
-		const struct db_poll *p;
+		const struct store_poll *p;
 
 		CU_ASSERT_EQUAL(journal_pending(j, &p), 0);
 		CU_ASSERT_EQUAL(file_size(), 8);
@@ -321,9 +321,9 @@ static void test_odd_names(void)
 		"a'b\"c", "back\\slash", "100%_;--", "Åsa Öberg",
 		"\xf0\x9f\x98\x80 emoji", "tab\there", "\x01\x7f\xff",
 	};
-	struct db_debit d[ARRAY_SIZE(names) + 1];
-	const struct db_poll *p;
-	struct db_poll poll;
+	struct store_debit d[ARRAY_SIZE(names) + 1];
+	const struct store_poll *p;
+	struct store_poll poll;
 	struct journal *j;
 	size_t i;
 
@@ -364,7 +364,7 @@ static void test_odd_names(void)
 
 static void test_many(void)
 {
-	const struct db_poll *p;
+	const struct store_poll *p;
 	struct journal *j;
 	uint64_t id;
 	size_t n;
@@ -402,7 +402,7 @@ static void test_many(void)
 /* Pending entries few, acked ones many: the file is rewritten smaller. */
 static void test_compaction(void)
 {
-	const struct db_poll *p;
+	const struct store_poll *p;
 	struct journal *j;
 	size_t last = 0, shrunk = 0;
 	uint64_t id;
@@ -471,9 +471,9 @@ static void test_set_aside(void)
 		"  debit \"a\\012b\\\"c\\\\d\\177\xc3\x85\" -3\n"
 		"  reason \"r\"\n"
 		"end\n";
-	const struct db_poll *p;
-	struct db_debit d;
-	struct db_poll q;
+	const struct store_poll *p;
+	struct store_debit d;
+	struct store_poll q;
 	struct journal *j;
 	char sp[160], both[sizeof(want1) + sizeof(want2)];
 	struct stat st;

@@ -1,8 +1,11 @@
 /* test_tqd.c - the poll's orchestration with fakes for the firewall,
- * conntrack, the database and the journal; the real accounting core.
+ * conntrack, the database and the journal; the real accounting core and
+ * the real rooms (store, ledger, gather, fw, hosts, enforce).
  *
- * This file defines every nftb_, ct_, db_ and journal_ function tqd.c
- * uses, so the linker takes these instead of the real modules.
+ * This file defines every nftb_ and ct_ function the rooms use, the
+ * journal_ functions, the connection calls of lib/db.c and the daemon's
+ * statements (store_sql_*, structured calls: no SQL text), so the linker
+ * takes these instead of the real modules.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +20,7 @@
 #include "acct.h"
 #include "ct.h"
 #include "db.h"
+#include "store_sql.h"
 #include "journal.h"
 #include "log.h"
 #include "loop.h"
@@ -335,20 +339,21 @@ struct db {
 static struct {
 	bool up;		/* server answers */
 	bool connected;
-	struct db_user users[4];
+	struct store_user users[4];
 	size_t nu;
-	struct db_masq masq[MAXH];
+	struct store_masq masq[MAXH];
 	size_t nm;
 	uint64_t applied[64];
 	size_t napplied;
 	long long period_total;
 	int masq_clears;
 	int prunes;
-	bool prune_full;	/* db_prune_applied deletes a full batch */
+	bool prune_full;	/* store_sql_prune deletes a full batch */
 	int connects;		/* db_connect calls */
 	long long totals[64];	/* of the charged polls applied, in order */
 	size_t ntotals;
-	const char *refuse;	/* db_apply refuses a debit for this name */
+	const char *refuse;	/* store_sql_apply refuses a debit for it */
+	int acks;		/* store_sql_ack calls */
 	int refusals;
 	bool transient;		/* what db_last_transient answers */
 	char err[256];		/* db_error's text, "" for the default */
@@ -356,7 +361,7 @@ static struct {
 
 static void user(const char *name, long long quota, bool allowed)
 {
-	struct db_user *u = &dbf.users[dbf.nu++];
+	struct store_user *u = &dbf.users[dbf.nu++];
 
 	memset(u, 0, sizeof(*u));
 	tq_strlcpy(u->name, name, sizeof(u->name));
@@ -375,7 +380,7 @@ static long long quota(const char *name)
 	return -999999;
 }
 
-static struct db_masq *row(const char *host)
+static struct store_masq *row(const char *host)
 {
 	size_t i;
 
@@ -388,7 +393,7 @@ static struct db_masq *row(const char *host)
 static void add_row(const char *host, const char *name, int open, int tic,
 		    int isfree)
 {
-	struct db_masq *m = &dbf.masq[dbf.nm++];
+	struct store_masq *m = &dbf.masq[dbf.nm++];
 
 	memset(m, 0, sizeof(*m));
 	tq_strlcpy(m->host, host, sizeof(m->host));
@@ -400,7 +405,7 @@ static void add_row(const char *host, const char *name, int open, int tic,
 
 static void del_row(const char *host)
 {
-	struct db_masq *m = row(host);
+	struct store_masq *m = row(host);
 
 	if (m)
 		*m = dbf.masq[--dbf.nm];
@@ -459,51 +464,47 @@ static int down(void)
 	}
 	return 0;
 }
-long long db_exec(struct db *db, const char *sql, const char *types, ...)
+/* The row op names, if the row still holds what the daemon read (as
+ * store_sql.c's guards). */
+static struct store_masq *guarded(const struct store_op *op)
 {
-	const char *host;
-	struct db_masq *m;
-	int open, seen;
-	va_list ap;
+	struct store_masq *m = row(op->host);
 
-	if (down() < 0)
-		return -1;
-	va_start(ap, types);
-	if (strncmp(sql, "DELETE FROM masq", 16) == 0) {
-		(void)va_arg(ap, const char *);
-		host = va_arg(ap, const char *);
-		seen = strlen(types) > 2 ? va_arg(ap, int) : -1;
-		m = row(host);
-		if (m && (seen < 0 || m->open == seen))
-			del_row(host);
-	} else if (strncmp(sql, "UPDATE masq SET open", 20) == 0) {
-		open = va_arg(ap, int);
-		(void)va_arg(ap, const char *);
-		host = va_arg(ap, const char *);
-		seen = va_arg(ap, int);
-		m = row(host);
-		if (m && m->open == seen)
-			m->open = open;
-	} else {
-		CU_FAIL("unexpected SQL");
-		fprintf(stderr, "unexpected SQL: %s\n", sql);
+	if (!m || m->open != op->seen_open ||
+	    (*op->seen_name && strcmp(m->name, op->seen_name) != 0))
+		return NULL;
+	if (op->kind == STORE_DELETE && m->tic != op->seen_tic)
+		return NULL;
+	return m;
+}
+
+static void apply_ops(const struct store_op *ops, size_t n)
+{
+	struct store_masq *m;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (ops[i].kind == STORE_DELETE) {
+			if (guarded(&ops[i]))
+				del_row(ops[i].host);
+			continue;
+		}
+		m = row(ops[i].host);
+		if (!m)
+			continue;
+		if (ops[i].set_open && guarded(&ops[i]))
+			m->open = ops[i].open;
+		if (ops[i].tic_dec)
+			m->tic--;
+		if (ops[i].counter_inc)
+			m->counter++;
+		if (ops[i].set_cnts)
+			m->cnts = ops[i].cnts;
 	}
-	va_end(ap);
-	return 1;
 }
-int db_begin(struct db *db)
-{
-	return down();
-}
-int db_commit(struct db *db)
-{
-	return down();
-}
-int db_rollback(struct db *db)
-{
-	return 0;
-}
-int db_snapshot(struct db *db, const char *gateway, struct db_snapshot *out)
+
+int store_sql_snapshot(struct db *db, const char *gateway,
+		       struct store_snap *out)
 {
 	if (down() < 0)
 		return -1;
@@ -515,22 +516,16 @@ int db_snapshot(struct db *db, const char *gateway, struct db_snapshot *out)
 	out->n_masq = dbf.nm;
 	return 0;
 }
-void db_snapshot_free(struct db_snapshot *s)
+int store_sql_apply(struct db *db, const char *gateway,
+		    const struct store_poll *p)
 {
-	free(s->users);
-	free(s->masq);
-	memset(s, 0, sizeof(*s));
-}
-int db_apply(struct db *db, const char *gateway, const struct db_poll *p)
-{
-	struct db_masq *m;
 	size_t i, j;
 
 	if (down() < 0)
 		return -1;
 	for (i = 0; dbf.refuse && i < p->n_debits; i++)
 		if (strcmp(p->debits[i].name, dbf.refuse) == 0) {
-			/* as cols_build: refused before anything is sent */
+			/* as store_sql.c: refused before anything is sent */
 			snprintf(dbf.err, sizeof(dbf.err), "debit for user "
 				 "\"%.200s\": contains a control character",
 				 p->debits[i].name);
@@ -550,27 +545,33 @@ int db_apply(struct db *db, const char *gateway, const struct db_poll *p)
 			if (strcmp(dbf.users[j].name, p->debits[i].name) == 0)
 				dbf.users[j].quota -= p->debits[i].amount;
 	dbf.period_total += p->total;
-	for (i = 0; i < p->n_ops; i++) {
-		m = row(p->ops[i].host);
-		if (!m)
-			continue;
-		if (p->ops[i].kind == DBM_DELETE) {
-			del_row(p->ops[i].host);
-			continue;
-		}
-		if (p->ops[i].set_open)
-			m->open = p->ops[i].open;
-		if (p->ops[i].tic_dec)
-			m->tic--;
-		if (p->ops[i].counter_inc)
-			m->counter++;
-		if (p->ops[i].set_cnts)
-			m->cnts = p->ops[i].cnts;
-	}
+	apply_ops(p->ops, p->n_ops);
 	return 0;
 }
-long long db_prune_applied(struct db *db, const char *gateway, int days,
-			   int max)
+int store_sql_ack(struct db *db, const char *gateway,
+		  const struct store_op *ops, size_t n)
+{
+	if (down() < 0)
+		return -1;
+	dbf.acks++;
+	apply_ops(ops, n);
+	return 0;
+}
+long long store_sql_expire(struct db *db, const char *gateway,
+			   const char *host)
+{
+	struct store_masq *m;
+
+	if (down() < 0)
+		return -1;
+	m = row(host);
+	if (!m || m->open != 1 || m->tic > 0)
+		return 0;
+	del_row(host);
+	return 1;
+}
+long long store_sql_prune(struct db *db, const char *gateway, int days,
+			  int max)
 {
 	if (down() < 0)
 		return -1;
@@ -579,7 +580,7 @@ long long db_prune_applied(struct db *db, const char *gateway, int days,
 	CU_ASSERT_EQUAL(days, 7);
 	return dbf.prune_full ? max : 0;
 }
-int db_masq_clear(struct db *db, const char *gateway)
+int store_sql_clear(struct db *db, const char *gateway)
 {
 	if (down() < 0)
 		return -1;
@@ -593,15 +594,15 @@ struct journal {
 	int dummy;
 };
 static struct {
-	struct db_poll polls[32];
-	struct db_debit debits[32][4];
+	struct store_poll polls[32];
+	struct store_debit debits[32][4];
 	size_t n;
 	int appends, acks;
 	bool ack_fails;
 	bool append_fails;	/* disk full */
 	/* journal_set_aside: what it was given */
-	struct db_poll aside[4];
-	struct db_debit aside_debits[4][4];
+	struct store_poll aside[4];
+	struct store_debit aside_debits[4][4];
 	char aside_gw[4][16], aside_why[4][256];
 	size_t naside;
 	bool aside_fails;
@@ -619,7 +620,7 @@ const char *journal_path(const struct journal *j)
 {
 	return "fake-journal";
 }
-int journal_append(struct journal *j, const struct db_poll *p)
+int journal_append(struct journal *j, const struct store_poll *p)
 {
 	size_t k;
 
@@ -639,7 +640,7 @@ int journal_append(struct journal *j, const struct db_poll *p)
 	jf.polls[k].debits = jf.debits[k];
 	return 0;
 }
-size_t journal_pending(struct journal *j, const struct db_poll **out)
+size_t journal_pending(struct journal *j, const struct store_poll **out)
 {
 	*out = jf.polls;
 	return jf.n;
@@ -665,7 +666,7 @@ int journal_ack(struct journal *j, uint64_t id)
 	return -1;
 }
 
-int journal_set_aside(struct journal *j, const struct db_poll *p,
+int journal_set_aside(struct journal *j, const struct store_poll *p,
 		      const char *gateway, const char *why)
 {
 	size_t k = jf.naside;

@@ -1,0 +1,68 @@
+/* fw.h - carrying out the decisions on the firewall: hosts opened and
+ * closed in the nft sets (and their conntrack entries ended), uids
+ * blocked and unblocked, the table built, checked and rebuilt, the host
+ * sets repaired.  Every change is recorded in the hosts room. */
+#ifndef TQ_FW_H
+#define TQ_FW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "acct.h"
+#include "conf.h"
+#include "ct.h"
+#include "hosts.h"
+#include "nftb.h"
+#include "store.h"
+
+struct fw;
+
+/* The firewall of conf's table, recording in h; ct (owned by the caller,
+ * NULL without ctnetlink, ct_errno why) ends closed hosts' connections.
+ * NULL if nftables cannot be reached (errno). */
+struct fw *fw_new(const struct tq_conf *conf, struct hosts *h,
+		  struct ct *ct, int ct_errno);
+void fw_free(struct fw *fw);
+/* Reload: the old table goes if its name changed; the table is rebuilt
+ * from the hosts room with conf's settings (logged on failure). */
+void fw_set_conf(struct fw *fw, const struct tq_conf *conf);
+
+/**
+ * fw_create() - the table at start, with the hosts v (names[i] the user
+ * of v[i]) open.  With network.bind_mac a host still in a table a killed
+ * daemon left keeps that binding; the others are bound from the
+ * neighbour table.  0, or -1 with a message in err.
+ */
+int fw_create(struct fw *fw, struct nftb_host *v, const char **names,
+	      size_t n, char *err, size_t errlen);
+/* Rebuild the table if it is missing or altered (logged). */
+void fw_check_table(struct fw *fw);
+/**
+ * fw_repair_sets() - list the host sets and make them hold exactly the
+ * hosts room: a missing element is put back, a foreign one removed with
+ * its conntrack entries (logged).  The listing, sorted by address, goes
+ * to *v, *n (free it); -1 if the sets cannot be read (logged).
+ */
+int fw_repair_sets(struct fw *fw, struct nftb_host **v, size_t *n);
+/* The uids in the blocked set; the hosts room's if it cannot be read
+ * (logged).  *uids: free it. */
+void fw_blocked(struct fw *fw, unsigned **uids, size_t *n);
+
+/**
+ * fw_apply() - open every fw_open row and close every fw_close row of o
+ * (rows of in), one nft batch each; a failed batch marks its rows in skip
+ * so their answers are not written (the next poll decides again).
+ * Logs each host opened, closed and row deleted.
+ */
+void fw_apply(struct fw *fw, const struct acct_masq *in,
+	      const struct acct_out *o, bool *skip);
+/* Close hosts in the firewall that no row of the snapshot names any more
+ * (deleted or overwritten behind the daemon's back). */
+void fw_close_orphans(struct fw *fw, const struct store_snap *s);
+/* Block / unblock local users' uids (logged). */
+void fw_block(struct fw *fw, const unsigned *uids, size_t n);
+void fw_unblock(struct fw *fw, const unsigned *uids, size_t n);
+/* Clean exit: delete the table (logged). */
+void fw_delete(struct fw *fw);
+
+#endif
