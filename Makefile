@@ -33,7 +33,7 @@ endif
 ALL_CFLAGS  := -std=gnu11 $(WARN) -fstack-protector-strong -D_GNU_SOURCE \
 	       -DTQ_VERSION='"$(VERSION)"' \
 	       -DTQ_SYSCONFDIR='"$(SYSCONFDIR)"' \
-	       -Ilib -Idaemon -Itools $(PKG_CFLAGS) $(CFLAGS)
+	       $(PKG_CFLAGS) $(CFLAGS)
 LIBS        := $(PKG_LIBS) -lm
 
 LIB_SRC     := $(wildcard lib/*.c)
@@ -85,9 +85,17 @@ have-pkgs:
 	 (make check and make demo install them themselves)" >&2; exit 1; }
 .PHONY: have-pkgs
 
+# Per-layer include paths: lib sees only itself, the daemon and the tools
+# each see lib and themselves, so a tool reaching into a daemon header (or
+# lib into either) is a compile error.  Tests and benchmarks see all.
+$(B)/lib/%.o: INC := -Ilib
+$(B)/daemon/%.o: INC := -Ilib -Idaemon
+$(B)/tools/%.o: INC := -Ilib -Itools
+INC ?= -Ilib -Idaemon -Itools
+
 $(B)/%.o: %.c | have-pkgs
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(INC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/tcpquotad: $(B)/daemon/main.o $(B)/libtqd.a $(B)/libtq.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
