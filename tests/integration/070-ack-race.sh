@@ -29,11 +29,7 @@ setup() {
 		INSERT INTO allowed (name) VALUES ('alice');" || return 1
 	tqd_write && tqd_start
 }
-if ! setup; then
-	fail "lab, database and daemon set up"
-	tq_done
-	exit 1
-fi
+tq_require "lab, database and daemon set up" setup
 ok "daemon starts and polls"
 
 # tool_begin SQL: a tool's transaction, left open (its row locks held) in
