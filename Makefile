@@ -33,7 +33,7 @@ endif
 ALL_CFLAGS  := -std=gnu11 $(WARN) -fstack-protector-strong -D_GNU_SOURCE \
 	       -DTQ_VERSION='"$(VERSION)"' \
 	       -DTQ_SYSCONFDIR='"$(SYSCONFDIR)"' \
-	       $(PKG_CFLAGS) $(CFLAGS)
+	       $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LIBS        := $(PKG_LIBS) -lm
 
 LIB_SRC     := $(wildcard lib/*.c)
