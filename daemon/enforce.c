@@ -5,7 +5,8 @@
  * signalled (checked here, whatever the caller); a cut-off is messaged
  * once while it lasts (the names told at the previous poll are kept);
  * a failing kill(2) is said once (a unit without CAP_KILL would repeat
- * it every poll).
+ * it every poll); a message goes only to a terminal: a login record may
+ * name any file below /dev, and nothing else is opened (open_tty).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <utmpx.h>
 
@@ -96,20 +98,70 @@ static bool line_ok(const char *line, size_t max)
 	return true;
 }
 
+bool enforce_tty_major(unsigned major)
+{
+	/* Virtual consoles and serial lines (4), BSD pty slaves (3), Unix98
+	 * pty slaves (136-143), USB ACM and serial (166, 188), AMBA serial
+	 * (204), hypervisor consoles (229).  Not 5: /dev/tty, /dev/console
+	 * and /dev/ptmx are no login lines. */
+	return major == 3 || major == 4 || (major >= 136 && major <= 143) ||
+	       major == 166 || major == 188 || major == 204 || major == 229;
+}
+
+/* The terminal /dev/LINE opened for writing, or -1.  Each component is
+ * opened below the last with O_NOFOLLOW, so no symbolic link is followed
+ * anywhere; the last must be a character device of a terminal's major
+ * before it is opened (opening some devices does something: as root,
+ * /dev/watchdog would start the watchdog), and the same device, a tty,
+ * once open. */
+static int open_tty(const char *line)
+{
+	char buf[sizeof(((struct utmpx *)0)->ut_line) + 1], *name, *slash;
+	struct stat before, st;
+	int dir, sub, fd = -1;
+
+	if (tq_strlcpy(buf, line, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	dir = open("/dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	name = buf;
+	while (dir >= 0 && (slash = strchr(name, '/')) != NULL) {
+		*slash = '\0';
+		sub = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			     O_CLOEXEC);
+		close(dir);
+		dir = sub;
+		name = slash + 1;
+	}
+	if (dir < 0 || !*name)
+		goto out;
+	if (fstatat(dir, name, &before, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISCHR(before.st_mode) ||
+	    !enforce_tty_major(major(before.st_rdev)))
+		goto out;
+	fd = openat(dir, name, O_WRONLY | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
+	if (fd < 0)
+		goto out;
+	/* Still the node looked at, and a terminal. */
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != before.st_rdev || st.st_ino != before.st_ino ||
+	    !isatty(fd)) {
+		close(fd);
+		fd = -1;
+	}
+out:
+	if (dir >= 0)
+		close(dir);
+	return fd;
+}
+
 static int write_tty(const char *line, const char *text)
 {
-	char path[64 + sizeof(((struct utmpx *)0)->ut_line)];
-	struct stat st;
 	int fd, rc;
 
-	snprintf(path, sizeof(path), "/dev/%s", line);
-	fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	fd = open_tty(line);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
-		close(fd);
-		return -1;
-	}
 	rc = tq_write_all(fd, text, strlen(text));
 	close(fd);
 	return rc;

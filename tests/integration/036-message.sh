@@ -45,6 +45,27 @@ expect_eq "the terminal is the user's" tqmsg \
 # message's \r\n arrive as \r\r\n with onlcr, as on any terminal).
 as tqmsg tmux -S "$SOCK" pipe-pane -o -t s1 "cat >>$D/raw"
 utmp_add /run/utmp 7 "$(cat "$D/pid")" tqmsg "$LINE" ""
+# Login records of tqmsg naming what is no terminal, or a terminal only
+# through a symbolic link: the daemon writes to none of them (and opens
+# no device that is not a terminal: as root, /dev/watchdog would start
+# the watchdog).  A tmpfs on /dev/shm, private to this mount namespace,
+# holds a FIFO (its reader sees every write), a regular file, a link to
+# the real pts and one to /dev/null.  The real pts gets the message once.
+mount -t tmpfs -o mode=0755 tmpfs /dev/shm && at_exit "umount -l /dev/shm"
+mkfifo /dev/shm/fifo
+printf 'untouched\n' >/dev/shm/file
+cp /dev/shm/file "$TQ_TMP/file.before"
+ln -s "/dev/$LINE" /dev/shm/ttylink
+ln -s /dev/null /dev/shm/nulllink
+# A reader keeps the FIFO open, so a write would succeed and be seen.
+cat /dev/shm/fifo >"$TQ_TMP/fifo.out" &
+FIFO_R=$!
+at_exit "kill $FIFO_R 2>/dev/null"
+exec 7>/dev/shm/fifo	# the reader's open returns; held until the end
+for l in null zero urandom full shm/fifo shm/file shm/ttylink \
+	shm/nulllink fd/1 stdout; do
+	utmp_add /run/utmp 7 "$(cat "$D/pid")" tqmsg "$l" ""
+done
 screen() { as tqmsg tmux -S "$SOCK" capture-pane -p -t s1; }
 onlcr() { sed 's/$/\r/'; }
 raw_is() { cmp -s "$1" "$D/raw"; }
@@ -78,6 +99,12 @@ check "the user sees it on the screen" \
 check "... both lines" \
 	grep -qxF "*** Ask an administrator for more quota. ***" <<<"$(screen)"
 expect_eq "the uid is blocked" "$MUID" "$(tqd_uids)"
+expect_eq "nothing written to the FIFO named as a login line" "" \
+	"$(cat "$TQ_TMP/fifo.out")"
+check "the regular file named as a login line untouched" \
+	cmp -s "$TQ_TMP/file.before" /dev/shm/file
+expect_eq "told on exactly one terminal, none of the other records" 0 \
+	"$(grep 'told tqmsg on' "$TQD_LOG" | grep -vc 'on 1 terminal$')"
 tqd_wait_polls 3
 check "told once per cut-off" raw_is "$TQ_TMP/expect.1"
 expect_eq "logged once" 1 "$(grep -c 'told tqmsg on' "$TQD_LOG")"

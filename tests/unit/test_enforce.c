@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utmpx.h>
 
 #include "conf.h"
 #include "enforce.h"
@@ -110,6 +111,51 @@ static void test_message_nobody(void)
 	CU_ASSERT_EQUAL(enforce_message("no-such-user-tq", "x\n"), 0);
 }
 
+/* Login records that name no terminal: /dev/null and other devices,
+ * links, paths through a link (fd/1), a directory.  None is written (as
+ * root, the unit tests' user, /dev/full would refuse a write and
+ * /dev/null swallow it: the count tells).  A utmp file of the test's own,
+ * through utmpxname(). */
+static void test_message_no_tty(void)
+{
+	static const char *const lines[] = {
+		"null", "zero", "full", "urandom", "fd/1", "stdout", "stderr",
+		"pts", "shm", "net/tun",
+	};
+	char path[] = "/tmp/tq-utmp-XXXXXX";
+	struct utmpx u;
+	size_t i;
+	int fd;
+
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(utmpxname(path), 0);
+	setutxent();
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		memset(&u, 0, sizeof(u));
+		u.ut_type = USER_PROCESS;
+		u.ut_pid = getpid();
+		snprintf(u.ut_id, sizeof(u.ut_id), "t%zu", i);
+		snprintf(u.ut_user, sizeof(u.ut_user), "tq-unit-msg");
+		snprintf(u.ut_line, sizeof(u.ut_line), "%s", lines[i]);
+		CU_ASSERT_PTR_NOT_NULL(pututxline(&u));
+	}
+	endutxent();
+	CU_ASSERT_EQUAL(enforce_message("tq-unit-msg", "x\n"), 0);
+	utmpxname(_PATH_UTMPX);
+	unlink(path);
+
+	/* terminals' majors, and devices that are none */
+	CU_ASSERT(enforce_tty_major(4));	/* tty1, ttyS0 */
+	CU_ASSERT(enforce_tty_major(136));	/* pts/0 */
+	CU_ASSERT(enforce_tty_major(143));
+	CU_ASSERT(!enforce_tty_major(1));	/* null, zero, mem */
+	CU_ASSERT(!enforce_tty_major(5));	/* tty, console, ptmx */
+	CU_ASSERT(!enforce_tty_major(10));	/* watchdog (misc) */
+	CU_ASSERT(!enforce_tty_major(144));
+}
+
 /* procscan reads the same as feeding the parsers by hand; a missing tcp6
  * (no IPv6) is fine, a missing tcp is not. */
 static void test_procscan_files(void)
@@ -165,6 +211,7 @@ int main(void)
 		{ "never kills root or system uids", test_kill_guard },
 		{ "kill(2) refused is reported", test_kill_eperm },
 		{ "message to a user not logged in", test_message_nobody },
+		{ "messages only to terminals", test_message_no_tty },
 		{ "procscan over fixture files", test_procscan_files },
 		{ NULL, NULL }
 	};
