@@ -4,9 +4,9 @@
  * - Without conntrack events (network.conntrack_resync = 0, or the kernel
  *   sends none) every poll reads the whole connection tracking table.
  *   With them a poll does not: a host's activity is the packet counter of
- *   its set element(s) (hosts4/hosts6 count what the forward chain let
- *   out; with bind_mac an address may have a bound and an unbound one:
- *   they add up), and its connection count follows NEW/DESTROY events,
+ *   its set element(s) (hosts4/hosts6 count what the forward chain lets
+ *   through either way, except replies to a host bound with bind_mac; an
+ *   address may have a bound and an unbound element: they add up), and its connection count follows NEW/DESTROY events,
  *   drained as they come.  A full read every conntrack_resync polls, at
  *   start, after a reload and after events were lost makes the counts
  *   exact again (an entry created while the table is read may be counted
@@ -127,9 +127,9 @@ static bool link_up(const struct tq_conf *c)
 /*
  * With network.conntrack_resync > 0 a poll does not read the connection
  * tracking table: a host's activity is the packet counter of its set
- * element(s) (hosts4/hosts6 count what the forward chain let out), and
- * its connection count follows conntrack NEW/DESTROY events, drained as
- * they come.  A full read every conntrack_resync polls, at start, and
+ * element(s) (hosts4/hosts6 count what the forward chain lets through
+ * either way: out, and the replies in), and its connection count follows
+ * conntrack NEW/DESTROY events, drained as they come.  A full read every conntrack_resync polls, at start, and
  * after events were lost makes the counts exact again (an entry created
  * while the table is read may be counted twice until the next one).
  */

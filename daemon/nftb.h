@@ -11,8 +11,14 @@
  *     iifname LAN oifname WAN ip[6] daddr LOCALNET counter accept (one
  *       rule per network.local_networks entry: free for every host, and
  *       ahead of the sets so that no element counter moves)
+ *     iifname WAN oifname LAN ip[6] saddr LOCALNET ct state
+ *       established,related counter accept (their replies: free too)
  *     iifname LAN oifname WAN ip saddr @hosts4 counter accept
  *     iifname LAN oifname WAN ip6 saddr @hosts6 counter accept
+ *     iifname WAN oifname LAN ct state established,related ip daddr
+ *       @hosts4 counter accept (and ip6 daddr @hosts6: the replies move
+ *       the element counter too, so a host that only receives is online;
+ *       with bind_mac only for the unbound sets)
  *     iifname WAN oifname LAN ct state established,related counter accept
  *     iifname WAN oifname LAN counter drop   (new connections from the
  *       Internet: IPv6 LAN hosts are routable)

@@ -3,10 +3,12 @@
  * Everything here is a function of the configuration: no socket, no
  * batch, no state between calls.  nftr_rules() hands the rules over in
  * the order each chain holds them, and nftb_intact() relies on that order
- * (nftr_summary() reads a built and a dumped rule alike).  In the forward
- * and postrouting chains the local networks' rules come ahead of the host
- * sets, so that traffic to them never moves an element counter, the
- * daemon's measure of a host's activity and so of its charge.  Every rule
+ * (nftr_summary() reads a built and a dumped rule alike).  An element
+ * counter is the daemon's measure of a host's activity and so of its
+ * charge: it counts both directions (the replies to a host are looked up
+ * by destination), and in the forward and postrouting chains the local
+ * networks' rules, both ways, come ahead of the host sets, so that
+ * traffic with them never moves one.  Every rule
  * has a counter where nftb.h shows one, and a comment.  Keys: an IPv4
  * address is 4 bytes, IPv6 16, a bound set's key adds the MAC padded to 8
  * (registers are 4 bytes), a uid is 4 bytes in host order.  A libnftnl
@@ -53,6 +55,13 @@ static const char *const open_comment[NFTR_NSETS] = {
 	[NFTR_H6] = "opened IPv6 hosts",
 	[NFTR_H4U] = "opened IPv4 hosts without a MAC binding",
 	[NFTR_H6U] = "opened IPv6 hosts without a MAC binding",
+};
+
+static const char *const reply_comment[NFTR_NSETS] = {
+	[NFTR_H4] = "replies to opened IPv4 hosts",
+	[NFTR_H6] = "replies to opened IPv6 hosts",
+	[NFTR_H4U] = "replies to opened IPv4 hosts without a MAC binding",
+	[NFTR_H6U] = "replies to opened IPv6 hosts without a MAC binding",
 };
 
 int nftr_nsets(const struct tq_conf *c)
@@ -172,11 +181,22 @@ static void e_nfproto(struct nftnl_rule *r, uint8_t proto)
 	e_cmp(r, NFT_CMP_EQ, &proto, 1);
 }
 
-/* ip saddr @hosts4, or ip saddr . ether saddr @hosts4 with bind_mac.
- * iif: the input interface is known (not in postrouting), so check that it
- * is Ethernet, as nft does before `ether saddr` (and then prints it so). */
+/* Offset of the source (dst false) or destination address in the IPv4
+ * or IPv6 header. */
+static uint32_t addr_off(bool v6, bool dst)
+{
+	if (v6)
+		return dst ? 24 : 8;
+	return dst ? 16 : 12;
+}
+
+/* ip saddr @hosts4, or ip saddr . ether saddr @hosts4 with bind_mac;
+ * dst: ip daddr @hosts4 (the replies; never a bound set: a reply carries
+ * no MAC of the host).  iif: the input interface is known (not in
+ * postrouting), so check that it is Ethernet, as nft does before `ether
+ * saddr` (and then prints it so). */
 static void e_hosts(const struct tq_conf *c, struct nftnl_rule *r, int which,
-		    bool iif)
+		    bool iif, bool dst)
 {
 	bool v6 = set_v6(which);
 
@@ -187,16 +207,17 @@ static void e_hosts(const struct tq_conf *c, struct nftnl_rule *r, int which,
 		e_cmp(r, NFT_CMP_EQ, &ether, sizeof(ether));
 	}
 	e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
-	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
-		  NFT_REG_1);
+	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_off(v6, dst),
+		  v6 ? 16 : 4, NFT_REG_1);
 	if (nftr_set_bound(c, which))
 		e_payload(r, NFT_PAYLOAD_LL_HEADER, 6, 6,
 			  v6 ? NFT_REG32_04 : NFT_REG32_01);
 	e_lookup(r, nftr_set_names[which]);
 }
 
-/* ip daddr NET / ip6 daddr NET */
-static void e_daddr_net(struct nftnl_rule *r, const struct tq_cidr *c)
+/* ip daddr NET / ip6 daddr NET, or with src the source address. */
+static void e_addr_net(struct nftnl_rule *r, const struct tq_cidr *c,
+		       bool src)
 {
 	bool v6 = c->addr.family == AF_INET6;
 	uint32_t len = v6 ? 16 : 4, i;
@@ -205,7 +226,7 @@ static void e_daddr_net(struct nftnl_rule *r, const struct tq_cidr *c)
 	e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 	if (c->prefix == 0)
 		return;
-	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, len,
+	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_off(v6, !src), len,
 		  NFT_REG_1);
 	if (c->prefix < len * 8) {
 		for (i = 0; i < c->prefix; i++)
@@ -351,8 +372,9 @@ static void put(struct rules *x, int ch, struct nftnl_rule *r,
 	x->cb(r, x->arg);
 }
 
-/* Per LAN x WAN: the local networks (free), the opened hosts, replies,
- * then drop what is left either way. */
+/* Per LAN x WAN: the local networks (free, both ways), the opened hosts
+ * and the replies to them, other replies, then drop what is left either
+ * way. */
 static void rules_forward(struct rules *x)
 {
 	const struct tq_conf *c = x->c;
@@ -369,7 +391,7 @@ static void rules_forward(struct rules *x)
 			for (l = 0; l < c->n_local_networks; l++) {
 				r = rule_new();
 				e_ifpair(r, c->lan[i], c->wan[j]);
-				e_daddr_net(r, &c->local_networks[l]);
+				e_addr_net(r, &c->local_networks[l], false);
 				expr(r, "counter");
 				e_verdict(r, NF_ACCEPT, NULL);
 				cidr_format(&c->local_networks[l], net,
@@ -378,14 +400,45 @@ static void rules_forward(struct rules *x)
 					 "local network %s: free", net);
 				put(x, NFTR_FORWARD, r, cm);
 			}
+			/* Their answers are free too, and ahead of the
+			 * look-ups of the replies below. */
+			for (l = 0; l < c->n_local_networks; l++) {
+				r = rule_new();
+				e_ifpair(r, c->wan[j], c->lan[i]);
+				e_addr_net(r, &c->local_networks[l], true);
+				e_ct_replies(r);
+				expr(r, "counter");
+				e_verdict(r, NF_ACCEPT, NULL);
+				cidr_format(&c->local_networks[l], net,
+					    sizeof(net));
+				snprintf(cm, sizeof(cm), "replies from local "
+					 "network %s: free", net);
+				put(x, NFTR_FORWARD, r, cm);
+			}
 			for (k = 0; k < nftr_nhost_sets(c); k++) {
 				w = nftr_host_sets[k];
 				r = rule_new();
 				e_ifpair(r, c->lan[i], c->wan[j]);
-				e_hosts(c, r, w, true);
+				e_hosts(c, r, w, true, false);
 				expr(r, "counter");
 				e_verdict(r, NF_ACCEPT, NULL);
 				put(x, NFTR_FORWARD, r, open_comment[w]);
+			}
+			/* A host that only receives (a download, a stream)
+			 * is online too: the replies to it move its element
+			 * counter as well.  Not for a bound set (with
+			 * bind_mac): a reply carries no MAC of the host. */
+			for (k = 0; k < nftr_nhost_sets(c); k++) {
+				w = nftr_host_sets[k];
+				if (nftr_set_bound(c, w))
+					continue;
+				r = rule_new();
+				e_ifpair(r, c->wan[j], c->lan[i]);
+				e_ct_replies(r);
+				e_hosts(c, r, w, false, true);
+				expr(r, "counter");
+				e_verdict(r, NF_ACCEPT, NULL);
+				put(x, NFTR_FORWARD, r, reply_comment[w]);
 			}
 			r = rule_new();
 			e_ifpair(r, c->wan[j], c->lan[i]);
@@ -434,7 +487,7 @@ static void rules_postrouting(struct rules *x)
 				continue;	/* no IPv6 NAT */
 			r = rule_new();
 			e_ifname(r, NFT_META_OIFNAME, c->wan[j]);
-			e_daddr_net(r, &c->local_networks[i]);
+			e_addr_net(r, &c->local_networks[i], false);
 			expr(r, "counter");
 			expr(r, "masq");
 			cidr_format(&c->local_networks[i], net, sizeof(net));
@@ -450,7 +503,7 @@ static void rules_postrouting(struct rules *x)
 				continue;
 			r = rule_new();
 			e_ifname(r, NFT_META_OIFNAME, c->wan[j]);
-			e_hosts(c, r, w, false);
+			e_hosts(c, r, w, false, false);
 			expr(r, "counter");
 			expr(r, "masq");
 			put(x, NFTR_POSTROUTING, r, w == NFTR_H4 ?
@@ -487,7 +540,7 @@ static void rules_blocked(struct rules *x)
 	put(x, NFTR_BLOCKED, r, "loopback stays reachable");
 	for (i = 0; i < c->n_local_networks; i++) {
 		r = rule_new();
-		e_daddr_net(r, &c->local_networks[i]);
+		e_addr_net(r, &c->local_networks[i], false);
 		e_verdict(r, NFT_RETURN, NULL);
 		cidr_format(&c->local_networks[i], net, sizeof(net));
 		snprintf(cm, sizeof(cm), "local network %s", net);

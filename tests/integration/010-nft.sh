@@ -323,11 +323,18 @@ for _ in 1 2 3; do
 	udp_send "$Q" "$LAB_SRV4"
 	udp_send "$Q" "$LAB_SRV6"
 done
-# IPv4: each datagram is counted by the forward rule and, as the first
-# packet of its connection, by the masquerade rule's lookup.
-expect_eq "3 datagrams to the Internet: IPv4 counter 6 packets, 180 bytes" \
-	"6 180" "$(counts "$QUIET4")"
-expect_eq "IPv6 counter 3 packets, 150 bytes (no NAT)" "3 150" \
+# Both directions count (a host that only receives is online too):
+# IPv4: each 30-byte datagram is counted by the forward rule and, as the
+# first packet of its connection, by the masquerade rule's lookup (6
+# packets, 180 bytes); the server has nothing on port 9 and answers each
+# with an ICMP port unreachable, a related reply, counted by the replies
+# rule's lookup: 20 (IP) + 8 (ICMP) + the 30 bytes quoted = 58 bytes, so
+# 9 packets, 180 + 3 x 58 = 354 bytes.  IPv6: 3 x 50 bytes out, 3 ICMPv6
+# errors of 40 + 8 + 50 = 98 bytes back: 6 packets, 150 + 294 = 444 bytes.
+# (The answers from the local networks above are free: 0 and 0.)
+expect_eq "3 datagrams to the Internet: IPv4 counter 9 packets, 354 bytes" \
+	"9 354" "$(counts "$QUIET4")"
+expect_eq "IPv6 counter 6 packets, 444 bytes (no NAT)" "6 444" \
 	"$(counts "$QUIET6")"
 expect_eq "the Internet sees the opened host masqueraded" "$LAB_GW_WAN4" \
 	"$(lab_try "$Q" "$LAB_SRV4")"

@@ -169,8 +169,10 @@ kill -HUP "$TQD_PID"
 reloaded() { [ "$(grep -c 'configuration reloaded' "$TQD_LOG")" -gt "$n0" ]; }
 check "reload to conntrack_resync = 0" wait_for 5 reloaded
 tqd_wait_polls 1
-lab_gw nft flush set inet tcpquota hosts4
-lab_gw nft add element inet tcpquota hosts4 '{ 198.18.1.11 }'
+# One transaction: a poll between two commands would log the missing
+# elements and the foreign one in two polls, in another order.
+lab_gw nft 'flush set inet tcpquota hosts4;
+	add element inet tcpquota hosts4 { 198.18.1.11 }'
 check "conntrack_resync = 0: repaired within one poll" \
 	tqd_wait_ms 2000 fw_matches_db
 expect_eq "conntrack_resync = 0: exact set contents" \

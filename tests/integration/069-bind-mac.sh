@@ -262,8 +262,11 @@ p6=$(elem_pkts hosts6 "$LAB_LAN6")
 udp "$EVIL" 3 2
 expect_eq "impostor's 5 datagrams are not dropped" 0 $(($(drops) - d0))
 # Each datagram is a flow of its own: an IPv4 one is looked up in the
-# forward chain and again in the nat postrouting chain (masquerade).
-expect_eq "they count on the real host's elements (IPv4 twice)" "6 2" \
+# forward chain and again in the nat postrouting chain (masquerade).  The
+# server answers each with an ICMP port unreachable (nothing listens on
+# port 9), a reply the forward chain counts on the element too (issue
+# 20: both directions count): IPv4 3 x 2 + 3, IPv6 2 + 2.
+expect_eq "they count on the real host's elements (IPv4 twice, and the replies)" "9 4" \
 	"$(($(elem_pkts hosts4 "$LAB_LAN4") - p4)) $(($(elem_pkts hosts6 "$LAB_LAN6") - p6))"
 announce "$EVIL"
 expect_eq "the announced impostor reaches the server (IPv4, IPv6)" \
