@@ -100,6 +100,24 @@ struct tq_conf *conf_defaults(void)
 
 	c->groups = NULL;
 	c->n_groups = 0;
+
+	c->portal_listen = NULL;
+	c->n_portal_listen = 0;
+	c->portal_port = 0;
+	c->portal_redirect_port = 80;
+	c->portal_cert = xstrdup("");
+	c->portal_key = xstrdup("");
+	c->portal_url = xstrdup("");
+	c->portal_user = xstrdup("tcpquota-portal");
+	c->portal_logfile = xstrdup("syslog");
+	c->portal_pam_service = xstrdup("tcpquota-portal");
+	c->portal_warn_seconds = 300;
+	c->portal_idle_timeout = 900;
+	c->portal_session_timeout = 43200;
+	c->portal_max_connections = 256;
+	c->portal_per_address = 32;
+	c->portal_login_rate = 5;
+	c->portal_db_connections = 4;
 	return c;
 }
 
@@ -149,6 +167,13 @@ void conf_free(struct tq_conf *c)
 		conf_strv_free(c->groups[i].members, c->groups[i].n_members);
 	}
 	free(c->groups);
+	conf_strv_free(c->portal_listen, c->n_portal_listen);
+	free(c->portal_cert);
+	free(c->portal_key);
+	free(c->portal_url);
+	free(c->portal_user);
+	free(c->portal_logfile);
+	free(c->portal_pam_service);
 	free(c);
 }
 

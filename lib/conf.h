@@ -111,6 +111,28 @@ struct tq_conf {
 
 	struct tq_group *groups;
 	size_t n_groups;
+
+	/* portal: tcpquota-portal, the web login (issue 16) */
+	char **portal_listen;	/* addresses; none = those of network.lan */
+	size_t n_portal_listen;
+	int portal_port;	/* 0 = 443 with a certificate, else 80 */
+	int portal_redirect_port; /* HTTPS only: plain HTTP redirector, 0 =
+				     none */
+	char *portal_cert;	/* PEM files; both "" = plain HTTP */
+	char *portal_key;
+	char *portal_url;	/* user-portal-url; "" = from the address */
+	char *portal_user;	/* the user it drops to */
+	char *portal_logfile;	/* path, "syslog" or "-" */
+	char *portal_pam_service;
+	int portal_warn_seconds;	/* banner below this time left */
+	int portal_idle_timeout;	/* close a device idle this long */
+	int portal_session_timeout;	/* a login lasts at most this */
+	int portal_max_connections;
+	int portal_per_address;	/* connections from one address */
+	int portal_login_rate;	/* failed logins a minute, per address and
+				   per user */
+	int portal_db_connections;	/* database connections (requests wait
+					   for one) */
 };
 
 /* A struct with every default (never NULL). */

@@ -199,3 +199,43 @@ const char *conf_check_groupname(const char *s)
 		       "A-Z a-z 0-9 _ -";
 	return NULL;
 }
+
+const char *conf_check_address(const char *s)
+{
+	struct tq_addr a;
+
+	if (addr_parse(s, &a) < 0)
+		return "is not a numeric address; use e.g. \"192.168.1.1\" "
+		       "or \"fd00::1\"";
+	if (!addr_is_host(&a))
+		return "cannot be listened on; use an address of the LAN "
+		       "interface";
+	return NULL;
+}
+
+const char *conf_check_url_or_empty(const char *s)
+{
+	const char *p;
+
+	if (!*s)
+		return NULL;
+	if (strncmp(s, "http://", 7) && strncmp(s, "https://", 8))
+		return "is not an http:// or https:// URL; use e.g. "
+		       "\"https://portal.example.org/\"";
+	for (p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '"' ||
+		    *p == '<' || *p == '>' || *p == '\\')
+			return "contains a blank, a quote or a control "
+			       "character; write the URL without them";
+	if (strlen(s) > 512)
+		return "is too long; use at most 512 characters";
+	return NULL;
+}
+
+const char *conf_check_service(const char *s)
+{
+	if (!is_name(s, 64, "._-"))
+		return "is not a PAM service name; use 1..64 characters of "
+		       "A-Z a-z 0-9 . _ -";
+	return NULL;
+}

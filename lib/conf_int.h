@@ -49,6 +49,9 @@ const char *conf_check_table(const char *s);
 const char *conf_check_username(const char *s);
 const char *conf_check_unit(const char *s);
 const char *conf_check_groupname(const char *s);
+const char *conf_check_address(const char *s);
+const char *conf_check_url_or_empty(const char *s);
+const char *conf_check_service(const char *s);
 /* A host name, and not a mistyped address such as "192.168.1.300". */
 bool conf_is_host_name(const char *s);
 

@@ -113,6 +113,27 @@ static const struct key rates_keys[] = {
 	{ .name = NULL }
 };
 
+static const struct key portal_keys[] = {
+	STRLIST("listen", portal_listen, 0, conf_check_address,
+		"address, e.g. \"192.168.1.1\""),
+	INT("port", portal_port, 0, 65535),
+	INT("redirect_port", portal_redirect_port, 0, 65535),
+	STR("cert", portal_cert, conf_check_path_or_empty),
+	STR("key", portal_key, conf_check_path_or_empty),
+	STR("url", portal_url, conf_check_url_or_empty),
+	STR("user", portal_user, conf_check_username),
+	STR("logfile", portal_logfile, conf_check_logfile),
+	STR("pam_service", portal_pam_service, conf_check_service),
+	INT("warn_seconds", portal_warn_seconds, 0, 86400 * 365),
+	INT("idle_timeout", portal_idle_timeout, 10, 86400 * 31),
+	INT("session_timeout", portal_session_timeout, 60, 86400 * 31),
+	INT("max_connections", portal_max_connections, 1, 65536),
+	INT("per_address", portal_per_address, 1, 65536),
+	INT("login_rate", portal_login_rate, 1, 1000),
+	INT("db_connections", portal_db_connections, 1, 64),
+	{ .name = NULL }
+};
+
 static const struct key window_keys[] = {
 	SPECIAL("days"),
 	SPECIAL("from"),
@@ -406,10 +427,26 @@ static int no_special(struct conf_parser *p, const config_setting_t *s,
 	return conf_perr(p, s, path, "internal error: no parser");
 }
 
+/* The portal section: its keys, then cert and key come together. */
+static int parse_portal(struct conf_parser *p, const config_setting_t *sec)
+{
+	const struct tq_conf *c = p->c;
+
+	if (parse_section(p, sec, "portal", portal_keys, no_special) < 0)
+		return -1;
+	if (!*c->portal_cert != !*c->portal_key)
+		return conf_perr(p, sec, "portal", "%s without %s; give both "
+				 "for HTTPS, or neither for plain HTTP",
+				 *c->portal_cert ? "cert" : "key",
+				 *c->portal_cert ? "key" : "cert");
+	return 0;
+}
+
 int conf_parse_root(struct conf_parser *p, const config_setting_t *root)
 {
 	static const char *const sections =
-		"daemon, database, network, quota, rates, free_access, groups";
+		"daemon, database, network, quota, rates, free_access, groups, "
+		"portal";
 	int i, n = config_setting_length(root);
 
 	for (i = 0; i < n; i++) {
@@ -438,6 +475,8 @@ int conf_parse_root(struct conf_parser *p, const config_setting_t *root)
 					  &p->c->free_access, false);
 		else if (!strcmp(name, "groups"))
 			rc = parse_groups(p, s);
+		else if (!strcmp(name, "portal"))
+			rc = parse_portal(p, s);
 		else
 			rc = conf_perr(p, s, name, "unknown section; check the "
 				       "spelling (sections: %s)", sections);

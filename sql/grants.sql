@@ -21,13 +21,15 @@ GRANT SELECT, INSERT, UPDATE ON tcpquota.periodtab TO 'tcpquotad'@'localhost';
 GRANT SELECT, INSERT, DELETE ON tcpquota.poll_applied TO 'tcpquotad'@'localhost';
 GRANT SELECT, INSERT, UPDATE ON tcpquota.debits TO 'tcpquotad'@'localhost';
 
--- The users' tools (openhost, tcpquota status): read balances and the
--- allowed list, ask for their host to be opened or closed.  They cannot
--- change a balance, the allowed list or any log.
+-- The users' tools (openhost, tcpquota status) and tcpquota-portal: read
+-- balances and the allowed list, ask for their host to be opened or
+-- closed; the portal reads the debit history for its usage chart.  They
+-- cannot change a balance, the allowed list or any log.
 GRANT SELECT ON tcpquota.tcptab TO 'tcpquota_tool'@'localhost';
 GRANT SELECT ON tcpquota.allowed TO 'tcpquota_tool'@'localhost';
 GRANT SELECT, INSERT, UPDATE, DELETE ON tcpquota.masq
 	TO 'tcpquota_tool'@'localhost';
+GRANT SELECT ON tcpquota.debits TO 'tcpquota_tool'@'localhost';
 
 -- Admins and teachers (tcpquota admin verbs, openfw): balances, the allowed
 -- list, periods, both logs (insert and read), masq rows of any host.

@@ -1,14 +1,15 @@
 #!/bin/bash
 # 021-migrate.sh - upgrades of a database that holds data, and the test
-# server's own clean-up.
+# server's own clean-up.  TOP is the repository's newest migration; the
+# test's own are numbered after it (N1 = TOP + 1, N2 = TOP + 2).
 #   - sql/migrate.sh --dir with a copy of sql/migrations plus a test-only
-#     002 (a column filled from the data, an index) on a database with
-#     rows in every table: version 1 -> 2, every row as it was, the new
+#     N1 (a column filled from the data, an index) on a database with
+#     rows in every table: version TOP -> N1, every row as it was, the new
 #     column filled, the daemon's queries work on the new schema; a second
 #     run applies nothing and changes nothing
-#   - a failing 003 stops the run unrecorded (version stays 2, the exact
+#   - a failing N2 stops the run unrecorded (version stays N1, the exact
 #     message); once fixed it applies
-#   - an empty database goes through 001 and 002 in order
+#   - an empty database goes through every migration and N1 in order
 #   - tests/lib/mariadb.sh: a server that never answers is killed by pid
 #     when the start times out, and when the test is interrupted during
 #     the wait (a fake mariadbd that only sleeps stands in for it)
@@ -91,9 +92,15 @@ q() {
 MIG=$TQ_TMP/migrations
 mkdir -p "$MIG"
 cp "$TQ_ROOT"/sql/migrations/*.sql "$MIG/"
+REPO_MIGS=$(cd "$TQ_ROOT/sql/migrations" && ls [0-9]*.sql)
+TOP=$(tail -n 1 <<<"$REPO_MIGS" | sed 's/-.*//; s/^0*//')
+N1=$((TOP + 1))
+N2=$((TOP + 2))
+NOTE=$(printf '%03d-test-note.sql' "$N1")
+BROKEN=$(printf '%03d-test-broken.sql' "$N2")
 # Re-runnable, as migrations must be (DDL commits implicitly).
-cat >"$MIG/002-test-note.sql" <<'EOF'
--- 002-test-note.sql - test only: a column filled from the data, an index.
+cat >"$MIG/$NOTE" <<'EOF'
+-- NNN-test-note.sql - test only: a column filled from the data, an index.
 ALTER TABLE tcptab ADD COLUMN IF NOT EXISTS note VARCHAR(40) NOT NULL
 	DEFAULT '';
 UPDATE tcptab SET note = CONCAT('q=', quota) WHERE note = '';
@@ -130,16 +137,18 @@ data() {
 before=$(data)
 expect_eq "rows before the upgrade (and set-up's first period)" 16 \
 	"$(wc -l <<<"$before")"
-expect_eq "version before" 1 "$(migrate --version tcpquota)"
+expect_eq "version before" "$TOP" "$(migrate --version tcpquota)"
 
 out=$(migrate --dir "$MIG" tcpquota 2>&1); rc=$?
-expect_eq "migrate.sh --dir applies 002 only" \
-	"0:migrate.sh: tcpquota: applied 002-test-note.sql" "$rc:$out"
-expect_eq "version 2 recorded" "1 001-initial.sql
-2 002-test-note.sql" \
+expect_eq "migrate.sh --dir applies $NOTE only" \
+	"0:migrate.sh: tcpquota: applied $NOTE" "$rc:$out"
+expect_eq "version $N1 recorded after the repository's" "$(
+	for f in $REPO_MIGS; do echo "$(sed 's/-.*//; s/^0*//' <<<"$f") $f"
+	done)
+$N1 $NOTE" \
 	"$(q "SELECT version, name FROM schema_version ORDER BY version" |
 	   tr '\t' ' ')"
-expect_eq "migrate.sh --version" 2 "$(migrate --dir "$MIG" --version tcpquota)"
+expect_eq "migrate.sh --version" "$N1" "$(migrate --dir "$MIG" --version tcpquota)"
 expect_eq "every row intact" "$before" "$(data)"
 expect_eq "the new column filled from the data" \
 	"a |q=7 alice|q=1000 bob|q=0 free|q=-1008888 Åsa 😀|q=-5" \
@@ -171,7 +180,8 @@ expect_eq "(the debit undone)" "$before" "$(data)"
 
 out=$(migrate --dir "$MIG" tcpquota 2>&1); rc=$?
 expect_eq "running again: no error, nothing applied" "0:" "$rc:$out"
-expect_eq "... version still 2, two rows" "2 2" \
+expect_eq "... version still N1, a row per migration" \
+	"$N1 $(($(wc -l <<<"$REPO_MIGS") + 1))" \
 	"$(q "SELECT MAX(version), COUNT(*) FROM schema_version" | tr '\t' ' ')"
 expect_eq "... rows unchanged" "$before" "$(data)"
 expect_eq "... table unchanged" "$schema" "$(q "SHOW CREATE TABLE tcptab")"
@@ -179,36 +189,37 @@ out=$(migrate tcpquota 2>&1); rc=$?
 expect_eq "the repository's migrations on it: nothing to do" "0:" "$rc:$out"
 
 # A failing migration stops the run, unrecorded.
-printf 'ALTER TABLE tcptab ADD COLUMN;\n' >"$MIG/003-test-broken.sql"
+printf 'ALTER TABLE tcptab ADD COLUMN;\n' >"$MIG/$BROKEN"
 out=$(migrate --dir "$MIG" tcpquota 2>&1); rc=$?
-check "a failing 003: exit 1" [ "$rc" -eq 1 ]
+check "a failing $BROKEN: exit 1" [ "$rc" -eq 1 ]
 expect_eq "... named, the version kept" \
-	"migrate.sh: 003-test-broken.sql failed; tcpquota stays at version 2" \
+	"migrate.sh: $BROKEN failed; tcpquota stays at version $N1" \
 	"$(tail -n 1 <<<"$out")"
-expect_eq "... not recorded" 2 "$(migrate --dir "$MIG" --version tcpquota)"
+expect_eq "... not recorded" "$N1" "$(migrate --dir "$MIG" --version tcpquota)"
 expect_eq "... rows unchanged" "$before" "$(data)"
 printf 'CREATE INDEX IF NOT EXISTS tcptab_note ON tcptab (note);\n' \
-	>"$MIG/003-test-broken.sql"
+	>"$MIG/$BROKEN"
 out=$(migrate --dir "$MIG" tcpquota 2>&1); rc=$?
-expect_eq "fixed, 003 applies" \
-	"0:migrate.sh: tcpquota: applied 003-test-broken.sql" "$rc:$out"
-expect_eq "... version 3" 3 "$(migrate --version tcpquota)"
+expect_eq "fixed, $BROKEN applies" \
+	"0:migrate.sh: tcpquota: applied $BROKEN" "$rc:$out"
+expect_eq "... version $N2" "$N2" "$(migrate --version tcpquota)"
 expect_eq "... rows unchanged" "$before" "$(data)"
 
 # An empty database: every migration, in order.
 q "CREATE DATABASE tq_fresh"
-rm "$MIG/003-test-broken.sql"
+rm "$MIG/$BROKEN"
 out=$(migrate --dir "$MIG" tq_fresh 2>&1); rc=$?
-expect_eq "an empty database: 001 then 002" \
-	"0:migrate.sh: tq_fresh: applied 001-initial.sql
-migrate.sh: tq_fresh: applied 002-test-note.sql" "$rc:$out"
+expect_eq "an empty database: every migration, then $NOTE" \
+	"0:$(for f in $REPO_MIGS $NOTE; do
+		echo "migrate.sh: tq_fresh: applied $f"; done)" "$rc:$out"
 expect_eq "... the same tcptab as the upgraded one" \
 	"$schema" \
 	"$(mariadb --no-defaults --default-character-set=utf8mb4 \
 	   -S "$MDB_SOCKET" -uroot -N -B tq_fresh \
 	   -e "SHOW CREATE TABLE tcptab")"
 q "DROP DATABASE tq_fresh"
-expect_eq "--print --dir: the copy's two migrations" 2 \
+expect_eq "--print --dir: the copy's migrations" \
+	$(($(wc -l <<<"$REPO_MIGS") + 1)) \
 	"$(migrate --dir "$MIG" --print |
 	   grep -c '^INSERT INTO schema_version')"
 out=$(migrate --dir "$TQ_TMP/none" tcpquota 2>&1); rc=$?

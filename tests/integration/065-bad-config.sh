@@ -162,7 +162,7 @@ refused r_string "@F@:45: groups.big[0]: is longer than 4096 characters; shorten
 mk typo_key 's/period = 1;/perod = 1;/'
 refused typo_key "@F@:2: daemon.perod: unknown setting; check the spelling (known here: period, heartbeat_tics, gateway, pidfile, logfile, journal, wakeup, tools_group)"
 mk typo_section 's/^quota = {/qouta = {/'
-refused typo_section "@F@:29: qouta: unknown section; check the spelling (sections: daemon, database, network, quota, rates, free_access, groups)"
+refused typo_section "@F@:29: qouta: unknown section; check the spelling (sections: daemon, database, network, quota, rates, free_access, groups, portal)"
 mk unknown_key 's/timeout = 2;/timeout = 2; retries = 3;/'
 refused unknown_key "@F@:19: database.retries: unknown setting; check the spelling (known here: socket, host, port, name, user, password_file, timeout, tool_user, tool_password_file, admin_user, admin_password_file)"
 mk typo_case 's/period = 1;/Period = 1;/'

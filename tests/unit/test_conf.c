@@ -391,11 +391,11 @@ static void test_unknown(void)
 	expect_err("\n\ndeamon = { period = 5; };\n",
 		   "t.conf:3: deamon: unknown section; check the spelling "
 		   "(sections: daemon, database, network, quota, rates, "
-		   "free_access, groups)");
+		   "free_access, groups, portal)");
 	expect_err("period = 5;\n",
 		   "t.conf:1: period: unknown section; check the spelling "
 		   "(sections: daemon, database, network, quota, rates, "
-		   "free_access, groups)");
+		   "free_access, groups, portal)");
 	expect_err("database = { pasword_file = \"\"; };\n",
 		   "t.conf:1: database.pasword_file: unknown setting; check "
 		   "the spelling (known here: socket, host, port, name, user, "
