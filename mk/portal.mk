@@ -1,0 +1,41 @@
+# portal.mk - tcpquota-portal, the web login (portal/, man/tcpquota-portal.8).
+#
+#   make              builds $(B)/tcpquota-portal with the rest
+#   make check        its unit test (tests/unit/test_portal.c) and its
+#                     integration tests (tests/integration/05x-portal*)
+#
+# The portal sees lib/, tools/ and its own headers: it writes masq rows
+# through the tools' layers (libtqtools.a), never the daemon's.
+
+PORTAL_PKGS     := libmicrohttpd
+PORTAL_CFLAGS   := $(shell pkg-config --cflags $(PORTAL_PKGS) 2>/dev/null)
+PORTAL_LIBS     := $(shell pkg-config --libs $(PORTAL_PKGS) 2>/dev/null) \
+		   -lpam -lpthread
+PORTAL_SRC      := $(filter-out portal/main.c,$(wildcard portal/*.c))
+PORTAL_OBJ      := $(PORTAL_SRC:%.c=$(B)/%.o)
+
+# Debian packages: the libraries, and what the browser test drives.
+DEB_PKGS += libmicrohttpd-dev libpam0g-dev chromium chromium-driver \
+	    python3-selenium
+
+$(B)/portal/%.o: INC := -Ilib -Itools -Iportal
+$(B)/portal/%.o: ALL_CFLAGS += $(PORTAL_CFLAGS) -pthread
+
+$(B)/libtqportal.a: $(PORTAL_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(B)/tcpquota-portal: $(B)/portal/main.o $(B)/libtqportal.a \
+		      $(B)/libtqtools.a $(B)/libtq.a
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBS) $(PORTAL_LIBS)
+
+# Its unit test links the portal's objects too.
+$(B)/tests/test_portal: $(B)/tests/unit/test_portal.o \
+			$(B)/tests/unit/tq_test.o $(B)/libtqportal.a $(ALL_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBS) $(PORTAL_LIBS) \
+		$(CUNIT_LIBS)
+$(B)/tests/unit/test_portal.o: INC := -Ilib -Idaemon -Itools -Iportal
+
+all: $(B)/tcpquota-portal
+check-build: $(B)/tcpquota-portal
