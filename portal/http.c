@@ -297,7 +297,7 @@ static void add_security(struct MHD_Response *r, bool asset)
 				"form-action 'self'; base-uri 'none'");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(r, "Cache-Control", asset ?
 				"max-age=3600" : "no-store");
 }
