@@ -14,7 +14,8 @@
  *   refused, so the user is left out (never allowed: acct refuses or
  *   cuts their rows and charges nothing), logged when their number
  *   changes.  A masq name too long to hold is blanked: cut, it could name
- *   someone else (acct deletes a paid row without a name).
+ *   someone else (acct deletes a paid row without a name).  Nor does it
+ *   hold a row lanhost.c refuses (no LAN host, or another row's host).
  * - poll_applied is pruned only while nothing is held (a journal could
  *   replay a poll only while its row is there), hourly, at most
  *   STORE_PRUNE_BATCH rows a poll (a full batch: again at the next one),
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lanhost.h"
 #include "log.h"
 #include "masq.h"
 #include "store.h"
@@ -48,6 +50,7 @@ struct store {
 	uint64_t next_prune_us;
 	struct store_snap snap;	/* the last good one */
 	bool have_snap;
+	struct lanhost *lanhost;	/* the check of the masq rows' hosts */
 };
 
 void store_snap_free(struct store_snap *s)
@@ -63,6 +66,7 @@ struct store *store_new(const struct tq_conf *conf)
 
 	st->conf = conf;
 	st->db = db_new(conf, DB_DAEMON);
+	st->lanhost = lanhost_new();
 	return st;
 }
 
@@ -73,6 +77,7 @@ void store_free(struct store *st)
 	if (st->have_snap)
 		store_snap_free(&st->snap);
 	db_free(st->db);
+	lanhost_free(st->lanhost);
 	free(st);
 }
 
@@ -215,6 +220,7 @@ bool store_refresh(struct store *st)
 		return false;
 	}
 	drop_bad_names(st, &s);
+	lanhost_refuse(st->lanhost, st, st->conf, &s);
 	if (st->have_snap)
 		store_snap_free(&st->snap);
 	st->snap = s;

@@ -3,6 +3,10 @@
  * Everything goes through inet_pton()/inet_ntop(), which accept only the
  * numeric forms: no resolver, no zone ids, no octal or short IPv4 forms
  * ("010.1", "1.2.3") that inet_aton() would take.
+ *
+ * Invariants: a struct tq_addr never holds an IPv4-mapped IPv6 address
+ * when it comes from text, so one host is one struct (memcmp-equal) and
+ * one canonical text (addr_canon), whatever spelling it was read in.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "util.h"
 
 static const uint8_t v4mapped_prefix[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
@@ -59,6 +64,16 @@ const char *addr_format(const struct tq_addr *a, char *buf, size_t len)
 	    !inet_ntop(a->family, a->a, buf, n))
 		snprintf(buf, len, "?");
 	return buf;
+}
+
+int addr_canon(const char *s, char *buf, size_t len)
+{
+	struct tq_addr a;
+
+	if (addr_parse(s, &a) < 0)
+		return -1;
+	addr_format(&a, buf, len);
+	return 0;
 }
 
 bool addr_equal(const struct tq_addr *x, const struct tq_addr *y)
@@ -245,4 +260,137 @@ bool cidr_match_any(const struct tq_cidr *nets, size_t n,
 		if (cidr_match(&nets[i], a))
 			return true;
 	return false;
+}
+
+void cidr_of(const struct tq_addr *a, unsigned prefix, struct tq_cidr *out)
+{
+	unsigned max = max_prefix(a), i;
+
+	if (prefix > max)
+		prefix = max;
+	memset(out, 0, sizeof(*out));
+	out->addr.family = a->family;
+	for (i = 0; i < max / 8; i++) {
+		unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
+
+		if (bits >= 8)
+			out->addr.a[i] = a->a[i];
+		else if (bits)
+			out->addr.a[i] = a->a[i] & (uint8_t)(0xffu << (8 - bits));
+	}
+	out->prefix = (uint8_t)prefix;
+}
+
+static int cidr_cmp(const struct tq_cidr *x, const struct tq_cidr *y)
+{
+	int c = addr_cmp(&x->addr, &y->addr);
+
+	return c ? c : (int)x->prefix - (int)y->prefix;
+}
+
+/* Both arrays of a struct tq_lan stay sorted and unique by insertion: a
+ * gateway has a handful of addresses. */
+void addr_lan_own(struct tq_lan *lan, const struct tq_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < lan->n_own && addr_cmp(&lan->own[i], a) < 0; i++)
+		;
+	if (i < lan->n_own && addr_equal(&lan->own[i], a))
+		return;
+	lan->own = xrealloc(lan->own, (lan->n_own + 1) * sizeof(*lan->own));
+	memmove(&lan->own[i + 1], &lan->own[i],
+		(lan->n_own - i) * sizeof(*lan->own));
+	lan->own[i] = *a;
+	lan->n_own++;
+}
+
+void addr_lan_net(struct tq_lan *lan, const struct tq_addr *a,
+		  unsigned prefix)
+{
+	struct tq_cidr net;
+	size_t i;
+
+	if (addr_is_linklocal(a))
+		return;
+	cidr_of(a, prefix, &net);
+	for (i = 0; i < lan->n_nets && cidr_cmp(&lan->nets[i], &net) < 0; i++)
+		;
+	if (i < lan->n_nets && !cidr_cmp(&lan->nets[i], &net))
+		return;
+	lan->nets = xrealloc(lan->nets, (lan->n_nets + 1) *
+			     sizeof(*lan->nets));
+	memmove(&lan->nets[i + 1], &lan->nets[i],
+		(lan->n_nets - i) * sizeof(*lan->nets));
+	lan->nets[i] = net;
+	lan->n_nets++;
+}
+
+void addr_lan_free(struct tq_lan *lan)
+{
+	free(lan->nets);
+	free(lan->own);
+	memset(lan, 0, sizeof(*lan));
+}
+
+/* The IPv4 broadcast address of c. */
+static void broadcast_of(const struct tq_cidr *c, struct tq_addr *out)
+{
+	unsigned i;
+
+	*out = c->addr;
+	for (i = 0; i < 4; i++) {
+		unsigned bits = c->prefix > i * 8 ? c->prefix - i * 8 : 0;
+
+		if (bits < 8)
+			out->a[i] |= (uint8_t)(0xffu >> bits);
+	}
+}
+
+int addr_lan_check(const struct tq_lan *lan, const struct tq_addr *a,
+		   char *why, size_t len)
+{
+	char net[TQ_ADDRSTRLEN + 4];
+	struct tq_addr b;
+	bool in = false;
+	size_t i, n;
+
+	for (i = 0; i < lan->n_own; i++)
+		if (addr_equal(&lan->own[i], a))
+			return tq_err(why, len, "an address of the gateway "
+				      "itself");
+	if (lan->n_nets == 0)
+		return 0;
+	for (i = 0; i < lan->n_nets; i++) {
+		const struct tq_cidr *c = &lan->nets[i];
+
+		if (!cidr_match(c, a))
+			continue;
+		in = true;
+		cidr_format(c, net, sizeof(net));
+		if (a->family == AF_INET && c->prefix <= 30) {
+			broadcast_of(c, &b);
+			if (addr_equal(a, &c->addr))
+				return tq_err(why, len, "the network address "
+					      "of %s", net);
+			if (addr_equal(a, &b))
+				return tq_err(why, len, "the broadcast "
+					      "address of %s", net);
+		} else if (a->family == AF_INET6 && c->prefix <= 126 &&
+			   addr_equal(a, &c->addr)) {
+			return tq_err(why, len, "the subnet-router anycast "
+				      "address of %s", net);
+		}
+	}
+	if (in)
+		return 0;
+	n = (size_t)snprintf(why, len, "outside the LAN's networks (");
+	for (i = 0; i < lan->n_nets && n < len; i++) {
+		cidr_format(&lan->nets[i], net, sizeof(net));
+		n += (size_t)snprintf(why + n, len - n, "%s%s", i ? ", " : "",
+				      net);
+	}
+	if (n < len)
+		snprintf(why + n, len - n, ")");
+	return -1;
 }

@@ -1,4 +1,5 @@
-/* addr.h - IPv4/IPv6 addresses and CIDR networks. */
+/* addr.h - IPv4/IPv6 addresses and CIDR networks, their one canonical
+ * text form, and which addresses are hosts of the gateway's LAN. */
 #ifndef TQ_ADDR_H
 #define TQ_ADDR_H
 
@@ -30,6 +31,15 @@ struct tq_cidr {
 int addr_parse(const char *s, struct tq_addr *out);
 /* Canonical text form into buf (>= TQ_ADDRSTRLEN).  Returns buf. */
 const char *addr_format(const struct tq_addr *a, char *buf, size_t len);
+/**
+ * addr_canon() - the one text form of a host: addr_format() of what
+ * addr_parse() reads, so "::ffff:198.18.1.10" is "198.18.1.10" and
+ * "2001:DB8:1:0::10" is "2001:db8:1::10".  Every writer of masq rows
+ * (openhost, openfw, the portal) stores this form, and the daemon
+ * compares rows by it.  buf >= TQ_ADDRSTRLEN.  Returns 0, or -1 (buf
+ * untouched) if s is no address.
+ */
+int addr_canon(const char *s, char *buf, size_t len);
 bool addr_equal(const struct tq_addr *x, const struct tq_addr *y);
 /* Total order (family, then bytes), for qsort/bsearch. */
 int addr_cmp(const void *x, const void *y);
@@ -58,5 +68,41 @@ bool cidr_match(const struct tq_cidr *c, const struct tq_addr *a);
 /* True if a lies in any of the n networks. */
 bool cidr_match_any(const struct tq_cidr *nets, size_t n,
 		    const struct tq_addr *a);
+/* The network of a with prefix bits (clamped to the family's length),
+ * host bits cleared: what "ip addr" shows as 198.18.1.1/24 lies in. */
+void cidr_of(const struct tq_addr *a, unsigned prefix, struct tq_cidr *out);
+
+/*
+ * The LAN as the gateway sees it: the networks of the addresses on its
+ * LAN interfaces (network.lan) and every address of the gateway itself.
+ * The daemon fills one from the kernel (neigh_lan) for each snapshot of
+ * masq rows; a row whose host is no LAN host is refused.
+ */
+struct tq_lan {
+	struct tq_cidr *nets;	/* sorted, unique; no link-local ones */
+	size_t n_nets;
+	struct tq_addr *own;	/* sorted, unique */
+	size_t n_own;
+};
+
+/* Add an address of the gateway itself. */
+void addr_lan_own(struct tq_lan *lan, const struct tq_addr *a);
+/* Add the network of a/prefix, an address on a LAN interface (none for
+ * a link-local one). */
+void addr_lan_net(struct tq_lan *lan, const struct tq_addr *a,
+		  unsigned prefix);
+void addr_lan_free(struct tq_lan *lan);
+/**
+ * addr_lan_check() - may a be opened as a host of this LAN?  a is a host
+ * address (addr_is_host).  Refused, with the reason in why: an address
+ * of the gateway itself; one outside every LAN network; the network or
+ * broadcast address of an IPv4 LAN network (/30 and wider); the
+ * subnet-router anycast address (all host bits zero) of an IPv6 one
+ * (/126 and wider).  With no LAN network known (no address on the LAN
+ * interfaces) only the gateway's own addresses are refused.  Returns 0,
+ * or -1 with why set.
+ */
+int addr_lan_check(const struct tq_lan *lan, const struct tq_addr *a,
+		   char *why, size_t len);
 
 #endif

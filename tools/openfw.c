@@ -68,12 +68,11 @@ static int resolve(const char *s, struct hostlist *out, char *err,
 		   size_t errlen)
 {
 	struct addrinfo hints, *res, *ai;
-	struct tq_addr a;
-	char buf[TQ_ADDRSTRLEN];
+	char buf[TQ_ADDRSTRLEN], canon[TQ_ADDRSTRLEN];
 	int rc;
 
-	if (addr_parse(s, &a) == 0) {
-		hl_add(out, addr_format(&a, buf, sizeof(buf)));
+	if (addr_canon(s, buf, sizeof(buf)) == 0) {
+		hl_add(out, buf);
 		return 0;
 	}
 	memset(&hints, 0, sizeof(hints));
@@ -86,8 +85,8 @@ static int resolve(const char *s, struct hostlist *out, char *err,
 		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof(buf),
 				NULL, 0, NI_NUMERICHOST) != 0)
 			continue;
-		if (addr_parse(buf, &a) == 0)
-			hl_add(out, addr_format(&a, buf, sizeof(buf)));
+		if (addr_canon(buf, canon, sizeof(canon)) == 0)
+			hl_add(out, canon);
 	}
 	freeaddrinfo(res);
 	if (!out->n)
@@ -237,7 +236,7 @@ static int toggle(struct fw *f, const struct tq_group *g)
 	isfree = xcalloc(l.n, sizeof(bool));
 	sel = xcalloc(l.n, sizeof(bool));
 	for (i = 0; i < l.n; i++) {
-		rc = tooldb_masq_get(f->t.db, c->gateway, l.h[i], &m);
+		rc = tooldb_masq_find(f->t.db, c->gateway, l.h[i], &m);
 		if (rc < 0) {
 			rc = db_fail(f);
 			goto out;
@@ -245,6 +244,8 @@ static int toggle(struct fw *f, const struct tq_group *g)
 		if (rc == 0) {
 			nnone++;
 		} else if (m.free == MASQ_FREE) {
+			/* (closed as spelled in its row) */
+			tq_strlcpy(l.h[i], m.host, TQ_ADDRSTRLEN);
 			isfree[i] = true;
 			nfree++;
 		} else {
@@ -287,8 +288,8 @@ static int toggle(struct fw *f, const struct tq_group *g)
 		goto out;
 	}
 	for (i = 0; i < l.n; i++) {
-		if (isfree[i] || tooldb_masq_get(f->t.db, c->gateway, l.h[i],
-						 &m) != 0)
+		if (isfree[i] || tooldb_masq_find(f->t.db, c->gateway, l.h[i],
+						  &m) != 0)
 			continue;
 		rc = tooldb_masq_insert(f->t.db, c->gateway, l.h[i],
 					f->free_name, MASQ_REQ_OPEN,
@@ -345,8 +346,12 @@ static int adm(struct fw *f, const char *arg)
 			goto out;
 		}
 		if (rc == 1) {
-			if (tooldb_masq_get(f->t.db, c->gateway, l.h[i],
-					    &m) == 1)
+			rc = tooldb_masq_find(f->t.db, c->gateway, l.h[i], &m);
+			if (rc == 1 && strcmp(m.host, l.h[i]) != 0)
+				printf("%s: already opened by %s (%s, as %s)\n",
+				       l.h[i], m.name, masq_free_str(m.free),
+				       m.host);
+			else if (rc == 1)
 				printf("%s: already opened by %s (%s)\n",
 				       l.h[i], m.name, masq_free_str(m.free));
 			else
@@ -383,7 +388,7 @@ static int cls(struct fw *f, const char *arg)
 	}
 	sel = xcalloc(l.n, sizeof(bool));
 	for (i = 0; i < l.n; i++) {
-		rc = tooldb_masq_get(f->t.db, c->gateway, l.h[i], &m);
+		rc = tooldb_masq_find(f->t.db, c->gateway, l.h[i], &m);
 		if (rc < 0) {
 			rc = db_fail(f);
 			goto out;
@@ -393,6 +398,7 @@ static int cls(struct fw *f, const char *arg)
 			continue;
 		}
 		rc = 0;
+		tq_strlcpy(l.h[i], m.host, TQ_ADDRSTRLEN);
 		if (tooldb_masq_set_open(f->t.db, c->gateway, l.h[i], NULL,
 					 MASQ_REQ_CLOSE) < 0) {
 			rc = db_fail(f);

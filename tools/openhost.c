@@ -104,22 +104,48 @@ static const char *refusal(struct oh *o, char *buf, size_t len, int *dberr)
 	return NULL;
 }
 
+/* The host has a row (in any spelling): say whose. */
+static void already_opened(struct oh *o)
+{
+	struct tooldb_masq m;
+	const char *holder;
+	int rc;
+
+	rc = tooldb_masq_find(o->t.db, o->t.conf->gateway, o->host, &m);
+	if (rc < 0) {
+		say(o, "database error: %s", db_error(o->t.db));
+		return;
+	}
+	if (rc == 0) {
+		say(o, "%s is being opened or closed; try again", o->host);
+		return;
+	}
+	if (m.free != MASQ_PAID)
+		holder = m.free == MASQ_FREE ? "openfw (free access)" :
+					       "openfw adm";
+	else
+		holder = strcmp(m.name, o->name) == 0 ? who(o) : m.name;
+	if (strcmp(m.host, o->host) == 0)
+		say(o, "%s is already opened by %s", o->host, holder);
+	else
+		say(o, "%s is already opened by %s (as %s)", o->host, holder,
+		    m.host);
+}
+
 /* Find the host: --host, or the utmp record of our terminal. */
 static int find_host(struct oh *o, const char *opt_host)
 {
 	struct tool_login l;
-	struct tq_addr a;
 	char err[512];
 	const char *tty;
 	int rc;
 
 	if (opt_host) {
-		if (addr_parse(opt_host, &a) < 0) {
+		if (addr_canon(opt_host, o->host, sizeof(o->host)) < 0) {
 			say(o, "--host %s: not a numeric IPv4/IPv6 address",
 			    opt_host);
 			return -1;
 		}
-		addr_format(&a, o->host, sizeof(o->host));
 		return 0;
 	}
 	tty = ttyname(0);
@@ -341,16 +367,7 @@ int main(int argc, char **argv)
 	rc = tooldb_masq_insert(o.t.db, conf->gateway, o.host, o.name,
 				MASQ_REQ_OPEN, conf->heartbeat_tics, MASQ_PAID);
 	if (rc == 1) {
-		rc = tooldb_masq_get(o.t.db, conf->gateway, o.host, &m);
-		if (rc == 1 && strcmp(m.name, o.name) == 0)
-			say(&o, "%s is already opened by %s", o.host, who(&o));
-		else if (rc == 1)
-			say(&o, "%s is already opened by %s", o.host,
-			    m.free == MASQ_PAID ? m.name : m.free == MASQ_FREE ?
-			    "openfw (free access)" : "openfw adm");
-		else
-			say(&o, "%s is being opened or closed; try again",
-			    o.host);
+		already_opened(&o);
 		goto fail;
 	}
 	if (rc < 0) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "masq.h"
 #include "toolctx.h"
 #include "tooldb.h"
@@ -76,9 +77,54 @@ int tooldb_masq_get(struct db *db, const char *gw, const char *host,
 	return n > 0;
 }
 
+struct masq_same {
+	struct tq_addr addr;
+	struct tooldb_masq *out;
+	bool found;
+};
+
+static int masq_same_cb(void *arg, const struct tooldb_masq *m)
+{
+	struct masq_same *f = arg;
+	struct tq_addr a;
+
+	if (addr_parse(m->host, &a) < 0 || !addr_equal(&a, &f->addr))
+		return 0;
+	*f->out = *m;
+	f->found = true;
+	return 1;
+}
+
+int tooldb_masq_find(struct db *db, const char *gw, const char *host,
+		     struct tooldb_masq *out)
+{
+	struct masq_same f = { .out = out };
+	int rc = tooldb_masq_get(db, gw, host, out);
+
+	if (rc != 0 || addr_parse(host, &f.addr) < 0)
+		return rc;
+	/* Rows are few (one per opened host): compare them all. */
+	if (tooldb_masq_list(db, gw, NULL, masq_same_cb, &f) < 0)
+		return -1;
+	return f.found;
+}
+
 int tooldb_masq_insert(struct db *db, const char *gw, const char *host,
 		       const char *name, int open, long long tic, int free)
 {
+	char canon[TQ_ADDRSTRLEN];
+	struct tooldb_masq m;
+	int rc;
+
+	if (addr_canon(host, canon, sizeof(canon)) < 0 ||
+	    strcmp(canon, host) != 0) {
+		db_set_error(db, "masq host \"%.64s\" is not an address in "
+			     "its canonical form", host);
+		return -1;
+	}
+	rc = tooldb_masq_find(db, gw, host, &m);
+	if (rc != 0)
+		return rc;
 	if (db_exec(db, "INSERT INTO masq (gateway, host, name, open, tic,"
 		    " free, cnts, counter, opened_at, updated_at)"
 		    " VALUES (?, ?, ?, ?, ?, ?, 0, 0, NOW(), NOW())",

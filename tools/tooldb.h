@@ -38,7 +38,14 @@ int tooldb_user_get(struct db *db, const char *name, struct tooldb_user *u);
 /* 1 and *out if (gateway, host) has a row, 0 if not, -1 on error. */
 int tooldb_masq_get(struct db *db, const char *gw, const char *host,
 		    struct tooldb_masq *out);
-/* Insert a request row.  0, 1 if the host already has a row, -1. */
+/* The same for the host in any spelling (addr_canon): *out is the row of
+ * gateway gw whose host is the same address, e.g. "2001:DB8:1::10" for
+ * "2001:db8:1::10"; out->host is that row's spelling.  1, 0 or -1. */
+int tooldb_masq_find(struct db *db, const char *gw, const char *host,
+		     struct tooldb_masq *out);
+/* Insert a request row for host in its canonical form (addr_canon; any
+ * other text is refused with -1).  0, 1 if the host already has a row
+ * in any spelling (tooldb_masq_find says whose), -1. */
 int tooldb_masq_insert(struct db *db, const char *gw, const char *host,
 		       const char *name, int open, long long tic, int free);
 /* Write open (request) / tic (heartbeat) of the row; name (if not NULL)

@@ -10,14 +10,17 @@
 tq_init tqd-open-burst
 
 tq_require "lab and database set up" tqd_setup
+# The hosts' networks are the LAN's too (the daemon opens LAN hosts only).
+ip -n "$LAB_GW" addr add 198.18.16.1/20 dev lan0
+ip -n "$LAB_GW" addr add 2001:db8:16::ffff/64 dev lan0 nodad
 N4=800
 N6=200
 NU=50
 
-# The i-th host: IPv4 198.18.16.0 + i, IPv6 2001:db8:16::(i+1) in the
+# The i-th host: IPv4 198.18.16.2 + i, IPv6 2001:db8:16::(i+1) in the
 # form nft and inet_ntop print.
 host4() {
-	local a=$((0xc6121000 + $1))
+	local a=$((0xc6121002 + $1))
 	echo "$((a >> 24 & 255)).$((a >> 16 & 255)).$((a >> 8 & 255)).$((a & 255))"
 }
 host6() { printf '2001:db8:16::%x\n' $(($1 + 1)); }

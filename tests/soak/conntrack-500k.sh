@@ -68,6 +68,8 @@ fi
 
 # --- lab, database, 1,000 users with an open host each
 tqd_setup || bail "lab and database set up"
+# The bench hosts' network is the LAN's too (the daemon opens LAN hosts only).
+ip -n "$LAB_GW" addr add 198.18.0.1/16 dev lan0 || bail "LAN address"
 # The i-th bench host, as ctfill numbers its LAN hosts (198.18.1.0 + i);
 # the open rows use hosts 1000..1999, clear of the lab's own addresses.
 bench_host() {

@@ -379,7 +379,240 @@ static void test_is_host(void)
 		CU_ASSERT_FALSE(is_host(not_hosts[i]));
 }
 
+/* addr_canon of s, or "(refused)". */
+static const char *canon(const char *s)
+{
+	static char buf[TQ_ADDRSTRLEN];
+
+	strcpy(buf, "untouched");
+	if (addr_canon(s, buf, sizeof(buf)) < 0)
+		return strcmp(buf, "untouched") ? "(buf written)" :
+						  "(refused)";
+	return buf;
+}
+
+static void test_canon(void)
+{
+	/* one host, one text: every spelling of 198.18.1.10 */
+	CU_ASSERT_STRING_EQUAL(canon("198.18.1.10"), "198.18.1.10");
+	CU_ASSERT_STRING_EQUAL(canon("::ffff:198.18.1.10"), "198.18.1.10");
+	CU_ASSERT_STRING_EQUAL(canon("::FFFF:198.18.1.10"), "198.18.1.10");
+	CU_ASSERT_STRING_EQUAL(canon("::ffff:c612:10a"), "198.18.1.10");
+	CU_ASSERT_STRING_EQUAL(canon("0:0:0:0:0:ffff:c612:010a"),
+			       "198.18.1.10");
+	/* and of 2001:db8:1::10 */
+	CU_ASSERT_STRING_EQUAL(canon("2001:db8:1::10"), "2001:db8:1::10");
+	CU_ASSERT_STRING_EQUAL(canon("2001:db8:1:0::10"), "2001:db8:1::10");
+	CU_ASSERT_STRING_EQUAL(canon("2001:DB8:1::10"), "2001:db8:1::10");
+	CU_ASSERT_STRING_EQUAL(canon("2001:0db8:0001:0000:0000:0000:0000:0010"),
+			       "2001:db8:1::10");
+	CU_ASSERT_STRING_EQUAL(canon("2001:db8:1:0:0:0:0:10"),
+			       "2001:db8:1::10");
+	/* the longest run of zeros is the one shortened (RFC 5952) */
+	CU_ASSERT_STRING_EQUAL(canon("2001:db8:0:0:1:0:0:0"),
+			       "2001:db8:0:0:1::");
+	/* not addresses: refused, the buffer untouched */
+	CU_ASSERT_STRING_EQUAL(canon(""), "(refused)");
+	CU_ASSERT_STRING_EQUAL(canon("198.18.1.010"), "(refused)");
+	CU_ASSERT_STRING_EQUAL(canon(" 198.18.1.10"), "(refused)");
+	CU_ASSERT_STRING_EQUAL(canon("fe80::1%lan0"), "(refused)");
+	CU_ASSERT_STRING_EQUAL(canon("198.18.1.0/24"), "(refused)");
+	CU_ASSERT_STRING_EQUAL(canon("host.example"), "(refused)");
+	CU_ASSERT_STRING_EQUAL(canon(NULL), "(refused)");
+}
+
+/* cidr_of() printed. */
+static const char *net_of(const char *s, unsigned prefix)
+{
+	static char buf[TQ_ADDRSTRLEN + 4];
+	struct tq_addr a;
+	struct tq_cidr c;
+
+	if (addr_parse(s, &a) < 0)
+		return "(parse failed)";
+	cidr_of(&a, prefix, &c);
+	return cidr_format(&c, buf, sizeof(buf));
+}
+
+static void test_cidr_of(void)
+{
+	CU_ASSERT_STRING_EQUAL(net_of("198.18.1.1", 24), "198.18.1.0/24");
+	CU_ASSERT_STRING_EQUAL(net_of("198.18.1.129", 25), "198.18.1.128/25");
+	CU_ASSERT_STRING_EQUAL(net_of("198.19.255.7", 15), "198.18.0.0/15");
+	CU_ASSERT_STRING_EQUAL(net_of("198.18.1.1", 32), "198.18.1.1/32");
+	CU_ASSERT_STRING_EQUAL(net_of("198.18.1.1", 40), "198.18.1.1/32");
+	CU_ASSERT_STRING_EQUAL(net_of("198.18.1.1", 0), "0.0.0.0/0");
+	CU_ASSERT_STRING_EQUAL(net_of("2001:db8:1::1", 64), "2001:db8:1::/64");
+	CU_ASSERT_STRING_EQUAL(net_of("2001:db8:1:ffff::1", 49),
+			       "2001:db8:1:8000::/49");
+	CU_ASSERT_STRING_EQUAL(net_of("2001:db8:1::1", 128),
+			       "2001:db8:1::1/128");
+	CU_ASSERT_STRING_EQUAL(net_of("2001:db8:1::1", 200),
+			       "2001:db8:1::1/128");
+}
+
+/* The lab's gateway: lan0 198.18.1.1/24, 2001:db8:1::1/64 and its
+ * link-local address; wan0 198.19.0.1/24, 2001:db8:2::1/64; lo. */
+static void lab_lan(struct tq_lan *lan)
+{
+	static const struct { const char *a; unsigned prefix; bool lan; } v[] = {
+		{ "127.0.0.1", 8, false }, { "::1", 128, false },
+		{ "2001:db8:1::1", 64, true }, { "fe80::1", 64, true },
+		{ "198.18.1.1", 24, true }, { "198.19.0.1", 24, false },
+		{ "2001:db8:2::1", 64, false },
+		{ "198.18.1.1", 24, true },	/* twice: kept once */
+	};
+	struct tq_addr a;
+	size_t i;
+
+	memset(lan, 0, sizeof(*lan));
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		CU_ASSERT_EQUAL_FATAL(addr_parse(v[i].a, &a), 0);
+		addr_lan_own(lan, &a);
+		if (v[i].lan)
+			addr_lan_net(lan, &a, v[i].prefix);
+	}
+}
+
+/* addr_lan_check of s: "" if a LAN host, else the reason. */
+static const char *lan_check(const struct tq_lan *lan, const char *s)
+{
+	static char why[256];
+	struct tq_addr a;
+
+	if (addr_parse(s, &a) < 0)
+		return "(parse failed)";
+	strcpy(why, "untouched");
+	if (addr_lan_check(lan, &a, why, sizeof(why)) == 0)
+		return strcmp(why, "untouched") ? "(why written)" : "";
+	return why;
+}
+
+static void test_lan_check(void)
+{
+	static const char out[] =
+		"outside the LAN's networks (198.18.1.0/24, 2001:db8:1::/64)";
+	struct tq_lan lan, none;
+	char buf[64];
+
+	lab_lan(&lan);
+	CU_ASSERT_EQUAL(lan.n_nets, 2);		/* no link-local network */
+	CU_ASSERT_EQUAL(lan.n_own, 7);
+	CU_ASSERT_STRING_EQUAL(cidr_format(&lan.nets[0], buf, sizeof(buf)),
+			       "198.18.1.0/24");
+	CU_ASSERT_STRING_EQUAL(cidr_format(&lan.nets[1], buf, sizeof(buf)),
+			       "2001:db8:1::/64");
+	/* LAN hosts, in any spelling */
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.1.10"), "");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "::ffff:198.18.1.10"), "");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.1.2"), "");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.1.254"), "");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "2001:db8:1::10"), "");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "2001:DB8:1:0::2"), "");
+	CU_ASSERT_STRING_EQUAL(
+		lan_check(&lan, "2001:db8:1:0:ffff:ffff:ffff:ffff"), "");
+	/* the gateway's own addresses, on any interface */
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.1.1"),
+			       "an address of the gateway itself");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "::ffff:198.18.1.1"),
+			       "an address of the gateway itself");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "2001:db8:1::1"),
+			       "an address of the gateway itself");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.19.0.1"),
+			       "an address of the gateway itself");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "2001:db8:2::1"),
+			       "an address of the gateway itself");
+	/* network, broadcast, subnet-router anycast */
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.1.0"),
+			       "the network address of 198.18.1.0/24");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.1.255"),
+			       "the broadcast address of 198.18.1.0/24");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "2001:db8:1::"),
+		"the subnet-router anycast address of 2001:db8:1::/64");
+	/* outside: the WAN side, a neighbouring network, the Internet */
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.19.0.100"), out);
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.2.10"), out);
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.0.255"), out);
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "2001:db8:2::100"), out);
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "2001:db8:1:1::10"), out);
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "192.0.2.1"), out);
+	/* the reason is cut to the buffer, never overrun */
+	{
+		struct tq_addr a;
+		char small[20];
+
+		memset(small, 'x', sizeof(small));
+		CU_ASSERT_EQUAL(addr_parse("198.19.0.100", &a), 0);
+		CU_ASSERT_EQUAL(addr_lan_check(&lan, &a, small, 12), -1);
+		CU_ASSERT_STRING_EQUAL(small, "outside the");
+		CU_ASSERT_EQUAL(small[12], 'x');
+	}
+	addr_lan_free(&lan);
+	CU_ASSERT_PTR_NULL(lan.nets);
+	CU_ASSERT_EQUAL(lan.n_own, 0);
+
+	/* no LAN address known: only the gateway's own are refused */
+	memset(&none, 0, sizeof(none));
+	CU_ASSERT_STRING_EQUAL(lan_check(&none, "198.19.0.100"), "");
+	{
+		struct tq_addr a;
+
+		CU_ASSERT_EQUAL(addr_parse("198.18.1.1", &a), 0);
+		addr_lan_own(&none, &a);
+	}
+	CU_ASSERT_STRING_EQUAL(lan_check(&none, "198.18.1.1"),
+			       "an address of the gateway itself");
+	CU_ASSERT_STRING_EQUAL(lan_check(&none, "198.18.1.0"), "");
+	addr_lan_free(&none);
+}
+
+/* Small networks: /31 and /32 (RFC 3021) have no network and broadcast
+ * address, /127 and /128 no anycast one; nested networks are checked
+ * each. */
+static void test_lan_small_nets(void)
+{
+	static const struct { const char *a; unsigned prefix; } v[] = {
+		{ "198.18.5.0", 31 }, { "198.18.6.7", 32 },
+		{ "198.18.7.1", 30 }, { "2001:db8:5::", 127 },
+		{ "2001:db8:6::1", 126 }, { "198.18.0.1", 16 },
+	};
+	struct tq_lan lan;
+	struct tq_addr a;
+	size_t i;
+
+	memset(&lan, 0, sizeof(lan));
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		CU_ASSERT_EQUAL_FATAL(addr_parse(v[i].a, &a), 0);
+		addr_lan_net(&lan, &a, v[i].prefix);
+	}
+	CU_ASSERT_EQUAL(lan.n_nets, 6);
+	CU_ASSERT_EQUAL(lan.n_own, 0);
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.5.0"), "");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.5.1"), "");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.6.7"), "");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.7.0"),
+			       "the network address of 198.18.7.0/30");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.7.3"),
+			       "the broadcast address of 198.18.7.0/30");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.7.2"), "");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "2001:db8:5::"), "");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "2001:db8:6::"),
+		"the subnet-router anycast address of 2001:db8:6::/126");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "2001:db8:6::3"), "");
+	/* inside 198.18.0.0/16 as well: its own network and broadcast */
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.0.0"),
+			       "the network address of 198.18.0.0/16");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.255.255"),
+			       "the broadcast address of 198.18.0.0/16");
+	CU_ASSERT_STRING_EQUAL(lan_check(&lan, "198.18.1.0"), "");
+	addr_lan_free(&lan);
+}
+
 static const struct tq_test tests[] = {
+	{ "canonical text of a host", test_canon },
+	{ "network of an address", test_cidr_of },
+	{ "LAN hosts: own, outside, network, broadcast", test_lan_check },
+	{ "LAN hosts: small and nested networks", test_lan_small_nets },
 	{ "host addresses (no loopback, multicast, ...)", test_is_host },
 	{ "link-local addresses", test_is_linklocal },
 	{ "parse IPv4", test_parse_v4 },
