@@ -6,14 +6,15 @@ FUZZ_B       ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -DTQ_VERSION='"$(VERSION)"' \
-		-DTQ_SYSCONFDIR='"$(SYSCONFDIR)"' -Ilib -Idaemon \
+		-DTQ_SYSCONFDIR='"$(SYSCONFDIR)"' -Ilib -Idaemon -Iportal \
 		$(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
 FUZZ_SRC     := lib/addr.c $(wildcard lib/conf*.c) lib/util.c lib/log.c \
-		daemon/scan.c daemon/scanagg.c daemon/acct.c daemon/ct.c
+		daemon/scan.c daemon/scanagg.c daemon/acct.c daemon/ct.c \
+		portal/parse.c
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_B)/%,\
 		  $(wildcard tests/fuzz/fuzz_*.c))
 
-$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(wildcard lib/*.h daemon/*.h)
+$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(wildcard lib/*.h daemon/*.h portal/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(PKG_LIBS) -lm
 

@@ -57,6 +57,18 @@ seed() {
 		bad,198.18.1.300,alice,7,-5,9
 		EOF
 		;;
+	fuzz_http)	# selector byte (0 form, 1 Cookie, 2 Host, 3 URL,
+		# 4 token) + what a browser sends
+		printf '\0csrf=%064d&user=alice&password=s%%20e+cret%%21' 0 \
+			>"$d/form"
+		printf '\0user=%%zz&user=a%%00b&csrf' >"$d/form-bad"
+		printf '\1tqp_login=%064d; tqp=%064d' 1 2 >"$d/cookie"
+		printf '\2[2001:db8:1::1]:80' >"$d/host6"
+		printf '\2198.18.1.1:8080' >"$d/host4"
+		printf '\3https://portal.lan:8443/x?y' >"$d/url"
+		printf '\3http://[2001:db8::1]' >"$d/url6"
+		printf '\4%064x' 0 >"$d/token"
+		;;
 	esac
 }
 for t in "$@"; do
