@@ -39,3 +39,35 @@ $(B)/tests/unit/test_portal.o: INC := -Ilib -Idaemon -Itools -Iportal
 
 all: $(B)/tcpquota-portal
 check-build: $(B)/tcpquota-portal
+
+# make install / uninstall: the program, its unit and SysV script, its PAM
+# service (an existing one is kept: sites edit it for LDAP/SSSD); the man
+# page goes with the others (install.mk).
+PAMDIR ?= $(SYSCONFDIR)/pam.d
+
+.PHONY: install-portal uninstall-portal
+install: install-portal
+uninstall: uninstall-portal
+install-portal: $(B)/tcpquota-portal
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/init.d $(DESTDIR)$(PAMDIR)
+	$(INSTALL) -m 0755 $(B)/tcpquota-portal \
+		$(DESTDIR)$(SBINDIR)/tcpquota-portal
+	$(TQ_SUBST) init/tcpquota-portal.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/tcpquota-portal.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/tcpquota-portal.service
+	$(TQ_SUBST) init/tcpquota-portal.init \
+		>$(DESTDIR)$(SYSCONFDIR)/init.d/tcpquota-portal
+	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/init.d/tcpquota-portal
+	if [ -e $(DESTDIR)$(PAMDIR)/tcpquota-portal ]; then \
+		echo "keeping existing $(DESTDIR)$(PAMDIR)/tcpquota-portal"; \
+	else \
+		$(INSTALL) -m 0644 init/tcpquota-portal.pam \
+			$(DESTDIR)$(PAMDIR)/tcpquota-portal; \
+	fi
+
+uninstall-portal:
+	rm -f $(DESTDIR)$(SBINDIR)/tcpquota-portal \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/tcpquota-portal.service \
+		$(DESTDIR)$(SYSCONFDIR)/init.d/tcpquota-portal \
+		$(DESTDIR)$(PAMDIR)/tcpquota-portal

@@ -8,7 +8,8 @@ tq_init man
 cd "$TQ_ROOT" || exit 1
 
 pages="man/tcpquotad.8 man/tcpquota.conf.5 man/openhost.1 man/openfw.8
-man/tcpquota.8 man/tcpquota-setup-db.8 man/tcpquota-health.8"
+man/tcpquota.8 man/tcpquota-setup-db.8 man/tcpquota-health.8
+man/tcpquota-portal.8"
 for p in $pages; do
 	check "$p exists" [ -f "$p" ]
 done
@@ -44,7 +45,8 @@ done
 
 # Every long option a program's --help lists is in its page.
 for prog in tcpquotad:man/tcpquotad.8 openhost:man/openhost.1 \
-	openfw:man/openfw.8 tcpquota:man/tcpquota.8; do
+	openfw:man/openfw.8 tcpquota:man/tcpquota.8 \
+	tcpquota-portal:man/tcpquota-portal.8; do
 	bin=$TQ_BUILD/${prog%%:*}
 	page=${prog#*:}
 	if [ ! -x "$bin" ]; then
