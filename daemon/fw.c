@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "enforce.h"
 #include "fw.h"
 #include "log.h"
 #include "neigh.h"
@@ -141,6 +142,49 @@ void fw_unblock(struct fw *fw, const unsigned *uids, size_t n)
 		hosts_uid_del(fw->h, uids[i]);
 		log_info("unblocked uid %u", uids[i]);
 	}
+}
+
+static void allow_add(const struct fw *fw, const char *name, unsigned **v,
+		      size_t *n, size_t *cap)
+{
+	unsigned uid;
+
+	/* Never root or a system account: they are not in the users
+	 * chain (meta skuid >= min_uid) at all. */
+	if (enforce_name_uid(name, &uid) < 0 || uid == 0 ||
+	    uid < fw->conf->min_uid)
+		return;
+	xgrow(v, cap, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = uid;
+}
+
+void fw_users(struct fw *fw, const struct store_snap *s)
+{
+	unsigned *v = NULL;
+	size_t i, n = 0, cap = 0, added, removed;
+
+	if (!fw->conf->check_local)
+		return;
+	for (i = 0; s && i < s->n_users; i++)
+		if (s->users[i].allowed ||
+		    conf_is_free_user(fw->conf, s->users[i].name))
+			allow_add(fw, s->users[i].name, &v, &n, &cap);
+	for (i = 0; i < fw->conf->n_free_users; i++)
+		allow_add(fw, fw->conf->free_users[i], &v, &n, &cap);
+	if (nftb_allow(fw->nft, v, n, &added, &removed) < 0)
+		log_warnx("firewall: %s", nftb_error(fw->nft));
+	else if (added + removed > 0)
+		log_info("users on the gateway who may use the link: %zu "
+			 "added, %zu removed", added, removed);
+	free(v);
+}
+
+int fw_user_counters(struct fw *fw, struct nftb_uid **v, size_t *n)
+{
+	if (nftb_list_allowed(fw->nft, v, n) == 0)
+		return 0;
+	log_warnx("firewall: %s", nftb_error(fw->nft));
+	return -1;
 }
 
 /* With network.bind_mac, bind each host to the MAC address the gateway
@@ -517,17 +561,47 @@ static void rebind(const struct fw *fw, struct nftb_host *v, size_t n)
 
 
 int fw_create(struct fw *fw, struct nftb_host *v, const char **names,
-	      size_t n, char *err, size_t errlen)
+	      size_t n, const struct store_snap *s, char *err, size_t errlen)
 {
-	size_t i;
+	const unsigned *blocked;
+	unsigned *uids = NULL;
+	size_t i, nu = 0;
 
 	rebind(fw, v, n);
 	for (i = 0; i < n; i++)
 		hosts_add(fw->h, &v[i], names[i]);
-	if (nftb_create(fw->nft, v, n, NULL, 0) < 0)
+	/* Blocks outlive the daemon: a table a killed daemon left hands on
+	 * its blocked uids (the first poll unblocks who may go out again) */
+	if (nftb_list_uids(fw->nft, &uids, &nu) < 0)
+		nu = 0;		/* no table: a clean stop removed it */
+	for (i = 0; i < nu; i++)
+		if (uids[i] != 0 && uids[i] >= fw->conf->min_uid)
+			hosts_uid_add(fw->h, uids[i]);
+	free(uids);
+	/* and so does a balance at or below min_quota: such a user is
+	 * blocked from the start, not after a first poll of traffic. */
+	for (i = 0; s && i < s->n_users; i++) {
+		const struct store_user *u = &s->users[i];
+		unsigned uid;
+
+		if (!u->allowed || u->quota > fw->conf->min_quota ||
+		    conf_is_free_user(fw->conf, u->name) ||
+		    enforce_name_uid(u->name, &uid) < 0 || uid == 0 ||
+		    uid < fw->conf->min_uid || hosts_uid_blocked(fw->h, uid))
+			continue;
+		hosts_uid_add(fw->h, uid);
+		log_info("blocked uid %u (%s): no quota (balance %lld)", uid,
+			 u->name, u->quota);
+	}
+	blocked = hosts_uids(fw->h, &nu);
+	if (nftb_create(fw->nft, v, n, blocked, nu) < 0)
 		return tq_err(err, errlen, "nftables: creating table %s: %s",
 			      fw->conf->table, nftb_error(fw->nft));
 	log_info("table inet %s created with %zu open host%s",
 		 fw->conf->table, n, n == 1 ? "" : "s");
+	if (nu > 0)
+		log_info("%zu uid%s blocked at start", nu, nu == 1 ? "" : "s");
+	/* Right away, not at the first poll: the users who may go out. */
+	fw_users(fw, s);
 	return 0;
 }

@@ -29,12 +29,25 @@ void fw_set_conf(struct fw *fw, const struct tq_conf *conf);
 
 /**
  * fw_create() - the table at start, with the hosts v (names[i] the user
- * of v[i]) open.  With network.bind_mac a host still in a table a killed
- * daemon left keeps that binding; the others are bound from the
- * neighbour table.  0, or -1 with a message in err.
+ * of v[i]) open and, from snapshot s (NULL: none yet), the users on the
+ * gateway who may use the link (fw_users).  A table a killed daemon left
+ * hands on its blocked uids, and with network.bind_mac a host still in
+ * it keeps its binding; the others are bound from the neighbour table.
+ * 0, or -1 with a message in err.
  */
 int fw_create(struct fw *fw, struct nftb_host *v, const char **names,
-	      size_t n, char *err, size_t errlen);
+	      size_t n, const struct store_snap *s, char *err,
+	      size_t errlen);
+/**
+ * fw_users() - with network.check_local, allowed_uids from snapshot s:
+ * the uid (quota.min_uid and up, never 0) of every user in `allowed` and
+ * of every free user with a passwd entry.  Anyone else on the gateway is
+ * refused outside from their first packet.  Logs a change.
+ */
+void fw_users(struct fw *fw, const struct store_snap *s);
+/* allowed_uids with their counters (*v: free it); -1 if unreadable
+ * (logged). */
+int fw_user_counters(struct fw *fw, struct nftb_uid **v, size_t *n);
 /* Rebuild the table if it is missing or altered (logged). */
 void fw_check_table(struct fw *fw);
 /**

@@ -58,6 +58,8 @@ struct gather {
 	bool link_down_said;	/* said so; say when it is back */
 	struct gather_pkts *pkts;
 	size_t n_pkts, cap_pkts;
+	struct nftb_uid *upkts;	/* allowed_uids at the previous poll */
+	size_t n_upkts;		/* (sorted by uid) */
 };
 
 static void ev_close(struct gather *g)
@@ -368,29 +370,100 @@ void gather_conntrack(struct gather *g)
 	}
 }
 
-void gather_local(struct gather *g, struct fw *fw, struct gather_in *in)
+static int ucnt_cmp(const void *x, const void *y)
 {
-	const struct scan_user *su;
-	struct scan_stats st;
-	unsigned *uids = NULL;
-	size_t i, n, nu = 0;
+	unsigned a = ((const struct nftb_uid *)x)->uid;
+	unsigned b = ((const struct nftb_uid *)y)->uid;
 
-	if (g->conf->check_local) {
-		memset(&st, 0, sizeof(st));
-		if (procscan_local(g->agg, &st) < 0)
-			log_warn("reading /proc/net/tcp");
-	}
-	n = scan_agg_users(g->agg, &su);
+	return a < b ? -1 : a > b;
+}
+
+/* The users on the gateway whose allowed_uids counter moved since the
+ * previous poll (a re-created element counts from 0 again). */
+static void locals_from_counters(struct gather *g, struct fw *fw,
+				 struct gather_in *in)
+{
+	struct nftb_uid *v = NULL, *p;
+	size_t i, n = 0, k = 0;
+	uint64_t prev;
+
+	if (g->conf->check_local && fw_user_counters(fw, &v, &n) < 0)
+		n = 0;
+	if (n > 1)
+		qsort(v, n, sizeof(*v), ucnt_cmp);
 	in->locals = xcalloc(n + 1, sizeof(*in->locals));
 	in->local_names = xcalloc(n + 1, sizeof(*in->local_names));
 	for (i = 0; i < n; i++) {
-		in->locals[i].uid = su[i].uid;
-		in->locals[i].socks = su[i].socks;
-		if (enforce_uid_name(su[i].uid, in->local_names[i],
-				     sizeof(in->local_names[i])) == 0)
-			in->locals[i].name = in->local_names[i];
+		p = g->n_upkts ? bsearch(&v[i], g->upkts, g->n_upkts,
+					 sizeof(*v), ucnt_cmp) : NULL;
+		prev = p ? p->packets : 0;
+		if (v[i].packets < prev)
+			prev = 0;
+		if (v[i].packets == prev)
+			continue;
+		in->locals[k].uid = v[i].uid;
+		in->locals[k].socks = 1;	/* its traffic moved */
+		if (enforce_uid_name(v[i].uid, in->local_names[k],
+				     sizeof(in->local_names[k])) == 0)
+			in->locals[k].name = in->local_names[k];
+		k++;
 	}
-	in->n_locals = n;
+	in->n_locals = k;
+	free(g->upkts);
+	g->upkts = v;
+	g->n_upkts = n;
+}
+
+/*
+ * With quota.kill_processes, a blocked user whose processes still hold
+ * ESTABLISHED sockets to outside addresses (/proc/net/tcp{,6}) is a local
+ * user of this poll, so the core cuts them again and their processes are
+ * killed (also right after turning it on with a reload).  A blocked uid
+ * moves no allowed_uids counter: the blocked chain comes first.
+ */
+static void blocked_sockets(struct gather *g, struct gather_in *in)
+{
+	const struct scan_user *su;
+	size_t i, j, n, k = in->n_locals;
+
+	if (!g->conf->check_local || !g->conf->kill_processes ||
+	    in->n_blocked == 0)
+		return;
+	if (procscan_local(g->agg, NULL) < 0) {
+		log_warn("reading /proc/net/tcp");
+		return;
+	}
+	n = scan_agg_users(g->agg, &su);
+	in->locals = xrealloc(in->locals, (k + n + 1) * sizeof(*in->locals));
+	in->local_names = xrealloc(in->local_names,
+				   (k + n + 1) * sizeof(*in->local_names));
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < in->n_blocked; j++)
+			if (in->blocked[j].uid == su[i].uid)
+				break;
+		if (j == in->n_blocked)
+			continue;
+		memset(&in->locals[k], 0, sizeof(in->locals[k]));
+		in->locals[k].uid = su[i].uid;
+		in->locals[k].socks = su[i].socks;
+		if (enforce_uid_name(su[i].uid, in->local_names[k],
+				     sizeof(in->local_names[k])) == 0)
+			in->locals[k].name = in->local_names[k];
+		k++;
+	}
+	/* The names moved with the realloc. */
+	for (i = 0; i < k; i++)
+		if (in->locals[i].name)
+			in->locals[i].name = in->local_names[i];
+	in->n_locals = k;
+}
+
+void gather_local(struct gather *g, struct fw *fw, struct gather_in *in)
+{
+	unsigned *uids = NULL;
+	size_t i, nu = 0;
+
+	locals_from_counters(g, fw, in);
 
 	fw_blocked(fw, &uids, &nu);
 	in->blocked = xcalloc(nu + 1, sizeof(*in->blocked));
@@ -403,6 +476,7 @@ void gather_local(struct gather *g, struct fw *fw, struct gather_in *in)
 	}
 	in->n_blocked = nu;
 	free(uids);
+	blocked_sockets(g, in);
 }
 
 
@@ -432,6 +506,7 @@ void gather_free(struct gather *g)
 	ct_free(g->ct);
 	scan_agg_free(g->agg);
 	free(g->pkts);
+	free(g->upkts);
 	free(g);
 }
 

@@ -1,7 +1,7 @@
 /* gather.h - one poll's inputs for the accounting core: the connection
  * tracking table (read in full, or followed through its events between
- * full reads), the host sets' element counters, local sockets, the
- * blocked uids, whether the link is up; and the masq rows and users as
+ * full reads), the host sets' element counters, the local users' counters,
+ * the blocked uids, whether the link is up; and the masq rows and users as
  * acct_poll takes them. */
 #ifndef TQ_GATHER_H
 #define TQ_GATHER_H
@@ -57,8 +57,10 @@ void gather_conntrack(struct gather *g);
 /* With events, each open host's packets from the host sets' listing v
  * (sorted by address, fw_repair_sets). */
 void gather_elements(struct gather *g, const struct nftb_host *v, size_t n);
-/* Local sockets (with check_local) and the blocked uids (fw's view) into
- * in's locals and blocked. */
+/* The users on the gateway whose traffic moved since the last poll (their
+ * allowed_uids counters, any protocol; with check_local) and the blocked
+ * uids (fw's view) into in's locals and blocked; with kill_processes
+ * also the blocked users still holding outside TCP sockets. */
 void gather_local(struct gather *g, struct fw *fw, struct gather_in *in);
 /* The snapshot's users into in->users. */
 void gather_users(const struct store_snap *s, struct gather_in *in);

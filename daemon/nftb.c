@@ -38,6 +38,8 @@ struct nftb {
 	struct nftr_sum *xr;		/* the rules conf calls for */
 	size_t nxr, capxr;
 	bool xr_ready;
+	unsigned *allowed;		/* allowed_uids as last set, sorted */
+	size_t nallowed, capallowed;
 };
 
 const char *nftb_error(const struct nftb *n)
@@ -69,6 +71,7 @@ void nftb_free(struct nftb *n)
 		return;
 	nftbatch_free(n->b);
 	free(n->xr);
+	free(n->allowed);
 	free(n);
 }
 
@@ -234,6 +237,8 @@ int nftb_create(struct nftb *n, const struct nftb_host *hosts, size_t nh,
 	add_hosts(n, NFT_MSG_NEWSETELEM, NLM_F_CREATE, hosts, nh);
 	add_elems(n, NFTR_UIDS, NFT_MSG_NEWSETELEM, NLM_F_CREATE, NULL, uids,
 		  nu);
+	add_elems(n, NFTR_ALLOWED, NFT_MSG_NEWSETELEM, NLM_F_CREATE, NULL,
+		  n->allowed, n->nallowed);
 	n->xr_ready = true;
 	return nftbatch_send(n->b);
 }
@@ -334,6 +339,71 @@ int nftb_unblock(struct nftb *n, const unsigned *uids, size_t nu)
 	return nftbatch_send(n->b);
 }
 
+static int uint_cmp(const void *x, const void *y)
+{
+	unsigned a = *(const unsigned *)x, b = *(const unsigned *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The uids of a[] (sorted) that b[] (sorted) lacks, into out[]. */
+static size_t uids_minus(const unsigned *a, size_t na, const unsigned *b,
+			 size_t nb, unsigned *out)
+{
+	size_t i, j = 0, k = 0;
+
+	for (i = 0; i < na; i++) {
+		while (j < nb && b[j] < a[i])
+			j++;
+		if (j == nb || b[j] != a[i])
+			out[k++] = a[i];
+	}
+	return k;
+}
+
+int nftb_allow(struct nftb *n, const unsigned *uids, size_t nu,
+	       size_t *added, size_t *removed)
+{
+	unsigned *want, *add, *del;
+	size_t nw = 0, na, nd, i;
+	int rc = 0;
+
+	want = xcalloc(nu + 1, sizeof(*want));
+	if (nu > 0)
+		memcpy(want, uids, nu * sizeof(*want));
+	qsort(want, nu, sizeof(*want), uint_cmp);
+	for (i = 0; i < nu; i++)
+		if (nw == 0 || want[nw - 1] != want[i])
+			want[nw++] = want[i];
+	add = xcalloc(nw + 1, sizeof(*add));
+	del = xcalloc(n->nallowed + 1, sizeof(*del));
+	na = uids_minus(want, nw, n->allowed, n->nallowed, add);
+	nd = uids_minus(n->allowed, n->nallowed, want, nw, del);
+	if (na + nd > 0) {
+		nftbatch_begin(n->b);
+		add_elems(n, NFTR_ALLOWED, NFT_MSG_NEWSETELEM, NLM_F_CREATE,
+			  NULL, add, na);
+		add_elems(n, NFTR_ALLOWED, NFT_MSG_NEWSETELEM, NLM_F_CREATE,
+			  NULL, del, nd);
+		add_elems(n, NFTR_ALLOWED, NFT_MSG_DELSETELEM, 0, NULL, del,
+			  nd);
+		rc = nftbatch_send(n->b);
+	}
+	if (rc == 0) {
+		xgrow(&n->allowed, &n->capallowed, nw + 1,
+		      sizeof(*n->allowed));
+		if (nw > 0)
+			memcpy(n->allowed, want, nw * sizeof(*want));
+		n->nallowed = nw;
+	}
+	*added = rc == 0 ? na : 0;
+	*removed = rc == 0 ? nd : 0;
+	free(del);
+	free(add);
+	free(want);
+	return rc;
+}
+
 /* ---- reading back ---- */
 
 struct elem_ctx {
@@ -341,6 +411,7 @@ struct elem_ctx {
 	int which;
 	struct nftb_host *hosts;
 	unsigned *uids;
+	struct nftb_uid *ucnt;		/* with counters (allowed_uids) */
 	size_t count, cap;
 };
 
@@ -365,6 +436,12 @@ static int elem_cb(const struct nlmsghdr *nlh, void *arg)
 			xgrow(&x->uids, &x->cap, x->count + 1,
 			      sizeof(*x->uids));
 			x->uids[x->count++] = u;
+		} else if (x->which == NFTR_ALLOWED) {
+			xgrow(&x->ucnt, &x->cap, x->count + 1,
+			      sizeof(*x->ucnt));
+			x->ucnt[x->count].uid = u;
+			x->ucnt[x->count].packets = h.packets;
+			x->ucnt[x->count++].bytes = h.bytes;
 		} else {
 			xgrow(&x->hosts, &x->cap, x->count + 1,
 			      sizeof(*x->hosts));
@@ -422,6 +499,21 @@ int nftb_list_uids(struct nftb *n, unsigned **out, size_t *nu)
 	if (!x.uids)
 		x.uids = xcalloc(1, sizeof(*x.uids));
 	*out = x.uids;
+	*nu = x.count;
+	return 0;
+}
+
+int nftb_list_allowed(struct nftb *n, struct nftb_uid **out, size_t *nu)
+{
+	struct elem_ctx x = { .n = n, .which = NFTR_ALLOWED };
+
+	if (dump_elems(n, &x) < 0) {
+		free(x.ucnt);
+		return -1;
+	}
+	if (!x.ucnt)
+		x.ucnt = xcalloc(1, sizeof(*x.ucnt));
+	*out = x.ucnt;
 	*nu = x.count;
 	return 0;
 }

@@ -27,9 +27,15 @@
  *     per WAN: oifname WAN ip daddr LOCALNET counter masquerade (each
  *       IPv4 local network, for every host, ahead of the set lookup)
  *     per WAN: oifname WAN ip saddr @hosts4 counter masquerade
- *   chain output (filter): meta skuid @blocked_uids jump blocked
+ *   set allowed_uids { type uid; counter; }  (the users on the gateway
+ *     who may use the link)
+ *   chain output (filter): meta skuid @blocked_uids jump blocked; with
+ *     check_local: meta skuid >= MIN_UID jump users
  *   chain blocked: oifname "lo" return; ip[6] daddr LOCALNET return (one
  *     rule per network.local_networks entry); counter reject
+ *   chain users: the same returns; meta skuid @allowed_uids return (the
+ *     element counter: that user's traffic, any protocol); counter reject
+ *     (anyone else, from the first packet)
  *   Every rule carries a comment.
  *
  * Every call is one batch (an empty one is not sent); the kernel applies
@@ -53,6 +59,13 @@ struct nftb_host {
 	bool has_mac;		/* with network.bind_mac */
 	uint8_t mac[6];
 	uint64_t packets;	/* element counter (nftb_list only) */
+	uint64_t bytes;
+};
+
+/* A uid of allowed_uids with its element counter. */
+struct nftb_uid {
+	unsigned uid;
+	uint64_t packets;
 	uint64_t bytes;
 };
 
@@ -82,6 +95,13 @@ int nftb_open(struct nftb *n, const struct nftb_host *hosts, size_t nh);
 int nftb_close(struct nftb *n, const struct nftb_host *hosts, size_t nh);
 int nftb_block(struct nftb *n, const unsigned *uids, size_t nu);
 int nftb_unblock(struct nftb *n, const unsigned *uids, size_t nu);
+/* Make allowed_uids hold exactly uids (any order, duplicates ignored) in
+ * one batch of the differences with what it last set; remembered, also
+ * for nftb_create().  *added, *removed: how many changed.  0 / -1. */
+int nftb_allow(struct nftb *n, const unsigned *uids, size_t nu,
+	       size_t *added, size_t *removed);
+/* Read allowed_uids back with its counters.  *out is malloc'ed. */
+int nftb_list_allowed(struct nftb *n, struct nftb_uid **out, size_t *nu);
 /* Read the host sets back, with element counters (has_mac and mac set
  * with bind_mac).  *out is malloc'ed (never NULL on success). */
 int nftb_list(struct nftb *n, struct nftb_host **out, size_t *nh);

@@ -41,11 +41,12 @@
 #define DT_BITS		6
 
 const char *const nftr_set_names[NFTR_NSETS] = {
-	"hosts4", "hosts6", "blocked_uids", "hosts4_unbound", "hosts6_unbound"
+	"hosts4", "hosts6", "blocked_uids", "allowed_uids", "hosts4_unbound",
+	"hosts6_unbound"
 };
 
 const char *const nftr_chain_names[NFTR_NCHAINS] = {
-	"forward", "postrouting", "output", "blocked"
+	"forward", "postrouting", "output", "blocked", "users"
 };
 
 const int nftr_host_sets[4] = { NFTR_H4, NFTR_H6, NFTR_H4U, NFTR_H6U };
@@ -66,7 +67,17 @@ static const char *const reply_comment[NFTR_NSETS] = {
 
 int nftr_nsets(const struct tq_conf *c)
 {
-	return c->bind_mac ? NFTR_NSETS : NFTR_UIDS + 1;
+	return c->bind_mac ? NFTR_NSETS : NFTR_ALLOWED + 1;
+}
+
+bool nftr_set_uids(int which)
+{
+	return which == NFTR_UIDS || which == NFTR_ALLOWED;
+}
+
+bool nftr_chain_base(int which)
+{
+	return which < NFTR_BLOCKED;
 }
 
 int nftr_nhost_sets(const struct tq_conf *c)
@@ -173,6 +184,18 @@ static void e_ifpair(struct nftnl_rule *r, const char *in, const char *out)
 {
 	e_ifname(r, NFT_META_IIFNAME, in);
 	e_ifname(r, NFT_META_OIFNAME, out);
+}
+
+/* byteorder reg 1 = hton(reg 1, 4, 4) */
+static void e_hton32(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = expr(r, "byteorder");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 4);
 }
 
 static void e_nfproto(struct nftnl_rule *r, uint8_t proto)
@@ -298,7 +321,7 @@ struct nftnl_set *nftr_set(const struct tq_conf *c, int which)
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, klen);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, ktype);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)which + 1);
-	if (which == NFTR_UIDS) {
+	if (nftr_set_uids(which)) {
 		/* uids are host-endian: tell `nft list` through the set's
 		 * userdata (NFTNL_UDATA_SET_KEYBYTEORDER = 0, host = 1). */
 		struct nftnl_udata_buf *ud = xcheck(nftnl_udata_buf_alloc(64));
@@ -308,7 +331,8 @@ struct nftnl_set *nftr_set(const struct tq_conf *c, int which)
 				   nftnl_udata_buf_data(ud),
 				   nftnl_udata_buf_len(ud));
 		nftnl_udata_buf_free(ud);
-	} else {
+	}
+	if (which != NFTR_UIDS) {
 		/* A counter per element: who carried how much. */
 		nftnl_set_add_expr(s, xcheck(nftnl_expr_alloc("counter")));
 		flags |= NFT_SET_EXPR;
@@ -331,7 +355,7 @@ struct nftnl_chain *nftr_chain(const struct tq_conf *c, int which)
 
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, c->table);
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, nftr_chain_names[which]);
-	if (which != NFTR_BLOCKED) {
+	if (nftr_chain_base(which)) {
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM,
 				    (uint32_t)base[which].hook);
 		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, base[which].prio);
@@ -514,45 +538,97 @@ static void rules_postrouting(struct rules *x)
 	}
 }
 
-/* meta skuid @blocked_uids jump blocked */
+/* meta skuid @blocked_uids jump blocked; with check_local, every uid of
+ * quota.min_uid and above goes through the users chain. */
 static void rules_output(struct rules *x)
 {
 	struct nftnl_rule *r = rule_new();
+	uint32_t min;
+	char cm[128];
 
 	e_meta(r, NFT_META_SKUID, NFT_REG_1);
 	e_lookup(r, nftr_set_names[NFTR_UIDS]);
 	e_verdict(r, NFT_JUMP, nftr_chain_names[NFTR_BLOCKED]);
 	put(x, NFTR_OUTPUT, r, "users without quota");
+	if (!x->c->check_local)
+		return;
+	/* meta skuid >= MIN: skuid is host-endian, cmp compares bytes; a
+	 * packet without a socket (the kernel's own) has no skuid and
+	 * matches nothing here. */
+	r = rule_new();
+	e_meta(r, NFT_META_SKUID, NFT_REG_1);
+	e_hton32(r);
+	min = x->c->min_uid ? (uint32_t)x->c->min_uid : 1;	/* never root */
+	snprintf(cm, sizeof(cm), "users on the gateway (uid %u and up)",
+		 (unsigned)min);
+	min = htonl(min);
+	e_cmp(r, NFT_CMP_GTE, &min, sizeof(min));
+	e_verdict(r, NFT_JUMP, nftr_chain_names[NFTR_USERS]);
+	put(x, NFTR_OUTPUT, r, cm);
 }
 
-/* A blocked user still reaches loopback and the local networks. */
-static void rules_blocked(struct rules *x)
+/* Loopback and the local networks stay reachable from chain ch. */
+static void rules_free_dests(struct rules *x, int ch, const char *lo,
+			     const char *fmt)
 {
 	const struct tq_conf *c = x->c;
 	struct nftnl_rule *r;
-	struct nftnl_expr *e;
 	char cm[128], net[64];
 	size_t i;
 
 	r = rule_new();
 	e_ifname(r, NFT_META_OIFNAME, "lo");
 	e_verdict(r, NFT_RETURN, NULL);
-	put(x, NFTR_BLOCKED, r, "loopback stays reachable");
+	put(x, ch, r, lo);
 	for (i = 0; i < c->n_local_networks; i++) {
 		r = rule_new();
 		e_addr_net(r, &c->local_networks[i], false);
 		e_verdict(r, NFT_RETURN, NULL);
 		cidr_format(&c->local_networks[i], net, sizeof(net));
-		snprintf(cm, sizeof(cm), "local network %s", net);
-		put(x, NFTR_BLOCKED, r, cm);
+		snprintf(cm, sizeof(cm), fmt, net);
+		put(x, ch, r, cm);
 	}
-	r = rule_new();
+}
+
+/* counter reject with icmpx admin-prohibited */
+static void rule_reject(struct rules *x, int ch, const char *comment)
+{
+	struct nftnl_rule *r = rule_new();
+	struct nftnl_expr *e;
+
 	expr(r, "counter");
 	e = expr(r, "reject");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
 	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
 			  NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
-	put(x, NFTR_BLOCKED, r, "no quota: outside is closed");
+	put(x, ch, r, comment);
+}
+
+/* A blocked user still reaches loopback and the local networks. */
+static void rules_blocked(struct rules *x)
+{
+	rules_free_dests(x, NFTR_BLOCKED, "loopback stays reachable",
+			 "local network %s");
+	rule_reject(x, NFTR_BLOCKED, "no quota: outside is closed");
+}
+
+/* A user on the gateway reaches the rest only if allowed_uids holds their
+ * uid, whose counter then moves (their activity, any protocol); anyone
+ * else is refused from the first packet. */
+static void rules_users(struct rules *x)
+{
+	struct nftnl_rule *r;
+
+	if (!x->c->check_local)
+		return;
+	rules_free_dests(x, NFTR_USERS, "loopback is free",
+			 "local network %s: free");
+	r = rule_new();
+	e_meta(r, NFT_META_SKUID, NFT_REG_1);
+	e_lookup(r, nftr_set_names[NFTR_ALLOWED]);
+	e_verdict(r, NFT_RETURN, NULL);
+	put(x, NFTR_USERS, r, "users who may use the link: counted");
+	rule_reject(x, NFTR_USERS, "users not allowed: refused");
 }
 
 void nftr_rules(const struct tq_conf *c, nftr_rule_cb cb, void *arg)
@@ -563,6 +639,7 @@ void nftr_rules(const struct tq_conf *c, nftr_rule_cb cb, void *arg)
 	rules_postrouting(&x);
 	rules_output(&x);
 	rules_blocked(&x);
+	rules_users(&x);
 }
 
 static int count_expr(struct nftnl_expr *e, void *data)
@@ -664,12 +741,13 @@ int nftr_elem_parse(const struct tq_conf *c, int which,
 	/* Nothing from the kernel is trusted for length. */
 	if (!key || klen != want)
 		return -1;
-	if (which == NFTR_UIDS) {
+	memset(h, 0, sizeof(*h));
+	if (nftr_set_uids(which)) {
 		memcpy(&u, key, sizeof(u));
 		*uid = u;
+		nftnl_set_elem_expr_foreach(e, ctr_cb, h);
 		return 0;
 	}
-	memset(h, 0, sizeof(*h));
 	h->addr.family = set_v6(which) ? AF_INET6 : AF_INET;
 	memcpy(h->addr.a, key, alen);
 	if (want > alen) {

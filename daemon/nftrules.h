@@ -24,10 +24,13 @@ struct nftnl_table;
 /* The sets.  With bind_mac, hosts4/hosts6 hold address . MAC, and a host
  * opened without a known MAC goes to hosts4_unbound/hosts6_unbound (plain
  * addresses), so it works rather than silently not.  Without bind_mac the
- * table holds the first three only (nftr_nsets()). */
-enum { NFTR_H4, NFTR_H6, NFTR_UIDS, NFTR_H4U, NFTR_H6U, NFTR_NSETS };
+ * table holds the first four only (nftr_nsets()).  allowed_uids: the uids
+ * on the gateway that may use the link, with a counter each. */
+enum { NFTR_H4, NFTR_H6, NFTR_UIDS, NFTR_ALLOWED, NFTR_H4U, NFTR_H6U,
+       NFTR_NSETS };
+/* The base chains come first (nftr_chain_base()). */
 enum { NFTR_FORWARD, NFTR_POSTROUTING, NFTR_OUTPUT, NFTR_BLOCKED,
-       NFTR_NCHAINS };
+       NFTR_USERS, NFTR_NCHAINS };
 
 extern const char *const nftr_set_names[NFTR_NSETS];
 extern const char *const nftr_chain_names[NFTR_NCHAINS];
@@ -37,8 +40,11 @@ extern const int nftr_host_sets[4];
 
 int nftr_nsets(const struct tq_conf *c);
 int nftr_nhost_sets(const struct tq_conf *c);
-/* Does set which hold address . MAC keys? */
+/* Does set which hold address . MAC keys?  Uids? */
 bool nftr_set_bound(const struct tq_conf *c, int which);
+bool nftr_set_uids(int which);
+/* Is chain which a base chain (with a hook)? */
+bool nftr_chain_base(int which);
 
 struct nftnl_table *nftr_table(const struct tq_conf *c);
 /* Set which as it is created (key type, counters, flags). */
@@ -64,12 +70,14 @@ void nftr_summary(struct nftnl_rule *r, struct nftr_sum *s);
 
 /* The set host h belongs in. */
 int nftr_host_set(const struct tq_conf *c, const struct nftb_host *h);
-/* An element for h's set (its address, . MAC in a bound set) or a uid. */
+/* An element for h's set (its address, . MAC in a bound set) or a uid
+ * (for blocked_uids or allowed_uids). */
 struct nftnl_set_elem *nftr_host_elem(const struct tq_conf *c,
 				      const struct nftb_host *h);
 struct nftnl_set_elem *nftr_uid_elem(unsigned uid);
-/* A dumped element of set which into *h (key and counters) or, for
- * blocked_uids, *uid.  -1 if its key is not as long as the set's. */
+/* A dumped element of set which into *h (key and counters) or, for a uid
+ * set, *uid (and its counters into *h).  -1 if its key is not as long as
+ * the set's. */
 int nftr_elem_parse(const struct tq_conf *c, int which,
 		    struct nftnl_set_elem *e, struct nftb_host *h,
 		    unsigned *uid);

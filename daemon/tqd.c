@@ -261,6 +261,7 @@ void tqd_poll(struct tqd *t)
 	if (fresh) {
 		fw_apply(t->fw, d.in, &d.out, d.skip);
 		fw_close_orphans(t->fw, s);
+		fw_users(t->fw, s);
 		enforce_cuts(t->enforce, t->fw, t->hosts, &d.out);
 		enforce_unblock(t->fw, &d.out);
 	}
@@ -374,7 +375,7 @@ static int open_table(struct tqd *t, bool fresh, char *err, size_t errlen)
 		}
 		store_expire(t->store, r);
 	}
-	rc = fw_create(t->fw, v, names, nv, err, errlen);
+	rc = fw_create(t->fw, v, names, nv, fresh ? s : NULL, err, errlen);
 	free(names);
 	free(v);
 	return rc;

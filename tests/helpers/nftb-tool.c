@@ -10,6 +10,9 @@
  *   block UID...  unblock UID...
  *   list                "ADDR[ MAC] packets N bytes N", one host a line
  *   uids                blocked uids, one a line
+ *   allow UID...        add uids to allowed_uids (users on the gateway
+ *                       who may go out)
+ *   allowed             "UID packets N bytes N", one a line
  *   intact              prints 1 or 0 (nftb_intact)
  *   ct-list             "PROTO SRC SPORT DST DPORT packets N bytes N"
  *   ct-delete ADDR...   delete conntrack entries from these sources,
@@ -184,6 +187,26 @@ static int run_nft(struct nftb *n, const char *cmd, char **argv, int argc)
 			       (unsigned long long)h[i].bytes);
 		}
 		free(h);
+		return 0;
+	}
+	if (!strcmp(cmd, "allow")) {
+		size_t added, removed;
+
+		u = parse_uids(argv, argc);
+		rc = nftb_allow(n, u, (size_t)argc, &added, &removed);
+		free(u);
+		return rc < 0 ? nft_fail(n, cmd) : 0;
+	}
+	if (!strcmp(cmd, "allowed")) {
+		struct nftb_uid *v;
+
+		if (nftb_list_allowed(n, &v, &k) < 0)
+			return nft_fail(n, cmd);
+		for (i = 0; i < k; i++)
+			printf("%u packets %llu bytes %llu\n", v[i].uid,
+			       (unsigned long long)v[i].packets,
+			       (unsigned long long)v[i].bytes);
+		free(v);
 		return 0;
 	}
 	if (!strcmp(cmd, "uids")) {

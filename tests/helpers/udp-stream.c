@@ -10,8 +10,8 @@
  *       exit 0 once QUIET_MS passed without one (1 if none came).
  *   udp-stream send ADDR PORT COUNT INTERVAL_MS
  *       Send COUNT datagrams "x\n" from one socket, one every INTERVAL_MS;
- *       print "ok" or the errno name (e.g. EPERM: the output chain
- *       refused it) for each.  Exit 0.
+ *       print "ok MS" (MS: the wall-clock millisecond), "EPERM MS" (the
+ *       output chain refused it) or the error text for each.  Exit 0.
  *   udp-stream sink PORT
  *       Print "." for each datagram received on PORT, until killed.
  *
@@ -162,20 +162,42 @@ static int recv_stream(const char *addr, int port, int quiet)
 	return n > 0 ? 0 : 1;
 }
 
+/* Unconnected: a refused datagram's ICMP error is not reported to the
+ * next send(2), so each answer is that datagram's own. */
 static int send_some(const char *addr, int port, long count, long interval)
 {
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	socklen_t len;
 	long i;
-	int fd = dial(addr, port);
+	int fd;
 
-	if (fd < 0)
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*s6);
+	} else {
+		fprintf(stderr, "udp-stream: bad address %s\n", addr);
 		return 1;
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		perror("udp-stream: socket");
+		return 1;
+	}
 	for (i = 0; i < count; i++) {
 		if (i > 0)
 			sleep_ms(interval);
-		if (send(fd, "x\n", 2, 0) == 2)
-			printf("ok\n");
+		if (sendto(fd, "x\n", 2, 0, (struct sockaddr *)&ss, len) == 2)
+			printf("ok %lld\n", now_ms(CLOCK_REALTIME));
 		else if (errno == EPERM)
-			printf("EPERM\n");
+			printf("EPERM %lld\n", now_ms(CLOCK_REALTIME));
 		else
 			printf("%s\n", strerror(errno));
 	}

@@ -210,8 +210,27 @@ gw_as() {
 		socat -T2 - "TCP:$addr:$port,connect-timeout=2" 2>/dev/null |
 		head -n 1
 }
+# Users on the gateway (uid 1000 and up) go out only if allowed_uids
+# holds their uid, counted per uid; anyone else is refused at once.
+t0=$SECONDS
+expect_eq "uid 1234, not allowed, cannot reach the server" "" \
+	"$(gw_as 1234 "$LAB_SRV4")"
+check "and is refused at once" [ $((SECONDS - t0)) -le 1 ]
+expect_eq "nor over IPv6" "" "$(gw_as 1234 "$LAB_SRV6")"
+expect_eq "but reaches the local network" \
+	"$LAB_GW_LAN4" "$(gw_as 1234 "$LAB_LAN4" "$LAN_PORT")"
+expect_eq "root is never in the users chain" "$LAB_GW_WAN4" \
+	"$(gw_as 0 "$LAB_SRV4")"
+check "allow uids 1234 and 1235" T allow 1234 1235
+expect_eq "allowed uids listed, counters at 0" \
+	"1234 packets 0 bytes 0|1235 packets 0 bytes 0" \
+	"$(T allowed | paste -sd'|')"
 expect_eq "uid 1234 reaches the server before block" "$LAB_GW_WAN4" \
 	"$(gw_as 1234 "$LAB_SRV4")"
+upk() { T allowed | awk -v u="$1" '$1 == u { print $3 }'; }
+check "its counter counts its traffic ($(upk 1234) packets)" \
+	[ "$(upk 1234)" -gt 0 ]
+expect_eq "and not another uid's" 0 "$(upk 1235)"
 check "block uid 1234" T block 1234
 check "blocking twice is no error" T block 1234
 expect_eq "blocked uids listed" 1234 "$(T uids | xargs)"

@@ -1,8 +1,9 @@
 #!/bin/bash
 # 031-charge.sh - tcpquotad charges users with traffic by the formula
 # floor(period * rate / n) + 1, shares among users online, leaves idle
-# hosts alone, charges local users, blocks (and with kill_processes kills)
-# local users who are not allowed, and adds each poll to the period table.
+# hosts alone, charges local users, refuses local users who are not
+# allowed from their first packet, blocks (and with kill_processes kills)
+# those out of quota, and adds each poll to the period table.
 # The local users are throw-away passwd entries (tqd_useradd): the test
 # runs in a private mount namespace with an overlay on /etc, so they never
 # reach the host; the daemon, started from here, sees them.
@@ -153,24 +154,39 @@ expect_eq "local user pays 3 per poll" 0 $((dl % 3))
 expect_eq "period total = local user's debits" "$dl" $((t1 - t0))
 check "local user not blocked" tqd_alive "$L_TALK"
 kill "$L_TALK" 2>/dev/null
+wait "$L_TALK" 2>/dev/null
 
-# --- a local user who is not allowed: blocked, process kept...
+# --- a local user who is not allowed: refused from his first packet
+# (the output chain lets out only the uids of allowed users; 072 covers
+# UDP and restarts).  Nothing of his gets out, so he is never charged,
+# cut off or blocked.
 talk_as "$BAD_UID"
 X_TALK=$TQD_TALK
-blocked() { tqd_uids | grep -qx "$BAD_UID"; }
-check "not-allowed local user's uid blocked" wait_for 5 blocked
-check "cut-off logged" tqd_wait_log "cut off $BAD: " 2
-sleep 1
-check "without kill_processes his process lives" tqd_alive "$X_TALK"
+check "not-allowed local user's connection refused" wait_for 5 tqd_dead "$X_TALK"
+expect_eq "he never connected" 0 "$(grep -c connected "$TQD_TALK_OUT")"
+tqd_wait_polls 2
 expect_eq "not-allowed user not charged" 50000 \
 	"$(mdb_sql "SELECT quota FROM tcptab WHERE name = '$BAD'")"
-# ... and killed once kill_processes is on (SIGHUP)
+expect_eq "nobody blocked: nothing of his got out" "" "$(tqd_uids)"
+
+# --- a local user whose balance runs out: blocked, process kept...
+talk_as "$LOC_UID"
+L_TALK=$TQD_TALK
+wait_for 3 grep -q connected "$TQD_TALK_OUT"
+mdb_sql "UPDATE tcptab SET quota = 1 WHERE name = '$LOC'"
+blocked() { tqd_uids | grep -qx "$LOC_UID"; }
+check "out of quota: local user's uid blocked" wait_for 5 blocked
+check "cut-off logged" tqd_wait_log "cut off $LOC: no quota" 2
+sleep 1
+check "without kill_processes his process lives" tqd_alive "$L_TALK"
+# ... and killed once kill_processes is on (SIGHUP): his socket to
+# outside is still there
 TQD_KILL=true tqd_write
 kill -HUP "$TQD_PID"
-check "with kill_processes his process dies" wait_for 5 tqd_dead "$X_TALK"
-check "kill logged" tqd_wait_log "killed [0-9]+ process(es)? of $BAD" 2
+check "with kill_processes his process dies" wait_for 5 tqd_dead "$L_TALK"
+check "kill logged" tqd_wait_log "killed [0-9]+ process(es)? of $LOC" 2
 check "root's connection is never killed" tqd_alive "$R_TALK"
-expect_eq "only the not-allowed uid is blocked" "$BAD_UID" "$(tqd_uids)"
+expect_eq "only the uid out of quota is blocked" "$LOC_UID" "$(tqd_uids)"
 kill "$R_TALK" 2>/dev/null
 
 tqd_stop

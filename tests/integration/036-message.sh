@@ -72,7 +72,8 @@ raw_is() { cmp -s "$1" "$D/raw"; }
 raw_size_ge() { [ "$(stat -c %s "$D/raw" 2>/dev/null || echo 0)" -ge "$1" ]; }
 
 # talk_as: a TCP connection of tqmsg from the gateway itself (a local
-# user as the daemon sees one: a socket in /proc/net/tcp with its uid).
+# user as the daemon sees one: traffic of its uid through the output
+# chain).
 talk_as() {
 	ip netns exec "$LAB_GW" setpriv --reuid=tqmsg \
 		--regid="$(id -g tqmsg)" --init-groups \
@@ -83,12 +84,18 @@ talk_as() {
 	wait_for 3 grep -q connected "$TQ_TMP/talk.$1"
 }
 
-# --- not allowed: cut off, the built-in message on the terminal, once
-mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('tqmsg', 100000)"
+# --- out of quota: cut off, the built-in message on the terminal, once.
+# (A user who is not allowed is refused from his first packet and so is
+# never cut off; one whose balance is at or below min_quota at start is
+# blocked from the start: each round here starts with 1 second left, and
+# the first poll with traffic charges 3.)
+mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('tqmsg', 1);
+	INSERT INTO allowed (name) VALUES ('tqmsg')"
 tqd_write
 tq_require "daemon starts" tqd_start
 check "tqmsg's connection is up" talk_as 1
-check "cut off: not allowed" tqd_wait_log "info: cut off tqmsg: not allowed$" 5
+check "cut off: no quota" \
+	tqd_wait_log "info: cut off tqmsg: no quota \(balance -2\)$" 5
 check "told on one terminal" tqd_wait_log "info: told tqmsg on 1 terminal$" 2
 printf '\r\n*** tcpquota: your Internet access has been closed (no quota left or not allowed). ***\r\n*** Ask an administrator for more quota. ***\r\n' |
 	onlcr >"$TQ_TMP/expect.1"
@@ -118,8 +125,7 @@ printf 'Dear tqmsg: your quota is used up.\nRoom 101 sells more.\n' \
 tqd_write
 sed -i "s|^\(\s*message_file = \).*|\1\"$TQD_DIR/no-quota.txt\";|" \
 	"$TQD_DIR/tcpquota.conf"
-mdb_sql "INSERT INTO allowed (name) VALUES ('tqmsg');
-	UPDATE tcptab SET quota = 0 WHERE name = 'tqmsg'"
+mdb_sql "UPDATE tcptab SET quota = 1 WHERE name = 'tqmsg'"
 : >"$D/raw"
 n0=$(grep -c 'told tqmsg on' "$TQD_LOG")
 tq_require "daemon restarts" tqd_start
@@ -142,6 +148,7 @@ wait "$TALK" 2>/dev/null
 # logout rewrites the record in place
 : >/run/utmp
 utmp_add /run/utmp 8 "$(cat "$D/pid")" tqmsg "$LINE" ""
+mdb_sql "UPDATE tcptab SET quota = 1 WHERE name = 'tqmsg'"
 : >"$D/raw"
 n0=$(grep -c 'cut off tqmsg' "$TQD_LOG")
 t0=$(grep -c 'told tqmsg on' "$TQD_LOG")

@@ -160,6 +160,57 @@ int nftb_intact(struct nftb *n)
 {
 	return fw.intact;
 }
+/* allowed_uids: the list as set, and a packet counter per uid the test
+ * moves. */
+static struct {
+	unsigned uids[MAXH];
+	uint64_t packets[MAXH];
+	size_t n;
+	int sets;
+} fa;
+int nftb_allow(struct nftb *n, const unsigned *uids, size_t nu,
+	       size_t *added, size_t *removed)
+{
+	unsigned u[MAXH];
+	uint64_t p[MAXH];
+	size_t i, j, k, m = 0;
+
+	/* sorted, each uid's counter kept (new ones from 0) */
+	for (i = 0; i < nu && m < MAXH; i++) {
+		for (k = 0; k < m && u[k] < uids[i]; k++)
+			;
+		if (k < m && u[k] == uids[i])
+			continue;
+		memmove(&u[k + 1], &u[k], (m - k) * sizeof(u[0]));
+		u[k] = uids[i];
+		m++;
+	}
+	for (k = 0; k < m; k++) {
+		p[k] = 0;
+		for (j = 0; j < fa.n; j++)
+			if (fa.uids[j] == u[k])
+				p[k] = fa.packets[j];
+	}
+	fa.sets++;
+	*added = m;
+	*removed = fa.n;
+	memcpy(fa.uids, u, sizeof(u));
+	memcpy(fa.packets, p, sizeof(p));
+	fa.n = m;
+	return 0;
+}
+int nftb_list_allowed(struct nftb *n, struct nftb_uid **out, size_t *nu)
+{
+	size_t i;
+
+	*out = xcalloc(fa.n + 1, sizeof(**out));
+	for (i = 0; i < fa.n; i++) {
+		(*out)[i].uid = fa.uids[i];
+		(*out)[i].packets = fa.packets[i];
+	}
+	*nu = fa.n;
+	return 0;
+}
 
 /* ---- fake conntrack: one entry per "talking" host ---- */
 struct ct {
@@ -806,6 +857,65 @@ static void test_charge_and_cut(void)
 	stop(t);
 }
 
+/* Users on the gateway (check_local): allowed_uids holds the uids of the
+ * allowed users (from passwd: daemon is uid 1, bin uid 2; min_uid 1 here)
+ * and follows the database; a user is charged when their counter moved,
+ * any protocol, and blocked when the balance runs out; with a balance at
+ * or below min_quota a user is blocked from the start. */
+static void test_local_users_counted(void)
+{
+	static const char text[] =
+		"daemon = { period = 5; gateway = \"gw1\"; wakeup = \"\";\n"
+		"  pidfile = \"/nonexistent/pid\"; logfile = \"-\";\n"
+		"  journal = \"/nonexistent/journal\"; };\n"
+		"network = { local_networks = [ \"198.18.1.0/24\" ];\n"
+		"  check_local = true; check_masq = true; };\n"
+		"quota = { min_quota = 0; min_uid = 1; };\n"
+		"rates = { default = 2; };\n";
+	struct tq_conf *c;
+	struct tqd *t;
+	char err[512];
+	size_t i;
+
+	reset();
+	memset(&fa, 0, sizeof(fa));
+	user("daemon", 20, true);
+	user("bin", 1000, false);
+	user("sys", 0, true);		/* uid 3: no quota */
+	c = conf_load_string(text, "test.conf", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	lp = loop_new();
+	t = tqd_new(c, "/nonexistent/test.conf", lp);
+	CU_ASSERT_EQUAL_FATAL(tqd_start(t, err, sizeof(err)), 0);
+	/* at start: daemon and sys may go out, bin not; sys is blocked */
+	CU_ASSERT_EQUAL(fa.n, 2);
+	CU_ASSERT_EQUAL(fa.uids[0], 1);
+	CU_ASSERT_EQUAL(fa.uids[1], 3);
+	CU_ASSERT_EQUAL(fw.nu, 1);
+	CU_ASSERT_EQUAL(fw.uids[0], 3);
+	tqd_poll(t);			/* no traffic */
+	CU_ASSERT_EQUAL(quota("daemon"), 20);
+	fa.packets[0] = 4;		/* any protocol: the counter moved */
+	tqd_poll(t);			/* floor(5 * 2 / 1) + 1 = 11 */
+	CU_ASSERT_EQUAL(quota("daemon"), 9);
+	CU_ASSERT_EQUAL(dbf.period_total, 11);
+	tqd_poll(t);			/* did not move: idle */
+	CU_ASSERT_EQUAL(quota("daemon"), 9);
+	fa.packets[0] = 5;
+	tqd_poll(t);			/* 9 - 11 = -2: cut off, blocked */
+	CU_ASSERT_EQUAL(quota("daemon"), -2);
+	CU_ASSERT_EQUAL(fw.nu, 2);
+	CU_ASSERT_EQUAL(fw.uids[1], 1);
+	/* bin allowed by the database: in the set at the next poll */
+	for (i = 0; i < dbf.nu; i++)
+		if (strcmp(dbf.users[i].name, "bin") == 0)
+			dbf.users[i].allowed = true;
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(fa.n, 3);
+	CU_ASSERT_EQUAL(fa.uids[1], 2);
+	stop(t);
+}
+
 static void test_database_down(void)
 {
 	struct tqd *t;
@@ -1433,6 +1543,8 @@ int main(void)
 	static const struct tq_test tests[] = {
 		{ "reconcile at start", test_reconcile_at_start },
 		{ "charge, idle, cut-off", test_charge_and_cut },
+		{ "users on the gateway: counted, blocked, allowed",
+		  test_local_users_counted },
 		{ "database down: hold, open nothing, replay",
 		  test_database_down },
 		{ "failed open is not acknowledged",
