@@ -231,7 +231,23 @@ int tooldb_log(struct db *db, bool openfw, const char *who,
 	return db_exec(db, sql, "ss", who, action) < 0 ? -1 : 0;
 }
 
-/* Run the change and its log row in one transaction. */
+/* Begin a change the tool logs itself: the audit triggers of tcptab and
+ * allowed (sql/migrations/002-audit.sql) leave the transaction's changes
+ * to the tool's own row.  0 / -1. */
+static int begin_logged(struct db *db)
+{
+	if (db_begin(db) < 0)
+		return -1;
+	if (db_exec(db, "SET @tcpquota_logged = 1", "") < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+/* Run the change and its log row in one transaction; after it, the
+ * session's changes are the triggers' to log again (after a failure the
+ * error is kept for the caller: the tool changes nothing unlogged). */
 static int finish(struct db *db, int rc)
 {
 	if (rc < 0) {
@@ -240,6 +256,7 @@ static int finish(struct db *db, int rc)
 	}
 	if (db_commit(db) < 0)
 		return -1;
+	db_exec(db, "SET @tcpquota_logged = NULL", "");
 	return rc;
 }
 
@@ -248,7 +265,7 @@ int tooldb_allow(struct db *db, const char *who, const char *name)
 	char action[DB_NAME_BYTES + 32];
 	long long n;
 
-	if (db_begin(db) < 0)
+	if (begin_logged(db) < 0)
 		return -1;
 	n = db_exec(db, "INSERT IGNORE INTO allowed (name) VALUES (?)", "s",
 		    name);
@@ -268,7 +285,7 @@ int tooldb_deny(struct db *db, const char *who, const char *name)
 	char action[DB_NAME_BYTES + 32];
 	long long n;
 
-	if (db_begin(db) < 0)
+	if (begin_logged(db) < 0)
 		return -1;
 	n = db_exec(db, "DELETE FROM allowed WHERE name = ?", "s", name);
 	if (n > 0) {
@@ -295,7 +312,7 @@ int tooldb_set(struct db *db, const char *who, const char *name,
 	int rc = 0;
 
 	*old = 0;
-	if (db_begin(db) < 0)
+	if (begin_logged(db) < 0)
 		return -1;
 	if (db_query(db, quota_cb, old, "SELECT quota FROM tcptab"
 		     " WHERE name = ? FOR UPDATE", "s", name) < 0 ||
@@ -318,7 +335,7 @@ int tooldb_add(struct db *db, const char *who, const char *name,
 	int rc = 0;
 
 	*now = 0;
-	if (db_begin(db) < 0)
+	if (begin_logged(db) < 0)
 		return -1;
 	if (db_exec(db, "INSERT INTO tcptab (name, quota) VALUES (?, ?)"
 		    " ON DUPLICATE KEY UPDATE quota = quota + VALUES(quota)",

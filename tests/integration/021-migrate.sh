@@ -9,6 +9,9 @@
 #     run applies nothing and changes nothing
 #   - a failing N2 stops the run unrecorded (version stays N1, the exact
 #     message); once fixed it applies
+#   - a database at version 1 holding rows is upgraded by the repository's
+#     migrations: rows intact, and 002's audit triggers log a plain change
+#     made afterwards
 #   - an empty database goes through every migration and N1 in order
 #   - tests/lib/mariadb.sh: a server that never answers is killed by pid
 #     when the start times out, and when the test is interrupted during
@@ -107,7 +110,10 @@ UPDATE tcptab SET note = CONCAT('q=', quota) WHERE note = '';
 CREATE INDEX IF NOT EXISTS tcptab_quota ON tcptab (quota);
 EOF
 
-q "INSERT INTO tcptab VALUES ('free', -1008888), ('alice', 1000),
+# (Loaded as the tools load rows: @tcpquota_logged keeps 002's audit
+# triggers from adding rows of their own to logging.)
+q "SET @tcpquota_logged = 1;
+   INSERT INTO tcptab VALUES ('free', -1008888), ('alice', 1000),
 	('bob', 0), ('Åsa 😀', -5), ('a ', 7);
    INSERT INTO allowed VALUES ('alice'), ('Åsa 😀'), ('dave');
    INSERT INTO masq (gateway, host, name, cnts, tic, counter, open, free,
@@ -172,7 +178,10 @@ expect_eq "a debit on the upgraded schema" applied "${out%% *}"
 expect_eq "... applied" "995 q=1000" \
 	"$(q "SELECT quota, note FROM tcptab WHERE name = 'alice'" |
 	   tr '\t' ' ')"
-q "UPDATE tcptab SET quota = 1000 WHERE name = 'alice';
+expect_eq "... and, the daemon's, not in logging" 1 \
+	"$(q "SELECT COUNT(*) FROM logging")"
+q "SET @tcpquota_logged = 1;
+   UPDATE tcptab SET quota = 1000 WHERE name = 'alice';
    DELETE FROM poll_applied WHERE id = 7001;
    UPDATE periodtab SET quota = quota - 5 ORDER BY id DESC LIMIT 1;
    DELETE FROM debits WHERE day <> '2026-02-03'"
@@ -204,6 +213,43 @@ expect_eq "fixed, $BROKEN applies" \
 	"0:migrate.sh: tcpquota: applied $BROKEN" "$rc:$out"
 expect_eq "... version $N2" "$N2" "$(migrate --version tcpquota)"
 expect_eq "... rows unchanged" "$before" "$(data)"
+
+# A database at version 1 holding rows (before 002's audit triggers),
+# upgraded by the repository's migrations: rows intact; from then on a
+# change made with plain SQL is in logging.
+OLD=$TQ_TMP/old
+mkdir -p "$OLD"
+cp "$TQ_ROOT/sql/migrations/001-initial.sql" "$OLD/"
+q "CREATE DATABASE tq_old"
+qo() {
+	mariadb --no-defaults --default-character-set=utf8mb4 \
+		-S "$MDB_SOCKET" -uroot -N -B tq_old -e "$1"
+}
+out=$(migrate --dir "$OLD" tq_old 2>&1); rc=$?
+expect_eq "version 1 of an old database" \
+	"0:migrate.sh: tq_old: applied 001-initial.sql" "$rc:$out"
+qo "INSERT INTO tcptab VALUES ('alice', 1000), ('Åsa 😀', -5);
+    INSERT INTO allowed VALUES ('alice');
+    INSERT INTO logging VALUES ('2026-02-03 04:05:06', 'root',
+	'set alice 1000')"
+old_data() {
+	qo "SELECT * FROM tcptab ORDER BY name; SELECT * FROM allowed;
+	    SELECT * FROM logging"
+}
+old_before=$(old_data)
+out=$(migrate tq_old 2>&1); rc=$?
+expect_eq "the repository's migrations upgrade it" \
+	"0:$(for f in $REPO_MIGS; do [ "$f" = 001-initial.sql ] ||
+		echo "migrate.sh: tq_old: applied $f"; done)" "$rc:$out"
+expect_eq "... every row intact" "$old_before" "$(old_data)"
+qo "UPDATE tcptab SET quota = 900 WHERE name = 'alice';
+    DELETE FROM allowed WHERE name = 'alice'"
+expect_eq "... a plain change after it is in logging" \
+	"root|set alice 1000
+root@localhost|set alice 900 (was 1000) by SQL
+root@localhost|deny alice by SQL" \
+	"$(qo "SELECT CONCAT(user, '|', action) FROM logging")"
+q "DROP DATABASE tq_old"
 
 # An empty database: every migration, in order.
 q "CREATE DATABASE tq_fresh"
