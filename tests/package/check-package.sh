@@ -13,12 +13,13 @@
 #      hardening-check on every program in the package;
 #   3. the package installed with apt into a fresh tree of the suite
 #      holding only its dependencies: groups, setgid modes through
-#      dpkg-statoverride, state directory, conffiles, the daemon not
-#      enabled, tcpquotad -n on the installed configuration and
-#      on a broken one, each program's --help, also for a plain user;
-#      a reinstall keeps an edited conffile and the admin's statoverride;
+#      dpkg-statoverride, the portal's user, state directory, conffiles,
+#      daemon and portal not enabled, tcpquotad -n on the installed
+#      configuration and on a broken one, tcpquota-portal -n, each
+#      program's --help, the setgid tools' also for a plain user; a
+#      reinstall keeps an edited conffile and the admin's statoverride;
 #      remove keeps the configuration; purge leaves nothing but the two
-#      groups (README.Debian says why).
+#      groups and the portal's user (README.Debian says why).
 # Trees come from mmdebstrap (Debian packages, from the mirror this
 # machine's apt uses) and are cached as tarballs in TQ_PKG_CACHE (default
 # /var/cache/tcpquota-check), made again when their package list changes
@@ -324,6 +325,10 @@ try() {
 		in_tree "postinst made the system group $g" sh -c \
 			"getent group $g | awk -F: '\$3 < 1000 { ok = 1 } END { exit !ok }'"
 	done
+	in_tree "postinst made the system user tcpquota-portal, no login" \
+		sh -c "getent passwd tcpquota-portal | awk -F: '\$3 < 1000 &&
+			\$6 == \"/nonexistent\" && \$7 ~ /nologin\$/ { ok = 1 }
+			END { exit !ok }'"
 	for f in $SETGID_TOOLS; do
 		mode=$(inroot "$R" stat -c '%a %U:%G' "/usr/bin/$f")
 		expect_eq "$SUITE: /usr/bin/$f mode and owner" \
@@ -342,15 +347,18 @@ root tcpquota 2755 /usr/bin/tcpquota" "$out"
 	expect_eq "$SUITE: conffiles" "$(printf '%s\n' "$CONF" "$SYSCTL" \
 		/etc/tcpquota/tcpquota.conf.debug /etc/tcpquota/no-quota.txt \
 		/etc/init.d/tcpquotad /etc/cron.weekly/tcpquotad \
-		/etc/logrotate.d/tcpquotad | sort | paste -sd' ' -)" "$out"
+		/etc/logrotate.d/tcpquotad /etc/init.d/tcpquota-portal \
+		/etc/pam.d/tcpquota-portal | sort | paste -sd' ' -)" "$out"
 	in_tree "$SYSCTL: every setting commented out" sh -c \
 		"! grep -Ev '^[[:space:]]*(#|\$)' $SYSCTL"
-	in_tree "the unit is installed" sh -c \
-		'[ -f /lib/systemd/system/tcpquotad.service ] ||
-		 [ -f /usr/lib/systemd/system/tcpquotad.service ]'
-	in_tree "the daemon is not enabled (README.Debian)" sh -c \
-		'! ls /etc/systemd/system/*.wants/tcpquotad.service \
-		    /etc/rc[2345].d/S*tcpquotad 2>/dev/null | grep -q .'
+	for f in tcpquotad tcpquota-portal; do
+		in_tree "the unit $f.service is installed" sh -c \
+			"[ -f /lib/systemd/system/$f.service ] ||
+			 [ -f /usr/lib/systemd/system/$f.service ]"
+		in_tree "$f is not enabled (README.Debian)" sh -c \
+			"! ls /etc/systemd/system/*.wants/$f.service \
+			    /etc/rc[2345].d/S*$f 2>/dev/null | grep -q ."
+	done
 
 	# The installed configuration passes the daemon's check; a broken
 	# one is refused with file, line and setting.
@@ -368,8 +376,12 @@ root tcpquota 2755 /usr/bin/tcpquota" "$out"
 		grep -q '^tcpquotad: /tmp/bad.conf:2: daemon.perod: unknown setting' \
 		<<<"$out"
 
+	out=$(inroot "$R" tcpquota-portal -n 2>&1)
+	rc=$?
+	expect_eq "$SUITE: tcpquota-portal -n" "0 $CONF: OK" "$rc $out"
+
 	# --help: as root, and the setgid tools as a plain user too.
-	for f in tcpquotad tcpquota-setup-db $SETGID_TOOLS; do
+	for f in tcpquotad tcpquota-portal tcpquota-setup-db $SETGID_TOOLS; do
 		out=$(inroot "$R" "$f" --help 2>&1)
 		rc=$?
 		check "$SUITE: $f --help (exit $rc)" \
@@ -436,6 +448,8 @@ root tcpquota 2755 /usr/bin/tcpquota" "$out"
 		in_tree "purge keeps the group $g (README.Debian)" sh -c \
 			"getent group $g >/dev/null"
 	done
+	in_tree "purge keeps the user tcpquota-portal (README.Debian)" sh -c \
+		"getent passwd tcpquota-portal >/dev/null"
 }
 
 # ---- 1. the sysctl snippet ----
