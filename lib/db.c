@@ -7,8 +7,16 @@
  * parameter sets sent in one COM_STMT_BULK_EXECUTE): one round trip per
  * statement whatever the number of rows.  Against a server without bulk
  * support the rows are executed one by one (correct, not constant).
- * Every failure leaves its text in db->err and the server's error number
- * in db->last_errno (0 for a refusal of the caller's own, db_set_error).
+ * Every failure leaves its text in db->err, the server's error number
+ * in db->last_errno (0 for a refusal of the caller's own, db_set_error,
+ * or an error of this layer) and the table the statement named first in
+ * db->table, so db_last_fault() can tell a lock, a missing table and a
+ * refused value apart and the caller can name the table.
+ *
+ * Lock waits end before the read timeout does (db_lock_wait): a statement
+ * waiting for another session's lock fails with the server's lock error
+ * on a live connection instead of the client giving up on the server as
+ * lost.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -41,8 +49,11 @@ struct db {
 	char *socket, *host, *name, *user, *pwfile;
 	int port;
 	unsigned timeout;
+	unsigned lock_wait;	/* seconds, db_lock_wait */
 	char err[1024];
 	unsigned last_errno;
+	bool refused;		/* the last error: db_set_error */
+	char table[65];		/* the last failed statement's first table */
 	uint64_t round_trips;
 	uint64_t clock;
 	struct db_cached cache[DB_CACHE_SIZE];
@@ -87,19 +98,86 @@ static bool conn_lost(unsigned e)
 	return false;
 }
 
+/* A statement's text without a leading "SET STATEMENT ... FOR ". */
+static const char *stmt_body(const char *sql)
+{
+	const char *f;
+
+	if (strncmp(sql, "SET STATEMENT ", 14) != 0)
+		return sql;
+	f = strstr(sql, " FOR ");
+	return f ? f + 5 : sql;
+}
+
+void db_stmt_table(const char *sql, char *buf, size_t len)
+{
+	static const char *const kw[] = { " INTO ", "UPDATE ", " FROM " };
+	const char *p, *best = NULL;
+	size_t i, n = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	sql = stmt_body(sql);
+	if (strncmp(sql, "INSERT ", 7) && strncmp(sql, "UPDATE ", 7) &&
+	    strncmp(sql, "DELETE ", 7) && strncmp(sql, "SELECT ", 7))
+		return;		/* not a statement: a step's description */
+	for (i = 0; i < ARRAY_SIZE(kw); i++) {
+		p = strstr(sql, kw[i]);
+		if (p && (!best || p < best))
+			best = p + strlen(kw[i]);
+	}
+	if (!best)
+		return;
+	if (*best == '`')
+		best++;
+	while ((best[n] == '_' || best[n] == '$' ||
+		(best[n] >= '0' && best[n] <= '9') ||
+		(best[n] >= 'a' && best[n] <= 'z') ||
+		(best[n] >= 'A' && best[n] <= 'Z')) && n + 1 < len) {
+		buf[n] = best[n];
+		n++;
+	}
+	buf[n] = '\0';
+}
+
 static int fail(struct db *db, unsigned e, const char *what, const char *msg)
 {
 	/* what may be a statement's text: its start says which one. */
+	what = stmt_body(what);
 	snprintf(db->err, sizeof(db->err), "%.100s%s: %s", what,
 		 strlen(what) > 100 ? "..." : "",
 		 msg && *msg ? msg : "unknown error");
 	db->last_errno = e;
+	db->refused = false;
+	db_stmt_table(what, db->table, sizeof(db->table));
 	if (conn_lost(e)) {
 		drop(db);
 		strncat(db->err, " (connection lost)",
 			sizeof(db->err) - strlen(db->err) - 1);
 	}
 	return -1;
+}
+
+/* An error without a server's: a refusal of the caller's (refused) or
+ * of this layer's own. */
+static void verr(struct db *db, bool refused, const char *fmt, va_list ap)
+{
+	vsnprintf(db->err, sizeof(db->err), fmt, ap);
+	db->last_errno = 0;
+	db->refused = refused;
+	db->table[0] = '\0';
+}
+
+/* An error of this layer (no server error): DB_FAULT_OTHER. */
+static void __attribute__((format(printf, 2, 3)))
+internal(struct db *db, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(db, false, fmt, ap);
+	va_end(ap);
 }
 
 static int fail_stmt(struct db *db, MYSQL_STMT *st, const char *what)
@@ -138,6 +216,10 @@ struct db *db_new(const struct tq_conf *conf, enum db_account acct)
 	db->pwfile = xstrdup(pw);
 	db->port = conf->db_port;
 	db->timeout = conf->db_timeout > 0 ? (unsigned)conf->db_timeout : 5;
+	if (acct == DB_DAEMON)
+		db->lock_wait = db->timeout > 1 ? 1 : 0;
+	else
+		db->lock_wait = db->timeout / 2;
 	return db;
 }
 
@@ -174,26 +256,97 @@ int db_last_dup(const struct db *db)
 	return db->last_errno == ER_DUP_ENTRY;
 }
 
-bool db_last_transient(const struct db *db)
+enum db_fault db_last_fault(const struct db *db)
 {
-	if (conn_lost(db->last_errno))
-		return true;
+	if (db->refused)
+		return DB_FAULT_REFUSED;
+	if (conn_lost(db->last_errno) || !db->connected)
+		return DB_FAULT_GONE;
 	switch (db->last_errno) {
+	case 0:
+		return db->err[0] ? DB_FAULT_OTHER : DB_FAULT_NONE;
 	case ER_LOCK_DEADLOCK:
 	case ER_LOCK_WAIT_TIMEOUT:
+	case ER_LOCK_ABORTED:
+		return DB_FAULT_LOCK;
+	case ER_NO_SUCH_TABLE:
+	case ER_NO_SUCH_TABLE_IN_ENGINE:
+	case ER_BAD_FIELD_ERROR:
+	case ER_BAD_TABLE_ERROR:
+	case ER_UNKNOWN_TABLE:
+	case ER_BAD_DB_ERROR:
+	case ER_VIEW_INVALID:
+	case ER_NO_SUCH_USER:		/* a trigger's or view's definer */
+	case ER_SP_DOES_NOT_EXIST:
+	case ER_NO_DEFAULT_FOR_FIELD:	/* a column added without one */
+	case ER_WRONG_VALUE_COUNT_ON_ROW:
+	case ER_TABLEACCESS_DENIED_ERROR:
+	case ER_COLUMNACCESS_DENIED_ERROR:
+	case ER_DBACCESS_DENIED_ERROR:
+	case ER_ACCESS_DENIED_ERROR:
+	case ER_SPECIFIC_ACCESS_DENIED_ERROR:
+	case ER_PROCACCESS_DENIED_ERROR:
+	case ER_NONEXISTING_TABLE_GRANT:
+	case ER_CRASHED_ON_USAGE:
+	case ER_NOT_KEYFILE:
+	case ER_TABLE_DEF_CHANGED:
+	case ER_NEED_REPREPARE:
+		return DB_FAULT_SCHEMA;
 	case ER_LOCK_TABLE_FULL:
 	case ER_STATEMENT_TIMEOUT:
 	case ER_QUERY_INTERRUPTED:
 	case ER_CON_COUNT_ERROR:
 	case ER_TOO_MANY_USER_CONNECTIONS:
 	case ER_OPTION_PREVENTS_STATEMENT:	/* read_only */
+	case ER_READ_ONLY_MODE:
 	case ER_DISK_FULL:
 	case ER_RECORD_FILE_FULL:
 	case ER_OUT_OF_RESOURCES:
 	case ER_OUTOFMEMORY:
-		return true;
+	case ER_CANT_LOCK:
+	case ER_LOCK_OR_ACTIVE_TRANSACTION:
+		return DB_FAULT_BUSY;
+	case ER_DUP_ENTRY:
+	case ER_DATA_TOO_LONG:
+	case ER_WARN_DATA_OUT_OF_RANGE:
+	case ER_DATA_OUT_OF_RANGE:
+	case ER_TRUNCATED_WRONG_VALUE:
+	case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD:
+	case ER_INVALID_CHARACTER_STRING:
+	case ER_BAD_NULL_ERROR:
+	case ER_WARN_NULL_TO_NOTNULL:
+	case ER_DIVISION_BY_ZERO:
+	case ER_CONSTRAINT_FAILED:
+	case ER_NO_REFERENCED_ROW:
+	case ER_NO_REFERENCED_ROW_2:
+	case ER_ROW_IS_REFERENCED:
+	case ER_ROW_IS_REFERENCED_2:
+	case ER_SIGNAL_EXCEPTION:
+		return DB_FAULT_REFUSED;
 	}
-	return false;
+	return DB_FAULT_OTHER;
+}
+
+bool db_last_transient(const struct db *db)
+{
+	switch (db_last_fault(db)) {
+	case DB_FAULT_GONE:
+	case DB_FAULT_LOCK:
+	case DB_FAULT_BUSY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+const char *db_last_table(const struct db *db)
+{
+	return db->table;
+}
+
+unsigned db_lock_wait(const struct db *db)
+{
+	return db->lock_wait;
 }
 
 uint64_t db_round_trips(const struct db *db)
@@ -245,6 +398,8 @@ int db_connect(struct db *db)
 	drop(db);
 	db->err[0] = '\0';
 	db->last_errno = 0;
+	db->refused = false;
+	db->table[0] = '\0';
 	if (read_password(db, pw, sizeof(pw)) < 0)
 		return -1;
 	if (*db->socket)
@@ -269,10 +424,11 @@ int db_connect(struct db *db)
 
 		mysql_options(db->my, MYSQL_OPT_PROTOCOL, &proto);
 	}
-	/* A lock wait must end before the client's read timeout does.  (SET
-	 * cannot be prepared; the number is the configuration's, 1..300.) */
+	/* A lock wait must end well before the client's read timeout does
+	 * (db_lock_wait).  (SET cannot be prepared; the number is ours.) */
 	snprintf(init, sizeof(init), "SET SESSION innodb_lock_wait_timeout"
-		 " = %u", db->timeout);
+		 " = %u, lock_wait_timeout = %u", db->lock_wait,
+		 db->lock_wait);
 	mysql_options(db->my, MYSQL_INIT_COMMAND, init);
 	db->round_trips++;
 	ok = mysql_real_connect(db->my, *db->socket ? NULL : db->host,
@@ -306,7 +462,7 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql)
 	size_t i, lru = 0;
 
 	if (!db->connected) {
-		snprintf(db->err, sizeof(db->err), "not connected");
+		internal(db, "not connected");
 		db->last_errno = CR_SERVER_GONE_ERROR;
 		return NULL;
 	}
@@ -336,9 +492,10 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql)
 	}
 	db->round_trips++;
 	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
-		snprintf(db->err, sizeof(db->err), "preparing \"%.120s\": %s",
-			 sql, mysql_stmt_error(st));
+		internal(db, "preparing \"%.120s\": %s", stmt_body(sql),
+			 mysql_stmt_error(st));
 		db->last_errno = mysql_stmt_errno(st);
+		db_stmt_table(sql, db->table, sizeof(db->table));
 		mysql_stmt_close(st);
 		if (conn_lost(db->last_errno))
 			drop(db);
@@ -396,7 +553,7 @@ static int bind_va(struct db *db, struct params *p, const char *types,
 	memset(p, 0, sizeof(*p));
 	p->n = (unsigned)strlen(types);
 	if (p->n > DB_MAX_PARAMS) {
-		snprintf(db->err, sizeof(db->err), "too many parameters");
+		internal(db, "too many parameters");
 		return -1;
 	}
 	for (i = 0; i < p->n; i++) {
@@ -437,8 +594,7 @@ static int bind_va(struct db *db, struct params *p, const char *types,
 			b->buffer = &p->v[i].d;
 			break;
 		default:
-			snprintf(db->err, sizeof(db->err),
-				 "bad parameter type '%c'", types[i]);
+			internal(db, "bad parameter type '%c'", types[i]);
 			return -1;
 		}
 	}
@@ -457,10 +613,8 @@ static MYSQL_STMT *run(struct db *db, const char *sql, struct params *p)
 		if (!st)
 			return NULL;
 		if (mysql_stmt_param_count(st) != p->n) {
-			snprintf(db->err, sizeof(db->err),
-				 "\"%.120s\" takes %lu parameters, not %u", sql,
-				 mysql_stmt_param_count(st), p->n);
-			db->last_errno = 0;
+			internal(db, "\"%.120s\" takes %lu parameters, not %u",
+				 sql, mysql_stmt_param_count(st), p->n);
 			return NULL;
 		}
 		/* 0: plain execution (1 would mean an array of one). */
@@ -713,9 +867,7 @@ int db_bulk_exec(struct db *db, const char *sql, unsigned nrows,
 	if (!st)
 		return -1;
 	if (mysql_stmt_param_count(st) != ncols || ncols > DB_MAX_PARAMS) {
-		snprintf(db->err, sizeof(db->err),
-			 "\"%.120s\": parameter count mismatch", sql);
-		db->last_errno = 0;
+		internal(db, "\"%.120s\": parameter count mismatch", sql);
 		return -1;
 	}
 	step = db->bulk ? nrows : 1;
@@ -769,9 +921,8 @@ void db_set_error(struct db *db, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(db->err, sizeof(db->err), fmt, ap);
+	verr(db, true, fmt, ap);
 	va_end(ap);
-	db->last_errno = 0;
 }
 
 bool db_last_lock_lost(const struct db *db)

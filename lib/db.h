@@ -66,13 +66,48 @@ int db_commit(struct db *db);
 int db_rollback(struct db *db);
 /* 1 if the last error was a duplicate key, else 0. */
 int db_last_dup(const struct db *db);
-/* Whether the last error may pass by itself, so the same statement is
- * worth running again later: the connection lost or timed out, a deadlock
- * or lock wait timeout, a statement timeout, the server busy, full, read
- * only or shutting down.  False for what the same statement would meet
- * again: a value refused here (cols_build: a bad name) or by the server,
- * a missing table or privilege. */
+/*
+ * What the last error was, for the caller to choose between waiting and
+ * giving up:
+ *   DB_FAULT_GONE     the connection is lost (or never was): reconnect
+ *   DB_FAULT_LOCK     a lock wait timed out or a deadlock was broken on a
+ *                     live connection: another session holds the rows
+ *   DB_FAULT_SCHEMA   a table or column missing, a privilege gone, a view
+ *                     or definer broken: an administrator's repair ends it
+ *   DB_FAULT_BUSY     a statement timeout, the server busy, full, read
+ *                     only or short of resources
+ *   DB_FAULT_REFUSED  the statement's own values: refused here
+ *                     (db_set_error) or by the server (too long, out of
+ *                     range, NULL, a constraint or a trigger's SIGNAL);
+ *                     the same values meet it again
+ *   DB_FAULT_OTHER    anything else
+ */
+enum db_fault {
+	DB_FAULT_NONE,
+	DB_FAULT_GONE,
+	DB_FAULT_LOCK,
+	DB_FAULT_SCHEMA,
+	DB_FAULT_BUSY,
+	DB_FAULT_REFUSED,
+	DB_FAULT_OTHER,
+};
+enum db_fault db_last_fault(const struct db *db);
+/* Whether the last error may pass by itself without anyone's repair, so
+ * the same statement is worth running again later: DB_FAULT_GONE, _LOCK
+ * or _BUSY. */
 bool db_last_transient(const struct db *db);
+/* The table the last failed statement names first (after INTO, UPDATE or
+ * FROM), or "" (not a statement, or no error). */
+const char *db_last_table(const struct db *db);
+/* The first table sql names (as db_last_table) into buf; "" if none. */
+void db_stmt_table(const char *sql, char *buf, size_t len);
+/* The session's lock wait for this account, in seconds (row locks and
+ * metadata locks, set at connect): the daemon's is 1 s (0 with a 1 s
+ * database.timeout): it never waits long on anyone, and its statements
+ * on balances wait not at all (daemon/store_sql.c); the tools' is half
+ * database.timeout.  Either ends well before the read timeout, so a lock
+ * reads as a lock, never as a lost connection. */
+unsigned db_lock_wait(const struct db *db);
 /* Statements sent to the server since db_new() (executions, prepares,
  * transaction control, connects): what a benchmark reports as round
  * trips. */
@@ -96,7 +131,7 @@ int db_bulk_exec(struct db *db, const char *sql, unsigned nrows,
 		 const struct db_col *cols, unsigned ncols);
 
 /* Record a refusal of the caller's own (a value it will not send) as the
- * last error: db_error() shows it, db_last_transient() is false. */
+ * last error: db_error() shows it, db_last_fault() is DB_FAULT_REFUSED. */
 void db_set_error(struct db *db, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The last statement lost a lock race (deadlock, lock wait timeout) on a

@@ -193,6 +193,65 @@ static void test_empty_password_file(void)
 	}
 }
 
+/* The table a statement names first, past a SET STATEMENT prefix; none
+ * for a step's description. */
+static void test_stmt_table(void)
+{
+	static const struct {
+		const char *sql, *table;
+	} c[] = {
+		{ "INSERT INTO tcptab (name, quota) VALUES (?, 0 - ?)",
+		  "tcptab" },
+		{ "SET STATEMENT innodb_lock_wait_timeout = 0, "
+		  "lock_wait_timeout = 0 FOR UPDATE periodtab SET quota = "
+		  "quota + ? ORDER BY id DESC LIMIT 1", "periodtab" },
+		{ "DELETE FROM masq WHERE gateway = ?", "masq" },
+		{ "SELECT t.name, t.quota FROM tcptab t LEFT JOIN allowed a",
+		  "tcptab" },
+		{ "UPDATE `masq` SET `open` = ?", "masq" },
+		{ "SELECT 1", "" },
+		{ "replaying held polls", "" },
+		{ "COMMIT", "" },
+	};
+	char buf[65], small[4];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		db_stmt_table(c[i].sql, buf, sizeof(buf));
+		CU_ASSERT_STRING_EQUAL(buf, c[i].table);
+	}
+	db_stmt_table("DELETE FROM poll_applied", small, sizeof(small));
+	CU_ASSERT_STRING_EQUAL(small, "pol");
+}
+
+/* What the last error was: the caller's refusal, the connection gone;
+ * the lock waits by account. */
+static void test_faults(void)
+{
+	struct tq_conf *c = conf_with("/nonexistent/sock", "/nonexistent/pw");
+	struct db *db = db_new(c, DB_DAEMON), *tool;
+
+	CU_ASSERT_EQUAL(db_last_fault(db), DB_FAULT_GONE);	/* never was */
+	db_set_error(db, "debit for user \"x\": %s", "no");
+	CU_ASSERT_EQUAL(db_last_fault(db), DB_FAULT_REFUSED);
+	CU_ASSERT_FALSE(db_last_transient(db));
+	CU_ASSERT_STRING_EQUAL(db_last_table(db), "");
+	CU_ASSERT_EQUAL(db_exec(db, "UPDATE tcptab SET quota = 0", ""), -1);
+	CU_ASSERT_EQUAL(db_last_fault(db), DB_FAULT_GONE);
+	CU_ASSERT_TRUE(db_last_transient(db));
+	/* lock waits: the daemon's 1 s, the tools' half the timeout */
+	CU_ASSERT_EQUAL(db_lock_wait(db), 0);		/* timeout 1 */
+	db_free(db);
+	c->db_timeout = 5;
+	db = db_new(c, DB_DAEMON);
+	tool = db_new(c, DB_TOOL);
+	CU_ASSERT_EQUAL(db_lock_wait(db), 1);
+	CU_ASSERT_EQUAL(db_lock_wait(tool), 2);
+	db_free(tool);
+	db_free(db);
+	conf_free(c);
+}
+
 static const struct tq_test tests[] = {
 	{ "valid names", test_names_ok },
 	{ "invalid names", test_names_bad },
@@ -200,6 +259,8 @@ static const struct tq_test tests[] = {
 	{ "no server", test_no_server },
 	{ "empty password file: only the line end stripped",
 	  test_empty_password_file },
+	{ "the table a statement names", test_stmt_table },
+	{ "faults and lock waits", test_faults },
 	{ NULL, NULL }
 };
 
