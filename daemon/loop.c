@@ -1,5 +1,6 @@
 /* loop.c - epoll event loop with timerfd timers and a signalfd. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct loop_timer {
 	int fd;
 	loop_timer_cb cb;
 	void *arg;
+	unsigned expiries;	/* read before the current call */
 };
 
 struct loop {
@@ -121,7 +123,13 @@ static void timer_ready(int fd, uint32_t events, void *arg)
 
 	if (read(fd, &n, sizeof(n)) != sizeof(n))
 		return;		/* EAGAIN: re-armed in the meantime */
+	t->expiries = n > UINT_MAX ? UINT_MAX : (unsigned)n;
 	t->cb(t, t->arg);
+}
+
+unsigned loop_timer_expiries(const struct loop_timer *t)
+{
+	return t->expiries ? t->expiries : 1;
 }
 
 static void ms_to_ts(unsigned ms, struct timespec *ts)

@@ -42,6 +42,9 @@ int loop_del_fd(struct loop *l, int fd);
 struct loop_timer *loop_timer_add(struct loop *l, unsigned first_ms,
 				  unsigned period_ms, loop_timer_cb cb,
 				  void *arg);
+/* In a timer's callback: how many expiries it stands for (1, or more if
+ * the loop was held up past the next one). */
+unsigned loop_timer_expiries(const struct loop_timer *t);
 /* Re-arm an existing timer.  0 / -1. */
 int loop_timer_set(struct loop_timer *t, unsigned first_ms,
 		   unsigned period_ms);

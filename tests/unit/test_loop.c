@@ -49,6 +49,41 @@ static void test_periodic_timer(void)
 	loop_free(c.l);
 }
 
+struct late {
+	struct loop *l;
+	int n;
+	unsigned exp[3];
+};
+
+/* The second call is held up 75 ms: the third stands for 3 or 4 ticks
+ * of 20 ms. */
+static void late_tick(struct loop_timer *t, void *arg)
+{
+	struct late *c = arg;
+
+	c->exp[c->n] = loop_timer_expiries(t);
+	if (++c->n == 2)
+		usleep(75000);
+	if (c->n == 3)
+		loop_stop(c->l);
+}
+
+static void test_timer_expiries(void)
+{
+	struct late c = { 0 };
+	struct loop_timer *t;
+
+	c.l = loop_new();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c.l);
+	t = loop_timer_add(c.l, 0, 20, late_tick, &c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(loop_run(c.l), 0);
+	CU_ASSERT_EQUAL(c.exp[0], 1);
+	CU_ASSERT(c.exp[2] >= 3 && c.exp[2] <= 5);
+	loop_timer_del(c.l, t);
+	loop_free(c.l);
+}
+
 static void oneshot(struct loop_timer *t, void *arg)
 {
 	struct count *c = arg;
@@ -215,6 +250,7 @@ int main(void)
 	static const struct tq_test tests[] = {
 		{ "periodic timer", test_periodic_timer },
 		{ "one-shot timer and re-arm", test_oneshot_and_rearm },
+		{ "a timer held up: its expiries", test_timer_expiries },
 		{ "fd handler removed in its callback", test_fd_handler },
 		{ "signals through signalfd", test_signals },
 		{ "a signal before a timer that fired during a slow handler",
