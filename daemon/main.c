@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "forward.h"
 #include "log.h"
 #include "loop.h"
 #include "tqd.h"
@@ -213,6 +214,16 @@ static void notify_parent(int *fd, char status)
 	*fd = -1;
 }
 
+static void warn_stderr(const char *msg, void *arg)
+{
+	fprintf(stderr, "tcpquotad: warning: %s\n", msg);
+}
+
+static void warn_log(const char *msg, void *arg)
+{
+	log_warnx("%s", msg);
+}
+
 struct main_ctx {
 	struct loop *loop;
 	struct tqd *tqd;
@@ -267,6 +278,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.check) {
+		forward_check("/proc/sys", warn_stderr, NULL);
 		printf("tcpquotad: %s: configuration OK\n", path);
 		conf_free(conf);
 		free(path);
@@ -304,6 +316,7 @@ int main(int argc, char **argv)
 	log_set_debug(o.debug);
 	log_info("tcpquotad %s starting (pid %ld, gateway %s, config %s)",
 		 TQ_VERSION, (long)getpid(), conf->gateway, path);
+	forward_check("/proc/sys", warn_log, NULL);
 
 	memset(&m, 0, sizeof(m));
 	m.loop = loop_new();

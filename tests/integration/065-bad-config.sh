@@ -199,11 +199,12 @@ mkfifo "$C/fifo.conf"
 refused fifo "@F@: cannot read: not a regular file"
 
 # --- an empty file is a valid one (every setting defaulted): -n only,
-# since a real start would use the system's paths and database.
+# since a real start would use the system's paths and database.  In the
+# gateway's namespace, which forwards: no forwarding warning (100).
 : >"$C/empty.conf"
 expect_eq "empty file: -n accepts it" \
 	"tcpquotad: $C/empty.conf: configuration OK" \
-	"$("$TQD" -n --config "$C/empty.conf" 2>&1)"
+	"$(ip netns exec "$LAB_GW" "$TQD" -n --config "$C/empty.conf" 2>&1)"
 
 # --- the file cut at every byte (in-process, conf_load_string of each
 # prefix: 900 starts of the binary would take half a minute): refused
