@@ -13,7 +13,9 @@
  *                   tic - 1; open rows missing from the firewall are
  *                   re-added, closed rows still in it removed
  *   online          (link up) open==1 rows whose packet total moved
- * then per user: the charge, the cut-offs, the unblocks.
+ * then per user: the charge (one period's, times the periods the poll
+ * covers), the cut-offs, the unblocks.  Every balance is quota - held
+ * (balance()): debits the database has not taken yet count already.
  */
 #include <limits.h>
 #include <math.h>
@@ -70,6 +72,26 @@ void acct_out_free(struct acct_out *out)
 	out->n_debits = out->n_rows = out->n_cuts = out->n_unblock = 0;
 }
 
+/* a * b, saturating at LLONG_MAX (both >= 0). */
+static long long mul_sat(long long a, long long b)
+{
+	long long r;
+
+	if (__builtin_mul_overflow(a, b, &r))
+		return LLONG_MAX;
+	return r;
+}
+
+/* a - b, saturating. */
+static long long sub_sat(long long a, long long b)
+{
+	long long r;
+
+	if (__builtin_sub_overflow(a, b, &r))
+		return b > 0 ? LLONG_MIN : LLONG_MAX;
+	return r;
+}
+
 /* ---- sorted name sets -------------------------------------------------- */
 
 static int cmp_name(const void *x, const void *y)
@@ -117,7 +139,7 @@ struct ctx {
 	size_t n_users;
 	const char **online;		/* sorted, unique */
 	size_t n_online;
-	long long each;
+	long long debit;		/* each online user's: each * periods */
 };
 
 static const struct acct_user *user_find(const struct ctx *x,
@@ -132,15 +154,21 @@ static const struct acct_user *user_find(const struct ctx *x,
 	return u ? *u : NULL;
 }
 
+/* What the user has: the database's balance less the held debits. */
+static long long balance(const struct acct_user *u)
+{
+	return sub_sat(u->quota, u->held);
+}
+
 /* Balance after this poll's debit (a user without a tcptab row starts
  * at 0, as the database layer creates it). */
 static long long quota_after(const struct ctx *x, const char *name)
 {
 	const struct acct_user *u = user_find(x, name);
-	long long q = u ? u->quota : 0;
+	long long q = u ? balance(u) : 0;
 
 	if (names_has(x->online, x->n_online, name))
-		q = q > LLONG_MIN + x->each ? q - x->each : LLONG_MIN;
+		q = sub_sat(q, x->debit);
 	return q;
 }
 
@@ -158,7 +186,7 @@ static bool may_open(const struct ctx *x, const char *name,
 		*why = "refused: not allowed";
 		return false;
 	}
-	if (u->quota <= conf->min_quota) {
+	if (balance(u) <= conf->min_quota) {
 		*why = "refused: no quota";
 		return false;
 	}
@@ -298,6 +326,9 @@ int acct_poll(const struct acct_in *in, struct acct_out *out)
 
 	memset(out, 0, sizeof(*out));
 	out->rate = conf_rate_at(conf, &in->now);
+	out->periods = in->periods ? in->periods : 1;
+	if (out->periods > (unsigned)conf->heartbeat_tics)
+		out->periods = (unsigned)conf->heartbeat_tics;
 	free_hours = conf_free_access_at(conf, &in->now);
 
 	x.users = xcalloc(in->n_users, sizeof(*x.users));
@@ -365,13 +396,13 @@ int acct_poll(const struct acct_in *in, struct acct_out *out)
 	x.n_online = n_online;
 	out->n_online = (unsigned)n_online;
 	out->each = acct_charge(conf->period, out->rate, out->n_online);
-	out->total = out->each * (long long)n_online;
-	x.each = out->each;
+	x.debit = mul_sat(out->each, out->periods);
+	out->total = mul_sat(x.debit, (long long)n_online);
 	if (n_online) {
 		out->debits = xcalloc(n_online, sizeof(*out->debits));
 		for (i = 0; i < n_online; i++) {
 			out->debits[i].name = online[i];
-			out->debits[i].amount = out->each;
+			out->debits[i].amount = x.debit;
 		}
 		out->n_debits = n_online;
 	}
@@ -428,6 +459,7 @@ int acct_poll(const struct acct_in *in, struct acct_out *out)
 				row_drop(r, m, c->reason == ACCT_CUT_NO_QUOTA ?
 					 "cut off: no quota" :
 					 "cut off: not allowed");
+				r->cut = true;
 				break;
 			}
 			if (r->del)
@@ -481,4 +513,24 @@ int acct_poll(const struct acct_in *in, struct acct_out *out)
 	free(rows);
 	free(x.users);
 	return 0;
+}
+
+void acct_keep_cuts(struct acct_out *out)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < out->n_rows; i++) {
+		struct acct_row *r = &out->rows[i];
+
+		if (!r->cut)
+			continue;
+		/* The firewall only: the row stays until it can be
+		 * written (a fresh poll cuts it again). */
+		r->del = false;
+		out->rows[k++] = *r;
+	}
+	out->n_rows = k;
+	free(out->unblock);
+	out->unblock = NULL;
+	out->n_unblock = 0;
 }

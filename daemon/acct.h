@@ -16,10 +16,13 @@
 #include "conf.h"
 #include "masq.h"
 
-/* A user: tcptab joined with allowed (quota 0 if only in allowed). */
+/* A user: tcptab joined with allowed (quota 0 if only in allowed).  The
+ * balance every decision uses is quota - held. */
 struct acct_user {
 	const char *name;
 	long long quota;
+	long long held;		/* debits of polls not in quota yet (held
+				 * while the database cannot take them) */
 	bool allowed;
 	bool in_tcptab;
 };
@@ -54,6 +57,7 @@ struct acct_blocked {
 struct acct_in {
 	const struct tq_conf *conf;
 	struct tm now;		/* local time of this poll */
+	unsigned periods;	/* periods since the last poll (0: 1) */
 	bool link_up;
 	const struct acct_user *users;
 	size_t n_users;
@@ -76,7 +80,8 @@ struct acct_row {
 	bool set_open;		/* write open = open */
 	int open;
 	bool tic_dec;		/* tic = tic - 1 (relative, races openhost) */
-	bool charged;		/* counter = counter + 1 */
+	bool charged;		/* counter = counter + out.periods */
+	bool cut;		/* dropped as its user is cut off */
 	bool set_cnts;		/* cnts = conns */
 	uint32_t cnts;
 	bool addr_ok;		/* host text parsed */
@@ -95,7 +100,7 @@ struct acct_row {
 struct acct_debit {
 	const char *name;	/* points into the input: a row's or a
 				 * local's name, or conf->free_users[0] */
-	long long amount;
+	long long amount;	/* each * periods */
 };
 
 enum acct_cut_reason {
@@ -108,14 +113,19 @@ struct acct_cut {
 	bool has_uid;		/* uid known from the local scan */
 	unsigned uid;
 	enum acct_cut_reason reason;
-	long long quota;	/* balance after this poll's debit */
+	long long quota;	/* balance after this poll's debit (held
+				 * debits taken off) */
 };
 
 struct acct_out {
 	double rate;		/* tariff in force */
+	unsigned periods;	/* periods charged: in.periods, 1 at least,
+				 * heartbeat_tics at most */
 	unsigned n_online;	/* users charged */
-	long long each;		/* floor(period * rate / n) + 1, or 0 */
-	long long total;	/* each * n_online: add to the period */
+	long long each;		/* floor(period * rate / n) + 1, or 0: one
+				 * period's charge */
+	long long total;	/* each * n_online * periods: add to the
+				 * period */
 	struct acct_debit *debits;
 	size_t n_debits;
 	struct acct_row *rows;
@@ -154,10 +164,25 @@ struct acct_out {
  * - with the link down nobody is charged, but requests, expiry, free
  *   hours and cut-offs of users not allowed or at/below min_quota still
  *   apply;
+ * - billing is by elapsed periods: a poll that comes periods periods
+ *   after the last one (its timer ran late: the loop was held up)
+ *   charges what the missed polls would have, each * periods, and
+ *   counts them in the rows' counters; at most heartbeat_tics periods
+ *   (past a heartbeat nothing says the host was still there);
+ * - every balance is quota - held: a user whose debits are held (the
+ *   database away or locked) is refused, cut off and unblocked on what
+ *   they will owe, so nobody overdraws by more than one poll;
  * - debits, cuts by name (strcmp); unblock by uid; rows by index.
  */
 int acct_poll(const struct acct_in *in, struct acct_out *out);
 void acct_out_free(struct acct_out *out);
+/*
+ * acct_keep_cuts() - keep of out only what holds without a fresh
+ * snapshot (the database away): the cut-offs and their rows (closed, not
+ * deleted: the rows cannot be written).  Nothing is opened, answered,
+ * repaired or unblocked on rows that may be stale; the charges stay.
+ */
+void acct_keep_cuts(struct acct_out *out);
 /* floor(period * rate / n) + 1 for n > 0, else 0. */
 long long acct_charge(int period, double rate, unsigned n);
 const char *acct_cut_reason_str(enum acct_cut_reason r);

@@ -1239,6 +1239,151 @@ static void test_unblock(void)
 	}
 }
 
+/* A poll that comes k periods after the last one bills k periods: each
+ * online user k * each, the total k * each * n, the row's counter k; the
+ * heartbeat still one tic; at most heartbeat_tics (3 here) periods. */
+static void test_elapsed_periods(void)
+{
+	struct acct_user users[] = { U("alice", 100, true),
+				     U("bob", 100, true) };
+	struct acct_masq masq[] = { busy("198.18.1.10", "alice"),
+				    busy("198.18.1.11", "bob") };
+	struct acct_in in = input(MONDAY_EVENING);
+	struct acct_out out;
+	static const unsigned k[] = { 0, 1, 2, 3, 4, 1000 };
+	static const unsigned want[] = { 1, 1, 2, 3, 3, 3 };
+	size_t i;
+
+	SET(in, users, users);
+	SET(in, masq, masq);
+	for (i = 0; i < ARRAY_SIZE(k); i++) {
+		in.periods = k[i];
+		RUN(in, out);
+		CU_ASSERT_EQUAL(out.periods, want[i]);
+		CU_ASSERT_EQUAL(out.each, 6);		/* one period's */
+		CU_ASSERT_EQUAL(debit(&out, "alice"), 6 * (long long)want[i]);
+		CU_ASSERT_EQUAL(debit(&out, "bob"), 6 * (long long)want[i]);
+		CU_ASSERT_EQUAL(out.total, 12 * (long long)want[i]);
+		CU_ASSERT_TRUE(row(&out, 0)->charged);
+		CU_ASSERT_TRUE(row(&out, 0)->tic_dec);
+		CU_ASSERT_EQUAL(out.n_cuts, 0);
+		acct_out_free(&out);
+	}
+	/* the late poll's whole debit counts against the balance */
+	users[0].quota = 18;		/* 18 - 3 * 6 = 0: cut */
+	in.periods = 3;
+	RUN(in, out);
+	CU_ASSERT_EQUAL_FATAL(out.n_cuts, 1);
+	CU_ASSERT_STRING_EQUAL(out.cuts[0].name, "alice");
+	CU_ASSERT_EQUAL(out.cuts[0].quota, 0);
+	acct_out_free(&out);
+	/* idle: nothing, however late */
+	masq[0] = idle("198.18.1.10", "alice");
+	masq[1] = idle("198.18.1.11", "bob");
+	in.periods = 3;
+	RUN(in, out);
+	CU_ASSERT_EQUAL(out.n_debits, 0);
+	CU_ASSERT_EQUAL(out.total, 0);
+	acct_out_free(&out);
+}
+
+/* Every balance is quota - held: requests refused, cut-offs and unblocks
+ * decided on what the user will owe once the held debits are applied. */
+static void test_held_debits(void)
+{
+	struct acct_user users[] = {
+		U("alice", 20, true), U("bob", 20, true), U("carol", 30, true),
+		U("dave", 100, true),
+	};
+	/* two online: each 6 */
+	struct acct_masq masq[] = {
+		busy("198.18.1.10", "alice"),
+		busy("198.18.1.11", "bob"),
+		{ .host = "198.18.1.12", .name = "carol", .open = MASQ_REQ_OPEN,
+		  .tic = 3, .free = MASQ_PAID },	/* 30 - 30: refused */
+		{ .host = "198.18.1.13", .name = "dave", .open = MASQ_REQ_OPEN,
+		  .tic = 3, .free = MASQ_PAID },	/* 100 - 99: opened */
+	};
+	struct acct_blocked blocked[] = {
+		{ .uid = 1001, .name = "bob" },
+		{ .uid = 1003, .name = "dave" },	/* 1 left: unblocked */
+	};
+	struct acct_in in = input(MONDAY_EVENING);
+	struct acct_out out;
+
+	users[0].held = 9;
+	users[1].held = 8;
+	users[2].held = 30;
+	users[3].held = 99;
+	SET(in, users, users);
+	SET(in, masq, masq);
+	SET(in, blocked, blocked);
+	RUN(in, out);		/* alice 20 - 9 - 6 = 5, bob 20 - 8 - 6 = 6 */
+	CU_ASSERT_EQUAL(out.each, 6);
+	CU_ASSERT_EQUAL(debit(&out, "alice"), 6);
+	CU_ASSERT_EQUAL(debit(&out, "bob"), 6);
+	CU_ASSERT_EQUAL_FATAL(out.n_cuts, 0);
+	CU_ASSERT_EQUAL(out.n_unblock, 2);
+	acct_out_free(&out);
+
+	users[0].held = 14;		/* 20 - 14 - 6 = 0 */
+	users[1].held = 15;		/* 20 - 15 - 6 = -1 */
+	RUN(in, out);
+	CU_ASSERT_EQUAL_FATAL(out.n_cuts, 2);
+	CU_ASSERT_STRING_EQUAL(out.cuts[0].name, "alice");
+	CU_ASSERT_EQUAL(out.cuts[0].quota, 0);
+	CU_ASSERT_STRING_EQUAL(out.cuts[1].name, "bob");
+	CU_ASSERT_EQUAL(out.cuts[1].quota, -1);
+	CU_ASSERT_TRUE(is_dropped(&out, 0, "cut off: no quota", true));
+	CU_ASSERT_TRUE(row(&out, 0)->cut);
+	CU_ASSERT_TRUE(is_dropped(&out, 2, "refused: no quota", false));
+	CU_ASSERT_FALSE(row(&out, 2)->cut);
+	CU_ASSERT_TRUE(row(&out, 3)->fw_open);
+	CU_ASSERT_EQUAL_FATAL(out.n_unblock, 1);
+	CU_ASSERT_EQUAL(out.unblock[0], 1003);
+	acct_out_free(&out);
+}
+
+/* Without a fresh snapshot only the cut-offs stay: their rows closed, not
+ * deleted; no open, answer, repair or unblock; the charges stay. */
+static void test_keep_cuts(void)
+{
+	struct acct_user users[] = {
+		U("alice", 5, true), U("bob", 100, true), U("carol", 100, true),
+	};
+	struct acct_masq masq[] = {
+		busy("198.18.1.10", "alice"),
+		busy("198.18.1.11", "bob"),
+		{ .host = "198.18.1.12", .name = "carol", .open = MASQ_REQ_OPEN,
+		  .tic = 3, .free = MASQ_PAID },
+		idle("198.18.1.13", "bob"),
+	};
+	struct acct_blocked blocked[] = { { .uid = 1001, .name = "bob" } };
+	struct acct_in in = input(MONDAY_EVENING);
+	struct acct_out out;
+
+	masq[3].in_firewall = false;	/* open, not in the set: repair */
+	SET(in, users, users);
+	SET(in, masq, masq);
+	SET(in, blocked, blocked);
+	RUN(in, out);
+	CU_ASSERT_EQUAL(out.n_rows, 4);
+	CU_ASSERT_EQUAL(out.n_unblock, 1);
+	acct_keep_cuts(&out);
+	CU_ASSERT_EQUAL_FATAL(out.n_rows, 1);
+	CU_ASSERT_EQUAL(out.rows[0].idx, 0);
+	CU_ASSERT_TRUE(out.rows[0].fw_close);
+	CU_ASSERT_FALSE(out.rows[0].del);
+	CU_ASSERT_FALSE(out.rows[0].fw_open);
+	CU_ASSERT_EQUAL(out.n_unblock, 0);
+	CU_ASSERT_PTR_NULL(out.unblock);
+	CU_ASSERT_EQUAL_FATAL(out.n_cuts, 1);
+	CU_ASSERT_STRING_EQUAL(out.cuts[0].name, "alice");
+	CU_ASSERT_EQUAL(out.n_debits, 2);
+	CU_ASSERT_EQUAL(out.total, 12);
+	acct_out_free(&out);
+}
+
 /* Addresses that parse but belong to no LAN host: deleted, never opened;
  * one found in the firewall is closed. */
 static void test_not_host_addresses(void)
@@ -1343,6 +1488,9 @@ static const struct tq_test tests[] = {
 	{ "DST fall back: rates, free hours", test_dst_autumn },
 	{ "DST: one charge per poll across the jumps", test_dst_polls },
 	{ "unblock", test_unblock },
+	{ "a late poll bills the elapsed periods", test_elapsed_periods },
+	{ "balances less held debits", test_held_debits },
+	{ "without a fresh snapshot: cut-offs only", test_keep_cuts },
 	{ "empty poll", test_empty },
 	{ "500 users", test_many_users },
 	{ NULL, NULL }
