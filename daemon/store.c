@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dblimit.h"
 #include "lanhost.h"
 #include "log.h"
 #include "masq.h"
@@ -44,6 +45,8 @@ struct store {
 	const struct tq_conf *conf;
 	struct db *db;
 	bool down_said;		/* the outage was logged */
+	bool limit_said;	/* ... and that the server is out of
+				   connections (dblimit.h) */
 	unsigned fails;		/* failed connects in a row */
 	unsigned wait;		/* polls to skip before the next */
 	size_t n_bad_users;	/* left out of the last snapshot */
@@ -126,6 +129,9 @@ static unsigned backoff_polls(int period, unsigned n)
 
 bool store_up(struct store *st, bool now)
 {
+	const char *adv;
+	char why[1024];
+
 	if (db_is_connected(st->db))
 		return true;
 	if (!st->down_said)
@@ -136,18 +142,25 @@ bool store_up(struct store *st, bool now)
 	}
 	if (db_connect(st->db) == 0) {
 		log_info("database connected");
-		st->down_said = false;
+		st->down_said = st->limit_said = false;
 		st->fails = st->wait = 0;
 		return true;
 	}
 	st->fails++;
 	st->wait = backoff_polls(st->conf->period, st->fails) - 1;
+	/* Out of connections: what to do, at warning level, also in an
+	 * outage already said for another reason. */
+	adv = dblimit_advice(db_last_errno(st->db), DB_DAEMON);
+	snprintf(why, sizeof(why), adv ? "%s (error %u: %s)" : "%s",
+		 db_error(st->db), db_last_errno(st->db), adv);
 	if (!log_once(&st->down_said, "database unavailable: %s (firewall "
-		      "kept as it is, debits held in the journal)",
-		      db_error(st->db)))
+		      "kept as it is, debits held in the journal)", why) &&
+	    !(adv && log_once(&st->limit_said, "database: %s", why)))
 		log_debug("database: connect attempt %u failed, next in %u "
 			  "poll%s", st->fails, st->wait + 1,
 			  st->wait ? "s" : "");
+	if (adv)
+		st->limit_said = true;
 	return false;
 }
 

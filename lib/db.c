@@ -930,3 +930,8 @@ bool db_last_lock_lost(const struct db *db)
 	return db->connected && (db->last_errno == ER_LOCK_DEADLOCK ||
 				 db->last_errno == ER_LOCK_WAIT_TIMEOUT);
 }
+
+unsigned db_last_errno(const struct db *db)
+{
+	return db->last_errno;
+}

@@ -137,5 +137,8 @@ void db_set_error(struct db *db, const char *fmt, ...)
 /* The last statement lost a lock race (deadlock, lock wait timeout) on a
  * live connection: its transaction is gone and may be run again. */
 bool db_last_lock_lost(const struct db *db);
+/* The server's (or the client library's) number of the last error: 0 for
+ * none, or for a refusal of the caller's own (db_set_error). */
+unsigned db_last_errno(const struct db *db);
 
 #endif

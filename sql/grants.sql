@@ -24,7 +24,11 @@ GRANT SELECT, INSERT, UPDATE ON tcpquota.debits TO 'tcpquotad'@'localhost';
 -- The users' tools (openhost, tcpquota status) and tcpquota-portal: read
 -- balances and the allowed list, ask for their host to be opened or
 -- closed; the portal reads the debit history for its usage chart.  They
--- cannot change a balance, the allowed list or any log.
+-- cannot change a balance, the allowed list or any log.  The set-up
+-- script also limits the connections this account may hold at once
+-- (ALTER USER ... WITH MAX_USER_CONNECTIONS, below the server's
+-- max_connections: --tool-connections), so that many users' tools cannot
+-- lock the daemon and the admins out of the server.
 GRANT SELECT ON tcpquota.tcptab TO 'tcpquota_tool'@'localhost';
 GRANT SELECT ON tcpquota.allowed TO 'tcpquota_tool'@'localhost';
 GRANT SELECT, INSERT, UPDATE, DELETE ON tcpquota.masq

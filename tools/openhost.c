@@ -6,8 +6,10 @@
  * terminal (fd 0).  --user and --host are for root and the admin group.
  * Protocol with tcpquotad (see masq.h): insert the masq row with open = 2,
  * poke the daemon, wait for open = 1; keep tic at heartbeat_tics while
- * open; on Enter, end of session (HUP), TERM or INT write open = 3, wait
- * for 0, delete the row.
+ * open, each heartbeat on a connection of its own (a session holds no
+ * database connection in between: the tools' account has few, see
+ * tcpquota-setup-db --tool-connections); on Enter, end of session (HUP),
+ * TERM or INT write open = 3, wait for 0, delete the row.
  *
  * Exit status: 0 closed on request, 1 refused or failed, 2 the daemon
  * closed the host (quota gone, denied, closed by an administrator).
@@ -200,12 +202,34 @@ static void status_line(struct oh *o, const struct tooldb_masq *m)
 	fflush(stdout);
 }
 
+/* A connection for one round of work: none is held between rounds.
+ * 0, or -1 with the reason in err. */
+static int connected(struct oh *o, char *err, size_t errlen)
+{
+	if (db_is_connected(o->t.db))
+		return 0;
+	return toolctx_reconnect(&o->t, err, errlen);
+}
+
 /* Ask the daemon to close, wait, remove the row.  0 / -1. */
 static int close_host(struct oh *o)
 {
 	const char *gw = o->t.conf->gateway;
+	uint64_t end = tq_now_us() +
+		       (uint64_t)toolctx_ack_timeout_ms(o->t.conf) * 1000;
+	char err[1024];
 	int rc;
 
+	/* The tools' connections may all be in use for a moment (many
+	 * sessions closing at once): try as long as an answer may take. */
+	while (connected(o, err, sizeof(err)) < 0) {
+		if (tq_now_us() >= end) {
+			say(o, "database unavailable: %s; tcpquotad closes %s "
+			    "when its heartbeat runs out", err, o->host);
+			return -1;
+		}
+		toolctx_sleep_ms(100);
+	}
 	if (tooldb_masq_set_open(o->t.db, gw, o->host, o->name,
 				 MASQ_REQ_CLOSE) < 0) {
 		say(o, "database error: %s", db_error(o->t.db));
@@ -244,6 +268,53 @@ static void explain_closed(struct oh *o)
 		    "the heartbeat expired)", o->host);
 }
 
+/*
+ * One heartbeat round, on a connection of its own: a session holds none
+ * between rounds, so however many sessions run they cannot take the
+ * connections the tools' account may have (nor the daemon's).  0 to go
+ * on, or the session's exit status (the daemon closed the host).
+ */
+static int beat(struct oh *o, uint64_t now, uint64_t tic_every,
+		uint64_t *next_tic, uint64_t *next_status)
+{
+	const struct tq_conf *conf = o->t.conf;
+	struct tooldb_masq m;
+	char err[1024];
+	int rc = -1;
+
+	if (connected(o, err, sizeof(err)) < 0 ||
+	    (rc = tooldb_masq_get(o->t.db, conf->gateway, o->host, &m)) < 0) {
+		/* Keep trying (the daemon holds the host until tic runs
+		 * out), but keep listening for Enter and signals. */
+		endline(o);
+		fprintf(stderr, "openhost: database unavailable: %s\n",
+			rc < 0 && db_is_connected(o->t.db) ?
+			db_error(o->t.db) : err);
+		db_disconnect(o->t.db);
+		*next_tic = *next_status = tq_now_us() + STATUS_EVERY_US;
+		return 0;
+	}
+	if (rc == 0 || strcmp(m.name, o->name) != 0 ||
+	    m.open == MASQ_CLOSED) {
+		if (rc == 1 && strcmp(m.name, o->name) == 0)
+			tooldb_masq_delete(o->t.db, conf->gateway, o->host,
+					   o->name);
+		explain_closed(o);
+		return 2;
+	}
+	if (now >= *next_tic) {
+		tooldb_masq_set_tic(o->t.db, conf->gateway, o->host, o->name,
+				    conf->heartbeat_tics);
+		*next_tic = now + tic_every;
+	}
+	if (now >= *next_status) {
+		status_line(o, &m);
+		*next_status = now + STATUS_EVERY_US;
+	}
+	db_disconnect(o->t.db);
+	return 0;
+}
+
 /* While open: heartbeat, status, Enter/signals.  Exit status. */
 static int session(struct oh *o)
 {
@@ -251,8 +322,7 @@ static int session(struct oh *o)
 	struct pollfd pfd = { .fd = 0, .events = POLLIN };
 	uint64_t now, due, next_tic = 0, next_status = 0;
 	uint64_t tic_every = (uint64_t)conf->period * 1000000 / 2;
-	struct tooldb_masq m;
-	char buf[256], err[256];
+	char buf[256];
 	ssize_t n;
 	int rc, timeout;
 
@@ -262,40 +332,9 @@ static int session(struct oh *o)
 		if (toolctx_signalled())
 			return close_host(o) < 0 ? 1 : 0;
 		now = tq_now_us();
-		if (now >= next_tic || now >= next_status) {
-			rc = tooldb_masq_get(o->t.db, conf->gateway, o->host,
-					     &m);
-			if (rc < 0) {
-				/* Keep trying (the daemon holds the host
-				 * until tic runs out), but keep listening
-				 * for Enter and signals meanwhile. */
-				if (toolctx_reconnect(&o->t, err,
-						      sizeof(err)) < 0) {
-					endline(o);
-					fprintf(stderr, "openhost: database "
-						"unavailable: %s\n", err);
-				}
-				next_tic = next_status = tq_now_us() +
-							 STATUS_EVERY_US;
-			} else if (rc == 0 || strcmp(m.name, o->name) != 0 ||
-			    m.open == MASQ_CLOSED) {
-				if (rc == 1 && strcmp(m.name, o->name) == 0)
-					tooldb_masq_delete(o->t.db,
-							   conf->gateway,
-							   o->host, o->name);
-				explain_closed(o);
-				return 2;
-			} else if (now >= next_tic) {
-				tooldb_masq_set_tic(o->t.db, conf->gateway,
-						    o->host, o->name,
-						    conf->heartbeat_tics);
-				next_tic = now + tic_every;
-			}
-			if (now >= next_status) {
-				status_line(o, &m);
-				next_status = now + STATUS_EVERY_US;
-			}
-		}
+		if ((now >= next_tic || now >= next_status) &&
+		    (rc = beat(o, now, tic_every, &next_tic, &next_status)))
+			return rc;
 		now = tq_now_us();
 		due = next_tic < next_status ? next_tic : next_status;
 		timeout = due > now ? 1 + (int)((due - now) / 1000) : 1;

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "dblimit.h"
 #include "toolctx.h"
 #include "util.h"
 
@@ -186,6 +187,20 @@ void toolctx_drop(struct tool_ctx *t, bool keep_saved)
 	t->dropped = true;
 }
 
+/* The connect's failure into err, after pre; a refusal for want of
+ * connections says which limit and what to do.  Returns -1. */
+static int connect_err(const struct tool_ctx *t, const char *pre, char *err,
+		       size_t errlen)
+{
+	unsigned e = db_last_errno(t->db);
+	const char *adv = dblimit_advice(e, t->acct);
+
+	if (adv)
+		return tq_err(err, errlen, "%s%s (error %u: %s)", pre,
+			      db_error(t->db), e, adv);
+	return tq_err(err, errlen, "%s%s", pre, db_error(t->db));
+}
+
 int toolctx_connect(struct tool_ctx *t, enum db_account acct,
 		    bool keep_saved, char *err, size_t errlen)
 {
@@ -200,8 +215,8 @@ int toolctx_connect(struct tool_ctx *t, enum db_account acct,
 		t->wake_fd = wake_connect(t->conf);
 	toolctx_drop(t, keep_saved);
 	if (rc != 0)
-		return tq_err(err, errlen, "cannot connect to the database: %s",
-			      db_error(t->db));
+		return connect_err(t, "cannot connect to the database: ", err,
+				   errlen);
 	return 0;
 }
 
@@ -222,7 +237,7 @@ int toolctx_reconnect(struct tool_ctx *t, char *err, size_t errlen)
 		exit(1);
 	}
 	if (rc != 0)
-		return tq_err(err, errlen, "%s", db_error(t->db));
+		return connect_err(t, "", err, errlen);
 	return 0;
 }
 

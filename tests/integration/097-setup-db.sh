@@ -91,6 +91,14 @@ expect_eq "the tools' account reads tcptab" 0 \
 expect_eq "the admins' account reads tcptab" 0 \
 	"$(as tcpquota_admin "$E/admin.secret" 'SELECT COUNT(*) FROM tcptab')"
 check "a wrong password is refused" refused tcpquotad wrong
+# The tools' connections: the server's 200 less a tenth (20), kept for
+# the daemon and the admins, whose accounts have no limit.
+expect_eq "the tools' account holds at most 180 connections" \
+	"tcpquotad 0 tcpquota_tool 180 tcpquota_admin 0" \
+	"$(mdb_sql "SELECT User, max_user_connections FROM mysql.user
+		WHERE User LIKE 'tcpquota%' ORDER BY User = 'tcpquota_admin',
+		User = 'tcpquota_tool', User" | tr '\t\n' '  ' | sed 's/ $//')"
+check "... and says so" grep -qx "account tcpquota_tool: at most 180 connections at once (the server allows 200; the rest is kept for the daemon and the admins)" "$TQ_TMP/setup.out"
 mdb_sql "INSERT INTO tcptab (name, quota) VALUES ('free', -1008888)"
 expect_eq "the original's query works verbatim" -1008888 \
 	"$(as tcpquota_admin "$E/admin.secret" "SELECT quota FROM tcptab WHERE name LIKE 'free'")"
@@ -102,6 +110,11 @@ expect_eq "a second run keeps the passwords" "$sums" \
 	"$(cat "$E"/*.secret | md5sum)"
 expect_eq "and the data" -1008888 \
 	"$(as tcpquotad "$E/db.secret" "SELECT quota FROM tcptab WHERE name = 'free'")"
+
+check "--tool-connections 0: no limit" setup --tool-connections 0
+expect_eq "... none" 0 "$(mdb_sql "SELECT max_user_connections FROM mysql.user
+	WHERE User = 'tcpquota_tool'")"
+check "... and says so" grep -qx "account tcpquota_tool: no connection limit (--tool-connections 0)" "$TQ_TMP/setup.out"
 
 old=$(cat "$E/db.secret")
 check "--new-passwords succeeds" setup --new-passwords

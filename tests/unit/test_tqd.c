@@ -488,6 +488,10 @@ const char *db_error(const struct db *db)
 {
 	return *dbf.err ? dbf.err : "fake database down";
 }
+unsigned db_last_errno(const struct db *db)
+{
+	return 0;	/* no server to refuse a connection for want of one */
+}
 bool db_last_transient(const struct db *db)
 {
 	return dbf.transient;
