@@ -9,10 +9,16 @@
  * - Only the oldest is ever applied; every newer poll waits behind it.
  *   A charged poll is never applied ahead of a held one; its masq writes
  *   (state, not debits) need no order and go at once.
- * - A held poll the database refuses for a reason of its own (not the
- *   connection, not a timeout) is set aside after LEDGER_REFUSED_MAX
- *   tries in a row, to the journal's side file (or, with no journal, to
- *   the log), so the polls behind it go on.
+ * - A held poll the database refuses for its own values (a name or an
+ *   amount the server will not take: store_refused) is set aside after
+ *   LEDGER_REFUSED_MAX tries in a row, to the journal's side file (or,
+ *   with no journal, to the log), so the polls behind it go on.  Any
+ *   other failure (the connection, a lock, a table or privilege missing)
+ *   is no fault of the poll's: it is held, tried every poll, and applied
+ *   once the database takes it.
+ * - A poll whose debits cannot be applied now still has its masq writes
+ *   (answers, heartbeats) written alone (store_ack): a locked balance
+ *   holds back no one's request.
  * - Past LEDGER_HELD_MAX polls in memory, later ones are folded into the
  *   newest: nothing is lost and memory stays bounded.
  */
@@ -93,6 +99,58 @@ size_t ledger_count(struct ledger *l)
 
 	return (l->journal ? journal_pending(l->journal, &p) : 0) +
 	       l->n_held;
+}
+
+static int debit_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct store_debit *)a)->name,
+		      ((const struct store_debit *)b)->name);
+}
+
+/* Add the n polls' debits to *v (grown as needed). */
+static void held_add(struct store_debit **v, size_t *nv, size_t *cap,
+		     const struct store_poll *p, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < p[i].n_debits; k++) {
+			xgrow(v, cap, *nv + 1, sizeof(**v));
+			(*v)[(*nv)++] = p[i].debits[k];
+		}
+}
+
+void ledger_held_into(struct ledger *l, struct acct_user *u, size_t n)
+{
+	const struct store_poll *p = NULL;
+	struct store_debit *v = NULL, key, *d;
+	size_t i, k, nv = 0, cap = 0, np;
+
+	for (i = 0; i < n; i++)
+		u[i].held = 0;
+	np = l->journal ? journal_pending(l->journal, &p) : 0;
+	held_add(&v, &nv, &cap, p, np);
+	held_add(&v, &nv, &cap, l->held, l->n_held);
+	if (nv == 0)
+		return;
+	/* One sum per user: sorted, then merged. */
+	qsort(v, nv, sizeof(*v), debit_cmp);
+	for (i = 1, k = 0; i < nv; i++) {
+		if (strcmp(v[i].name, v[k].name) == 0)
+			v[k].amount += v[i].amount;
+		else
+			v[++k] = v[i];
+	}
+	nv = k + 1;
+	for (i = 0; i < n; i++) {
+		if (!u[i].name)
+			continue;
+		tq_strlcpy(key.name, u[i].name, sizeof(key.name));
+		d = bsearch(&key, v, nv, sizeof(*v), debit_cmp);
+		if (d)
+			u[i].held = d->amount;
+	}
+	free(v);
 }
 
 static void held_pop(struct ledger *l)
@@ -210,11 +268,12 @@ static void hold(struct ledger *l, struct store_poll *p, const char *ctx)
 }
 
 /*
- * The oldest held poll failed.  A connection or timeout error: try again
- * later.  Any other reason is the poll's own, the same at every try; after
- * LEDGER_REFUSED_MAX tries in a row it is set aside (to the journal's side
- * file, for an administrator) so the polls behind it go on.  Returns true
- * if it was set aside.
+ * The oldest held poll failed.  Refused values are the poll's own, the
+ * same at every try; after LEDGER_REFUSED_MAX tries in a row it is set
+ * aside (to the journal's side file, for an administrator) so the polls
+ * behind it go on.  Anything else (the connection, a lock, schema damage)
+ * passes or is repaired: try again later.  Returns true if it was set
+ * aside.
  */
 static bool held_refused(struct ledger *l, struct store *st,
 			 const struct store_poll *p, bool in_journal)
@@ -223,7 +282,7 @@ static bool held_refused(struct ledger *l, struct store *st,
 	uint64_t id = p->id;
 	size_t i;
 
-	if (store_transient(st)) {
+	if (!store_refused(st)) {
 		store_failed(st, "replaying held polls");
 		return false;
 	}
@@ -321,22 +380,6 @@ void ledger_at_exit(struct ledger *l)
 	}
 }
 
-/* The masq writes of p alone (its debits are held): they are state, not
- * debits, and need no order. */
-static void apply_ops(struct store *st, const struct store_poll *p)
-{
-	struct store_debit none;
-	struct store_poll o;
-
-	memset(&o, 0, sizeof(o));
-	o.id = ledger_poll_id();
-	o.when = p->when;
-	o.debits = &none;
-	o.ops = p->ops;
-	o.n_ops = p->n_ops;
-	if (store_apply(st, &o) < 0)
-		store_failed(st, "writing masq rows");
-}
 
 void ledger_record(struct ledger *l, struct store *st, struct store_poll *p,
 		   bool fresh)
@@ -346,17 +389,22 @@ void ledger_record(struct ledger *l, struct store *st, struct store_poll *p,
 
 	charged = p->n_debits > 0 || p->total != 0;
 	up = fresh && store_connected(st);
-	if (!charged && (p->n_ops == 0 || !up))
-		return;		/* masq ops: the next poll decides again */
-	if (charged && (!up || ledger_count(l) > 0)) {
-		/* Never ahead of a poll held before it. */
-		if (up && p->n_ops > 0)
-			apply_ops(st, p);
+	if (!charged) {
+		/* masq ops alone; if not now, the next poll decides again */
+		if (up)
+			store_ack(st, p->ops, p->n_ops);
+		return;
+	}
+	if (!up || ledger_count(l) > 0) {
+		/* Never ahead of a poll held before it.  The masq writes are
+		 * state, not debits: they need no order. */
+		if (up)
+			store_ack(st, p->ops, p->n_ops);
 		hold(l, p, up ? "behind older held polls" : "database down");
 		return;
 	}
 	why[0] = '\0';
-	if (charged && l->journal) {
+	if (l->journal) {
 		if (journal_append(l->journal, p) == 0) {
 			journalled = true;
 			l->append_said = false;
@@ -366,14 +414,17 @@ void ledger_record(struct ledger *l, struct store *st, struct store_poll *p,
 			log_once(&l->append_said, "appending poll %016" PRIx64
 				 " to the %s", p->id, why);
 		}
-	} else if (charged) {
+	} else {
 		snprintf(why, sizeof(why), "no journal configured");
 	}
 	if (store_apply(st, p) < 0) {
 		store_failed(st, "applying the poll");
-		if (charged && !journalled)
+		/* The debits wait; the answers and heartbeats go now. */
+		if (store_connected(st))
+			store_ack(st, p->ops, p->n_ops);
+		if (!journalled)
 			hold_in_memory(l, p, why);
-		else if (charged)
+		else
 			log_debug("poll %016" PRIx64 " held in the journal",
 				  p->id);
 		return;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acct.h"
 #include "conf.h"
 #include "store.h"
 
@@ -31,6 +32,9 @@ size_t ledger_count(struct ledger *l);
 size_t ledger_in_memory(const struct ledger *l);
 /* A fresh poll id (random). */
 uint64_t ledger_poll_id(void);
+/* Each of the n users' held debits (the sum over the held polls, which
+ * the database's balance does not include yet) into its held. */
+void ledger_held_into(struct ledger *l, struct acct_user *u, size_t n);
 
 /* Apply the held polls, oldest first, each once; stop at the first that
  * fails and is not set aside: nothing newer goes ahead of it. */

@@ -5,7 +5,10 @@
  * struct store owns one connection (lib/db.c) and the last good snapshot.
  * Every SQL statement of the daemon is in store_sql.c (store_sql.h), the
  * seam the unit tests replace at link time.  Failures are logged here
- * (store_failed), so the callers only say what they were doing.
+ * (store_failed), so the callers only say what they were doing: an
+ * outage, a lock another session holds, schema damage each by its name,
+ * said once while it lasts, reminded about every minute and said over
+ * (store_poll_done).
  */
 #ifndef TQ_STORE_H
 #define TQ_STORE_H
@@ -71,7 +74,7 @@ struct store_op {
 	bool set_open;
 	int open;
 	bool tic_dec;
-	bool counter_inc;
+	int counter_inc;	/* counter = counter + this: periods charged */
 	bool set_cnts;
 	int cnts;
 	size_t row;		/* index in the snapshot it was built from */
@@ -109,13 +112,20 @@ void store_set_conf(struct store *st, const struct tq_conf *conf);
  */
 bool store_up(struct store *st, bool now);
 bool store_connected(const struct store *st);
-/* Log the last error as a failure while doing what (once per outage if
- * the connection went). */
+/* Log the last error as a failure while doing what: an outage once per
+ * outage; a lock wait (naming the table and, on tcptab, the users whose
+ * rows are locked), schema damage or another error once while it lasts
+ * (store_poll_done reminds and ends it); a refused value every time. */
 void store_failed(struct store *st, const char *what);
 const char *store_error(const struct store *st);
-/* The last error may pass by itself (db_last_transient), or the
- * connection is gone. */
-bool store_transient(const struct store *st);
+/* The last error refuses the statement's own values (DB_FAULT_REFUSED):
+ * the same poll would meet it again, whatever anyone repairs. */
+bool store_refused(const struct store *st);
+/* End of a poll: conditions store_failed said that this poll did not
+ * meet are said over (log_recovered); those it met again are reminded
+ * about every STORE_REMIND_S seconds' worth of polls, with held (the
+ * polls waiting for the database). */
+void store_poll_done(struct store *st, size_t held);
 
 /* Read users and masq rows, leave out names the database would refuse
  * (logged), keep it as the last good snapshot.  False (logged) if the
@@ -128,10 +138,14 @@ struct store_snap *store_snap(struct store *st);
 void store_patch(struct store *st, const struct store_op *ops, size_t n);
 
 /* Apply one poll (store_sql_apply): 0 applied, 1 already applied, -1
- * error (not logged: store_failed or the caller's own message). */
+ * error (not logged: store_failed or the caller's own message).  Applied
+ * debits are taken from the snapshot's balances too, so that while it
+ * cannot be read again they stay current. */
 int store_apply(struct store *st, const struct store_poll *p);
-/* Acknowledge requests: the ops alone, in one transaction (logged on
- * failure; the next poll writes the answer). */
+/* Write masq ops alone (answers, heartbeats, counters; no debit), in one
+ * transaction; if a row is locked, the others one by one, so one locked
+ * row holds back no one else's answer.  Logged on failure (the next poll
+ * writes the answer). */
 void store_ack(struct store *st, const struct store_op *ops, size_t n);
 /* At start: delete the open row of host whose heartbeat ran out (logged). */
 void store_expire(struct store *st, const struct store_masq *m);

@@ -13,6 +13,16 @@
  * another user's request over a refused one) keeps its request: the next
  * poll decides again.  tic, counter and cnts are written relative or
  * are the daemon's own, whatever the row.
+ *
+ * A poll's debits (poll_applied, tcptab, debits, periodtab) never wait
+ * for a lock (NOWAIT below): a row another session holds (an admin's
+ * open transaction on a balance) fails the statement at once with the
+ * server's lock error, the poll is held and tried again next poll, and
+ * the loop goes on.  Daemons (gateways sharing the database) do not meet
+ * each other's row locks: they queue for an advisory lock of the
+ * database first (apply_queue), each holding it for one transaction of a
+ * few milliseconds.  The masq writes wait the session's short lock wait
+ * (db_lock_wait): the tools hold a masq row only for a moment.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +32,12 @@
 #include "store_sql.h"
 #include "util.h"
 
-#define STORE_RETRIES 5
+/* A lost race is run once more at once (a lock still held is met again
+ * at the next poll). */
+#define STORE_RETRIES 2
+/* Statements that must not wait for another session's lock. */
+#define NOWAIT "SET STATEMENT innodb_lock_wait_timeout = 0," \
+	" lock_wait_timeout = 0 FOR "
 
 /* ---- the snapshot ---- */
 
@@ -359,6 +374,39 @@ static int debit_cols_build(struct db *db, const struct store_poll *p,
 	return 0;
 }
 
+static int cell_cb(void *arg, unsigned ncols, char **c)
+{
+	*(int *)arg = ncols > 0 && c[0] ? cell_int(c[0]) : -1;
+	return 0;
+}
+
+/*
+ * Wait (up to the session's lock wait) for the database's apply lock,
+ * which every daemon takes around its poll's transaction.  True if taken
+ * (release it with apply_unqueue); false if another daemon kept it or
+ * the server has no such locks (Galera): the transaction goes ahead
+ * without, and a row another daemon holds fails it like anyone's.
+ */
+static bool apply_queue(struct db *db)
+{
+	int got = -1;
+
+	if (db_query(db, cell_cb, &got, "SELECT GET_LOCK(CONCAT("
+		     "'tcpquota-apply:', DATABASE()), ?)", "i",
+		     (int)db_lock_wait(db)) < 0)
+		return false;
+	return got == 1;
+}
+
+static void apply_unqueue(struct db *db)
+{
+	int got = -1;
+
+	if (db_is_connected(db))
+		db_query(db, cell_cb, &got, "SELECT RELEASE_LOCK(CONCAT("
+			 "'tcpquota-apply:', DATABASE()))", "");
+}
+
 /* One attempt: 0 applied, 1 duplicate, -1 error (rolled back). */
 static int apply_once(struct db *db, const char *gateway,
 		      const struct store_poll *p, const struct debit_cols *a,
@@ -378,7 +426,7 @@ static int apply_once(struct db *db, const char *gateway,
 
 	if (db_begin(db) < 0)
 		return -1;
-	if (db_exec(db, "INSERT INTO poll_applied (gateway, id, total)"
+	if (db_exec(db, NOWAIT "INSERT INTO poll_applied (gateway, id, total)"
 		    " VALUES (?, ?, ?)", "sul", gateway,
 		    (unsigned long long)p->id, p->total) < 0) {
 		if (db_last_dup(db)) {
@@ -387,12 +435,12 @@ static int apply_once(struct db *db, const char *gateway,
 		}
 		goto err;
 	}
-	if (db_bulk_exec(db, "INSERT INTO tcptab (name, quota)"
+	if (db_bulk_exec(db, NOWAIT "INSERT INTO tcptab (name, quota)"
 			 " VALUES (?, 0 - ?)"
 			 " ON DUPLICATE KEY UPDATE quota = quota - ?",
 			 a->nd, quota, ARRAY_SIZE(quota)) < 0)
 		goto err;
-	if (db_bulk_exec(db, "INSERT INTO debits (name, day, seconds,"
+	if (db_bulk_exec(db, NOWAIT "INSERT INTO debits (name, day, seconds,"
 			 " polls) VALUES (?, DATE(FROM_UNIXTIME(?)), ?, 1)"
 			 " ON DUPLICATE KEY UPDATE"
 			 " seconds = seconds + VALUES(seconds),"
@@ -400,11 +448,11 @@ static int apply_once(struct db *db, const char *gateway,
 			 a->nd, day, ARRAY_SIZE(day)) < 0)
 		goto err;
 	if (p->total != 0) {
-		n = db_exec(db, "UPDATE periodtab SET quota = quota + ?"
+		n = db_exec(db, NOWAIT "UPDATE periodtab SET quota = quota + ?"
 			    " ORDER BY id DESC LIMIT 1", "l", p->total);
 		if (n < 0)
 			goto err;
-		if (n == 0 && db_exec(db, "INSERT INTO periodtab (period,"
+		if (n == 0 && db_exec(db, NOWAIT "INSERT INTO periodtab (period,"
 				      " quota) VALUES (NOW(), ?)", "l",
 				      p->total) < 0)
 			goto err;
@@ -425,6 +473,7 @@ int store_sql_apply(struct db *db, const char *gateway,
 	struct debit_cols a;
 	struct op_cols oc;
 	int rc = -1, tries;
+	bool queued;
 
 	if (!gateway || !*gateway) {
 		db_set_error(db, "empty gateway id");
@@ -434,12 +483,15 @@ int store_sql_apply(struct db *db, const char *gateway,
 	if (debit_cols_build(db, p, &a) < 0 ||
 	    op_cols_build(db, gateway, p->ops, p->n_ops, &oc) < 0)
 		goto out;
+	queued = apply_queue(db);
 	for (tries = 0; tries < STORE_RETRIES; tries++) {
 		rc = apply_once(db, gateway, p, &a, &oc);
 		/* Lost a lock race: the transaction is gone; run it again. */
 		if (rc >= 0 || !db_last_lock_lost(db))
 			break;
 	}
+	if (queued)
+		apply_unqueue(db);
 out:
 	debit_cols_free(&a);
 	op_cols_free(&oc);
@@ -464,6 +516,14 @@ int store_sql_ack(struct db *db, const char *gateway,
 out:
 	op_cols_free(&oc);
 	return rc;
+}
+
+int store_sql_row_locked(struct db *db, const char *name)
+{
+	if (db_exec(db, NOWAIT "SELECT name FROM tcptab WHERE name = ?"
+		    " FOR UPDATE", "s", name) >= 0)
+		return 0;
+	return db_last_fault(db) == DB_FAULT_LOCK ? 1 : -1;
 }
 
 long long store_sql_expire(struct db *db, const char *gateway,

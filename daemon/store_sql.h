@@ -19,8 +19,10 @@ int store_sql_snapshot(struct db *db, const char *gateway,
 /**
  * store_sql_apply() - apply one poll in one transaction: record (gateway,
  * id), debit atomically (quota = quota - ?), add the total to the period,
- * apply the masq ops (guarded as struct store_op says).  A lost lock race
- * is run again.  Returns 0 if applied now, 1 if (gateway, id) was already
+ * apply the masq ops (guarded as struct store_op says).  The debits wait
+ * for no lock (a locked row fails it at once: db_last_fault() is
+ * DB_FAULT_LOCK, db_last_table() names the table); a lost race is run
+ * once more.  Returns 0 if applied now, 1 if (gateway, id) was already
  * applied (nothing done), -1 on error (rolled back).
  */
 int store_sql_apply(struct db *db, const char *gateway,
@@ -30,6 +32,11 @@ int store_sql_apply(struct db *db, const char *gateway,
  * guards as store_sql_apply.  0 / -1 (rolled back). */
 int store_sql_ack(struct db *db, const char *gateway,
 		  const struct store_op *ops, size_t n);
+
+/* Whether name's tcptab row is locked by another session (tried without
+ * waiting, in a statement of its own: nothing stays locked).  1, 0, or
+ * -1 on another error. */
+int store_sql_row_locked(struct db *db, const char *name);
 
 /* Delete host's row if it is still open with no heartbeat left (tic <=
  * 0).  Affected rows, or -1. */

@@ -100,10 +100,11 @@ struct decisions {
 	bool *skip;			/* per out.rows: do not write */
 };
 
-/* acct_poll over in; rows are the snapshot rows in's masq came from. */
+/* acct_poll over in, for a poll covering periods periods; rows are the
+ * snapshot rows in's masq came from. */
 static void decide(const struct tqd *t, const struct gather_in *in,
 		   const struct store_masq *rows, size_t n_users,
-		   bool link_up, struct decisions *d)
+		   bool link_up, unsigned periods, struct decisions *d)
 {
 	struct acct_in ai;
 	time_t now;
@@ -112,6 +113,7 @@ static void decide(const struct tqd *t, const struct gather_in *in,
 	ai.conf = t->conf;
 	now = time(NULL);
 	localtime_r(&now, &ai.now);
+	ai.periods = periods;
 	ai.link_up = link_up;
 	ai.users = in->users;
 	ai.n_users = n_users;
@@ -158,7 +160,7 @@ static void build_ops(const struct decisions *d, struct store_poll *p)
 			op->set_open = r->set_open;
 			op->open = r->open;
 			op->tic_dec = r->tic_dec;
-			op->counter_inc = r->charged;
+			op->counter_inc = r->charged ? (int)o->periods : 0;
 			op->set_cnts = r->set_cnts;
 			op->cnts = (int)r->cnts;
 		}
@@ -199,24 +201,37 @@ static void decisions_free(struct decisions *d)
 
 /* ---- the poll ---- */
 
+/* One "charged NAME EACH" line per period charged: their sum is the
+ * debit, however late the poll. */
 static void log_poll(const struct decisions *d, const struct gather_in *in,
 		     bool up, bool fresh)
 {
+	const struct acct_out *o = &d->out;
+	unsigned k;
 	size_t i;
 
 	log_debug("poll: link %s, rate %g, %u online, each %lld, total %lld, "
-		  "%zu rows, %zu locals%s", up ? "up" : "down", d->out.rate,
-		  d->out.n_online, d->out.each, d->out.total, in->n_masq,
-		  in->n_locals, fresh ? "" : " (database down)");
-	for (i = 0; i < d->out.n_debits; i++)
-		log_debug("charged %s %lld", d->out.debits[i].name,
-			  d->out.debits[i].amount);
+		  "%zu rows, %zu locals%s", up ? "up" : "down", o->rate,
+		  o->n_online, o->each, o->total, in->n_masq, in->n_locals,
+		  fresh ? "" : " (database down)");
+	if (o->periods > 1 && o->n_debits > 0)
+		log_debug("poll: %u periods since the last one, each charged",
+			  o->periods);
+	for (i = 0; i < o->n_debits; i++)
+		for (k = 0; k < o->periods; k++)
+			log_debug("charged %s %lld", o->debits[i].name,
+				  o->each);
 	if (d->out.n_bad_rows)
 		log_warnx("deleting %zu malformed masq row%s",
 			  d->out.n_bad_rows, d->out.n_bad_rows == 1 ? "" : "s");
 }
 
 void tqd_poll(struct tqd *t)
+{
+	tqd_poll_late(t, 1);
+}
+
+void tqd_poll_late(struct tqd *t, unsigned periods)
 {
 	struct nftb_host *v = NULL;
 	struct store_snap *s;
@@ -247,6 +262,7 @@ void tqd_poll(struct tqd *t)
 	free(v);
 	gather_local(t->gather, t->fw, &in);
 	gather_users(s, &in);
+	ledger_held_into(t->ledger, in.users, s->n_users);
 	in.masq = xcalloc(s->n_masq + 1, sizeof(*in.masq));
 	for (i = 0; i < s->n_masq; i++)
 		gather_row(t->gather, &s->masq[i], &in.masq[i], true);
@@ -254,11 +270,16 @@ void tqd_poll(struct tqd *t)
 
 	/* decide */
 	memset(&d, 0, sizeof(d));
-	decide(t, &in, s->masq, s->n_users, up, &d);
+	decide(t, &in, s->masq, s->n_users, up, periods, &d);
 	log_poll(&d, &in, up, fresh);
 
-	/* act and enforce: without a fresh snapshot the firewall stays */
-	if (fresh) {
+	/* act and enforce: without a fresh snapshot nothing is opened;
+	 * only cut-offs are carried out (balances less held debits) */
+	if (!fresh) {
+		acct_keep_cuts(&d.out);
+		fw_apply(t->fw, d.in, &d.out, d.skip);
+		enforce_cuts(t->enforce, t->fw, t->hosts, &d.out);
+	} else {
 		fw_apply(t->fw, d.in, &d.out, d.skip);
 		fw_close_orphans(t->fw, s);
 		fw_users(t->fw, s);
@@ -274,6 +295,7 @@ void tqd_poll(struct tqd *t)
 		store_patch(t->store, p.ops, p.n_ops);
 		store_prune(t->store, ledger_count(t->ledger) == 0);
 	}
+	store_poll_done(t->store, ledger_count(t->ledger));
 	free(p.debits);
 	free(p.ops);
 	decisions_free(&d);
@@ -307,6 +329,7 @@ void tqd_requests(struct tqd *t)
 
 	memset(&in, 0, sizeof(in));
 	gather_users(s, &in);
+	ledger_held_into(t->ledger, in.users, s->n_users);
 	in.masq = xcalloc(n, sizeof(*in.masq));
 	rows = xcalloc(n, sizeof(*rows));
 	for (i = 0; i < s->n_masq; i++) {
@@ -317,7 +340,7 @@ void tqd_requests(struct tqd *t)
 			   false);
 	}
 	memset(&d, 0, sizeof(d));
-	decide(t, &in, rows, s->n_users, false, &d);	/* no charging */
+	decide(t, &in, rows, s->n_users, false, 1, &d);	/* no charging */
 	fw_apply(t->fw, d.in, &d.out, d.skip);
 	/* Acknowledge only what was asked, and only where the row still
 	 * holds the request we saw (a tool may have changed it meanwhile). */
@@ -337,7 +360,7 @@ static void poll_fired(struct loop_timer *lt, void *arg)
 	struct tqd *t = arg;
 	uint64_t t0 = tq_now_us();
 
-	tqd_poll(t);
+	tqd_poll_late(t, loop_timer_expiries(lt));
 	log_debug("poll took %" PRIu64 " us", tq_now_us() - t0);
 }
 

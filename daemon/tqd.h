@@ -37,6 +37,9 @@ int tqd_start(struct tqd *t, char *err, size_t errlen);
 
 /* One full poll (DESIGN.md "The poll"). */
 void tqd_poll(struct tqd *t);
+/* The same, periods periods after the last one (the poll timer's
+ * expiries): a late poll bills the periods it covers (acct.h). */
+void tqd_poll_late(struct tqd *t, unsigned periods);
 /* Open/close requests only: no charging, no heartbeat. */
 void tqd_requests(struct tqd *t);
 

@@ -3,7 +3,9 @@
  * uses): applied and acknowledged at once, held while the database is
  * away and replayed oldest first, each once; held in memory without a
  * journal and said lost at exit; a refused poll set aside after three
- * tries; held polls moved to a new journal on reload. */
+ * tries, a poll schema damage or a lock holds back never; the masq writes
+ * of a poll whose debits wait written alone; the held debits per user;
+ * held polls moved to a new journal on reload. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,10 @@ static struct {
 	size_t n;
 	const char *refuse;	/* a debit for this name is refused */
 	bool refused;		/* the last apply was */
+	bool schema;		/* every apply fails: a table is missing */
 	int fails;		/* store_failed calls */
+	int acks;		/* store_ack calls with ops */
+	size_t ack_ops;		/* ops they wrote */
 } sf;
 
 bool store_connected(const struct store *st)
@@ -34,9 +39,16 @@ const char *store_error(const struct store *st)
 {
 	return sf.refused ? "debit refused" : "fake database down";
 }
-bool store_transient(const struct store *st)
+bool store_refused(const struct store *st)
 {
-	return !sf.up || !sf.refused;
+	return sf.refused;
+}
+void store_ack(struct store *st, const struct store_op *ops, size_t n)
+{
+	if (n == 0)
+		return;
+	sf.acks++;
+	sf.ack_ops += n;
 }
 void store_failed(struct store *st, const char *what)
 {
@@ -47,7 +59,7 @@ int store_apply(struct store *st, const struct store_poll *p)
 	size_t i;
 
 	sf.refused = false;
-	if (!sf.up)
+	if (!sf.up || sf.schema)
 		return -1;
 	for (i = 0; sf.refuse && i < p->n_debits; i++)
 		if (strcmp(p->debits[i].name, sf.refuse) == 0) {
@@ -214,6 +226,114 @@ static void test_set_aside(void)
 	done(l);
 }
 
+/* Schema damage (or a lock) is no refusal: however many tries, nothing
+ * is set aside; once repaired every held poll is applied, in order. */
+static void test_schema_holds(void)
+{
+	struct store_poll p[2];
+	struct ledger *l = fresh(jpath);
+	char side[160];
+	int k;
+
+	poll(&p[0], 50, "alice");
+	ledger_record(l, NULL, &p[0], false);
+	free(p[0].debits);
+	poll(&p[1], 51, "bob");
+	ledger_record(l, NULL, &p[1], false);
+	free(p[1].debits);
+	sf.up = true;
+	sf.schema = true;
+	for (k = 1; k <= 10; k++) {
+		ledger_replay(l, NULL);
+		CU_ASSERT_EQUAL(ledger_count(l), 2);
+	}
+	CU_ASSERT_EQUAL(sf.fails, 10);		/* store_failed says why */
+	CU_ASSERT_EQUAL(sf.n, 0);
+	snprintf(side, sizeof(side), "%s.rejected", jpath);
+	CU_ASSERT_NOT_EQUAL(access(side, F_OK), 0);
+	sf.schema = false;
+	ledger_replay(l, NULL);
+	CU_ASSERT_EQUAL(ledger_count(l), 0);
+	CU_ASSERT_EQUAL_FATAL(sf.n, 2);
+	CU_ASSERT_EQUAL(sf.applied[0], 50);
+	CU_ASSERT_EQUAL(sf.applied[1], 51);
+	done(l);
+}
+
+/* A fresh poll whose debits cannot be applied (a lock, schema damage)
+ * has its masq writes written alone and is held; one behind held polls
+ * too. */
+static void test_ops_alone(void)
+{
+	struct store_op ops[2];
+	struct store_poll p;
+	struct ledger *l = fresh(jpath);
+
+	memset(ops, 0, sizeof(ops));
+	sf.up = true;
+	sf.schema = true;
+	poll(&p, 60, "alice");
+	p.ops = ops;
+	p.n_ops = 2;
+	ledger_record(l, NULL, &p, true);
+	free(p.debits);
+	CU_ASSERT_EQUAL(sf.acks, 1);
+	CU_ASSERT_EQUAL(sf.ack_ops, 2);
+	CU_ASSERT_EQUAL(ledger_count(l), 1);	/* held in the journal */
+	poll(&p, 61, "alice");
+	p.ops = ops;
+	p.n_ops = 1;
+	ledger_record(l, NULL, &p, true);	/* behind it */
+	free(p.debits);
+	CU_ASSERT_EQUAL(sf.acks, 2);
+	CU_ASSERT_EQUAL(sf.ack_ops, 3);
+	CU_ASSERT_EQUAL(ledger_count(l), 2);
+	CU_ASSERT_EQUAL(sf.n, 0);
+	sf.schema = false;
+	ledger_replay(l, NULL);
+	CU_ASSERT_EQUAL(ledger_count(l), 0);
+	CU_ASSERT_EQUAL(sf.n, 2);
+	done(l);
+}
+
+/* Each user's held debits summed over the journal's polls, or the ones
+ * in memory; users with none at 0. */
+static void test_held_sums(void)
+{
+	struct acct_user u[4];
+	struct store_poll p;
+	struct ledger *l;
+	const char *who[] = { "alice", "bob", "alice", "carol" };
+	size_t i;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		l = fresh(k == 0 ? jpath : "");
+		for (i = 0; i < 4; i++) {
+			poll(&p, 70 + i, who[i]);
+			p.debits[0].amount = (long long)(i + 1);
+			ledger_record(l, NULL, &p, false);
+			free(p.debits);
+		}
+		CU_ASSERT_EQUAL(ledger_in_memory(l), k == 0 ? 0 : 4);
+		memset(u, 0, sizeof(u));
+		u[0].name = "bob";
+		u[1].name = "alice";
+		u[2].name = "dave";
+		u[3].held = 99;		/* no name: set to 0 */
+		ledger_held_into(l, u, 4);
+		CU_ASSERT_EQUAL(u[0].held, 2);
+		CU_ASSERT_EQUAL(u[1].held, 1 + 3);
+		CU_ASSERT_EQUAL(u[2].held, 0);
+		CU_ASSERT_EQUAL(u[3].held, 0);
+		sf.up = true;
+		ledger_replay(l, NULL);
+		ledger_held_into(l, u, 4);
+		CU_ASSERT_EQUAL(u[1].held, 0);	/* applied: none held */
+		done(l);
+	}
+}
+
 /* daemon.journal changed: the held polls move to the new file. */
 static void test_journal_moved(void)
 {
@@ -256,6 +376,9 @@ int main(void)
 		{ "no journal: in memory, said lost at exit",
 		  test_memory_only },
 		{ "refused three times: set aside", test_set_aside },
+		{ "schema damage: held, never set aside", test_schema_holds },
+		{ "debits held: masq writes alone", test_ops_alone },
+		{ "held debits per user", test_held_sums },
 		{ "journal moved on reload", test_journal_moved },
 		{ NULL, NULL }
 	};

@@ -52,6 +52,7 @@ static void test_refused_poll(void)
 	CU_ASSERT_STRING_EQUAL(db_error(db), "debit for user \"bad\x01name\": "
 			       "contains a control character");
 	CU_ASSERT_FALSE(db_last_transient(db));
+	CU_ASSERT_EQUAL(db_last_fault(db), DB_FAULT_REFUSED);
 	CU_ASSERT_EQUAL(store_sql_apply(db, "", &p), -1);
 	CU_ASSERT_STRING_EQUAL(db_error(db), "empty gateway id");
 	CU_ASSERT_FALSE(db_last_transient(db));
@@ -59,6 +60,7 @@ static void test_refused_poll(void)
 	p.n_debits = 1;
 	CU_ASSERT_EQUAL(store_sql_apply(db, "gw1", &p), -1);
 	CU_ASSERT_TRUE(db_last_transient(db));
+	CU_ASSERT_EQUAL(db_last_fault(db), DB_FAULT_GONE);
 	db_free(db);
 	conf_free(c);
 }
@@ -116,7 +118,7 @@ static void test_no_snapshot(void)
 	store_patch(st, &op, 1);
 	CU_ASSERT_PTR_NULL(store_snap(st));
 	CU_ASSERT_FALSE(store_connected(st));
-	CU_ASSERT_TRUE(store_transient(st));
+	CU_ASSERT_FALSE(store_refused(st));
 	store_free(st);
 	conf_free(c);
 }
