@@ -16,6 +16,18 @@
  *   changes.  A masq name too long to hold is blanked: cut, it could name
  *   someone else (acct deletes a paid row without a name).  Nor does it
  *   hold a row lanhost.c refuses (no LAN host, or another row's host).
+ * - A failure is named for what it is (db_last_fault): the connection
+ *   gone is an outage ("database unavailable", once per outage); a lock
+ *   another session holds, schema damage (a table, column or privilege
+ *   missing) and other errors on a live connection are each said once
+ *   while they last (struct trouble), reminded every STORE_REMIND_S
+ *   seconds' worth of polls with the number of polls held, and said over
+ *   at the end of the first poll that did not meet them.  A lock on
+ *   tcptab names the users whose rows are locked (store_sql_row_locked,
+ *   tried without waiting).
+ * - The snapshot's balances follow the debits applied since it was read
+ *   (store_apply), so a snapshot that cannot be read again (an outage,
+ *   tcptab away) still gives balances the database has.
  * - poll_applied is pruned only while nothing is held (a journal could
  *   replay a poll only while its row is there), hourly, at most
  *   STORE_PRUNE_BATCH rows a poll (a full batch: again at the next one),
@@ -40,6 +52,20 @@
 #define STORE_PRUNE_DAYS 7
 #define STORE_PRUNE_BATCH 10000
 #define STORE_PRUNE_EVERY_US (3600ull * 1000000u)
+/* A condition that lasts is said again this often (in polls' worth). */
+#define STORE_REMIND_S 60
+/* Users named in a lock message at most (each a probe). */
+#define STORE_LOCK_PROBES 8
+
+/* A condition of a live connection, said once while it lasts. */
+enum { TR_LOCK, TR_SCHEMA, TR_OTHER, TR_N };
+
+struct trouble {
+	bool said;		/* said, not yet over */
+	bool met;		/* met in this poll */
+	unsigned polls;		/* since said or last reminded */
+	char msg[1024];		/* what was said */
+};
 
 struct store {
 	const struct tq_conf *conf;
@@ -47,6 +73,8 @@ struct store {
 	bool down_said;		/* the outage was logged */
 	bool limit_said;	/* ... and that the server is out of
 				   connections (dblimit.h) */
+	struct trouble tr[TR_N];
+	char lock_who[DB_NAME_BYTES * 2];	/* users whose rows are locked */
 	unsigned fails;		/* failed connects in a row */
 	unsigned wait;		/* polls to skip before the next */
 	size_t n_bad_users;	/* left out of the last snapshot */
@@ -169,14 +197,89 @@ bool store_connected(const struct store *st)
 	return db_is_connected(st->db);
 }
 
+/* Say condition k (msg) once while it lasts; store_poll_done ends it. */
+static void trouble(struct store *st, int k, const char *msg)
+{
+	struct trouble *t = &st->tr[k];
+
+	t->met = true;
+	if (log_once(&t->said, "%s", msg)) {
+		tq_strlcpy(t->msg, msg, sizeof(t->msg));
+		t->polls = 0;
+	} else {
+		log_debug("%s", msg);
+	}
+}
+
 void store_failed(struct store *st, const char *what)
 {
-	if (db_is_connected(st->db))
-		log_warnx("database: %s: %s", what, db_error(st->db));
-	else	/* The connection went during the poll: the outage starts. */
+	const char *table = db_last_table(st->db);
+	char msg[1024];
+
+	switch (db_last_fault(st->db)) {
+	case DB_FAULT_GONE:
+		/* The connection went during the poll: the outage starts. */
 		log_once(&st->down_said, "database unavailable: %s: %s "
 			 "(firewall kept as it is, debits held in the "
 			 "journal)", what, db_error(st->db));
+		return;
+	case DB_FAULT_LOCK:
+		snprintf(msg, sizeof(msg), "database: lock wait on %s%s%s%s: "
+			 "%s: another session holds the lock (an open "
+			 "transaction?); %s", *table ? table : "a row",
+			 *st->lock_who ? " (" : "", st->lock_who,
+			 *st->lock_who ? ")" : "", what,
+			 strcmp(table, "masq") == 0 ?
+			 "the row waits for a later poll, the others go on" :
+			 "the poll's debits are held and tried again every "
+			 "poll, requests go on");
+		trouble(st, TR_LOCK, msg);
+		return;
+	case DB_FAULT_SCHEMA:
+		snprintf(msg, sizeof(msg), "database: schema: %s: %s (a "
+			 "table, column or privilege is missing: debits are "
+			 "held and applied once it is repaired, nothing is set "
+			 "aside; sql/schema.sql has the tables)", what,
+			 db_error(st->db));
+		trouble(st, TR_SCHEMA, msg);
+		return;
+	case DB_FAULT_REFUSED:
+		log_warnx("database: %s: %s", what, db_error(st->db));
+		return;
+	default:
+		snprintf(msg, sizeof(msg), "database: %s: %s", what,
+			 db_error(st->db));
+		trouble(st, TR_OTHER, msg);
+		return;
+	}
+}
+
+void store_poll_done(struct store *st, size_t held)
+{
+	static const char *const over[TR_N] = {
+		"database: lock wait over",
+		"database: schema problem over",
+		"database: working again",
+	};
+	unsigned every = STORE_REMIND_S / (unsigned)(st->conf->period > 0 ?
+						     st->conf->period : 1);
+	struct trouble *t;
+	int k;
+
+	for (k = 0; k < TR_N; k++) {
+		t = &st->tr[k];
+		if (!t->met) {
+			log_recovered(&t->said, "%s", over[k]);
+			continue;
+		}
+		t->met = false;
+		if (t->said && ++t->polls >= (every ? every : 1)) {
+			log_warnx("%s (still so; %zu poll%s held)", t->msg,
+				  held, held == 1 ? "" : "s");
+			t->polls = 0;
+		}
+	}
+	st->lock_who[0] = '\0';
 }
 
 const char *store_error(const struct store *st)
@@ -184,9 +287,9 @@ const char *store_error(const struct store *st)
 	return db_error(st->db);
 }
 
-bool store_transient(const struct store *st)
+bool store_refused(const struct store *st)
 {
-	return !db_is_connected(st->db) || db_last_transient(st->db);
+	return db_last_fault(st->db) == DB_FAULT_REFUSED;
 }
 
 /* Leave out users whose names the database would refuse; blank masq
@@ -266,22 +369,86 @@ void store_patch(struct store *st, const struct store_op *ops, size_t n)
 			m->open = op->open;
 		if (op->tic_dec)
 			m->tic--;
-		if (op->counter_inc)
-			m->counter++;
+		m->counter += op->counter_inc;
+	}
+}
+
+static int user_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct store_user *)a)->name,
+		      ((const struct store_user *)b)->name);
+}
+
+/* p's debits, now in the database, out of the snapshot's balances. */
+static void debited(struct store *st, const struct store_poll *p)
+{
+	struct store_user key, *u;
+	size_t i;
+
+	if (!st->have_snap || st->snap.n_users == 0)
+		return;
+	for (i = 0; i < p->n_debits; i++) {
+		tq_strlcpy(key.name, p->debits[i].name, sizeof(key.name));
+		u = bsearch(&key, st->snap.users, st->snap.n_users,
+			    sizeof(*u), user_cmp);
+		if (u)
+			u->quota -= p->debits[i].amount;
+	}
+}
+
+/* After a lock on tcptab: which of p's users' rows are locked, for the
+ * log (st->lock_who). */
+static void lock_who(struct store *st, const struct store_poll *p)
+{
+	size_t i, len;
+	int r;
+
+	st->lock_who[0] = '\0';
+	if (strcmp(db_last_table(st->db), "tcptab") != 0)
+		return;
+	for (i = 0; i < p->n_debits && i < STORE_LOCK_PROBES; i++) {
+		r = store_sql_row_locked(st->db, p->debits[i].name);
+		if (r < 0)
+			return;
+		if (r == 0)
+			continue;
+		len = strlen(st->lock_who);
+		snprintf(st->lock_who + len, sizeof(st->lock_who) - len,
+			 "%s%s", len ? ", " : "", p->debits[i].name);
 	}
 }
 
 int store_apply(struct store *st, const struct store_poll *p)
 {
-	return store_sql_apply(st->db, st->conf->gateway, p);
+	int rc = store_sql_apply(st->db, st->conf->gateway, p);
+
+	if (rc == 0)
+		debited(st, p);
+	else if (rc < 0 && db_last_fault(st->db) == DB_FAULT_LOCK)
+		lock_who(st, p);
+	return rc;
 }
 
 void store_ack(struct store *st, const struct store_op *ops, size_t n)
 {
-	if (n > 0 && store_sql_ack(st->db, st->conf->gateway, ops, n) < 0)
-		/* The firewall already changed; the next poll writes the
-		 * answer (an open row in the firewall, a closed one not). */
-		store_failed(st, "acknowledging requests");
+	size_t i, failed = 0;
+
+	if (n == 0 || store_sql_ack(st->db, st->conf->gateway, ops, n) == 0)
+		return;
+	/* The firewall already changed; the next poll writes the answer
+	 * (an open row in the firewall, a closed one not). */
+	if (db_last_fault(st->db) != DB_FAULT_LOCK || n == 1) {
+		store_failed(st, "writing masq rows");
+		return;
+	}
+	/* A row is locked: every other row's answer goes on. */
+	for (i = 0; i < n && db_is_connected(st->db); i++)
+		if (store_sql_ack(st->db, st->conf->gateway, &ops[i], 1) < 0) {
+			store_failed(st, "writing masq rows");
+			failed++;
+		}
+	log_debug("database: masq rows written one by one: %zu of %zu "
+		  "failed", failed, n);
 }
 
 void store_expire(struct store *st, const struct store_masq *m)

@@ -406,8 +406,15 @@ static struct {
 	const char *refuse;	/* store_sql_apply refuses a debit for it */
 	int acks;		/* store_sql_ack calls */
 	int refusals;
-	bool transient;		/* what db_last_transient answers */
+	enum db_fault fault;	/* what db_last_fault answers */
+	const char *table;	/* what db_last_table answers */
 	char err[256];		/* db_error's text, "" for the default */
+	/* on a live connection: */
+	const char *locked;	/* its tcptab row locked by another session */
+	const char *locked_host;	/* its masq row locked */
+	bool no_periodtab;	/* a poll's debits: table missing */
+	bool no_tcptab;		/* the snapshot too */
+	int lock_fails;		/* statements that met a lock */
 } dbf;
 
 static void user(const char *name, long long quota, bool allowed)
@@ -492,9 +499,18 @@ unsigned db_last_errno(const struct db *db)
 {
 	return 0;	/* no server to refuse a connection for want of one */
 }
+enum db_fault db_last_fault(const struct db *db)
+{
+	return dbf.fault;
+}
 bool db_last_transient(const struct db *db)
 {
-	return dbf.transient;
+	return dbf.fault == DB_FAULT_GONE || dbf.fault == DB_FAULT_LOCK ||
+	       dbf.fault == DB_FAULT_BUSY;
+}
+const char *db_last_table(const struct db *db)
+{
+	return dbf.table ? dbf.table : "";
 }
 /* As lib/db.c for what the tests use: empty, or a control character. */
 int db_check_name(const char *name, char *err, size_t errlen)
@@ -512,12 +528,24 @@ int db_check_name(const char *name, char *err, size_t errlen)
 static int down(void)
 {
 	dbf.err[0] = '\0';
-	dbf.transient = true;
+	dbf.fault = DB_FAULT_GONE;
+	dbf.table = NULL;
 	if (!dbf.up) {
 		dbf.connected = false;
 		return -1;
 	}
 	return 0;
+}
+
+/* A failure on a live connection. */
+static int failed(enum db_fault f, const char *table, const char *msg)
+{
+	dbf.fault = f;
+	dbf.table = table;
+	snprintf(dbf.err, sizeof(dbf.err), "%s", msg);
+	if (f == DB_FAULT_LOCK)
+		dbf.lock_fails++;
+	return -1;
 }
 /* The row op names, if the row still holds what the daemon read (as
  * store_sql.c's guards). */
@@ -551,8 +579,7 @@ static void apply_ops(const struct store_op *ops, size_t n)
 			m->open = ops[i].open;
 		if (ops[i].tic_dec)
 			m->tic--;
-		if (ops[i].counter_inc)
-			m->counter++;
+		m->counter += ops[i].counter_inc;
 		if (ops[i].set_cnts)
 			m->cnts = ops[i].cnts;
 	}
@@ -563,6 +590,9 @@ int store_sql_snapshot(struct db *db, const char *gateway,
 {
 	if (down() < 0)
 		return -1;
+	if (dbf.no_tcptab)
+		return failed(DB_FAULT_SCHEMA, "tcptab",
+			      "Table 'tcpquota.tcptab' doesn't exist");
 	out->users = xcalloc(dbf.nu + 1, sizeof(*out->users));
 	memcpy(out->users, dbf.users, dbf.nu * sizeof(*out->users));
 	out->n_users = dbf.nu;
@@ -584,10 +614,25 @@ int store_sql_apply(struct db *db, const char *gateway,
 			snprintf(dbf.err, sizeof(dbf.err), "debit for user "
 				 "\"%.200s\": contains a control character",
 				 p->debits[i].name);
-			dbf.transient = false;
+			dbf.fault = DB_FAULT_REFUSED;
 			dbf.refusals++;
 			return -1;
 		}
+	for (i = 0; dbf.locked && i < p->n_debits; i++)
+		if (strcmp(p->debits[i].name, dbf.locked) == 0)
+			return failed(DB_FAULT_LOCK, "tcptab", "Lock wait "
+				      "timeout exceeded; try restarting "
+				      "transaction");
+	if ((dbf.no_periodtab || dbf.no_tcptab) && p->total != 0)
+		return failed(DB_FAULT_SCHEMA, dbf.no_tcptab ? "tcptab" :
+			      "periodtab", dbf.no_tcptab ?
+			      "Table 'tcpquota.tcptab' doesn't exist" :
+			      "Table 'tcpquota.periodtab' doesn't exist");
+	for (i = 0; dbf.locked_host && i < p->n_ops; i++)
+		if (strcmp(p->ops[i].host, dbf.locked_host) == 0)
+			return failed(DB_FAULT_LOCK, "masq", "Lock wait "
+				      "timeout exceeded; try restarting "
+				      "transaction");
 	for (i = 0; i < dbf.napplied; i++)
 		if (dbf.applied[i] == p->id)
 			return 1;
@@ -606,11 +651,25 @@ int store_sql_apply(struct db *db, const char *gateway,
 int store_sql_ack(struct db *db, const char *gateway,
 		  const struct store_op *ops, size_t n)
 {
+	size_t i;
+
 	if (down() < 0)
 		return -1;
+	for (i = 0; dbf.locked_host && i < n; i++)
+		if (strcmp(ops[i].host, dbf.locked_host) == 0)
+			return failed(DB_FAULT_LOCK, "masq", "Lock wait "
+				      "timeout exceeded; try restarting "
+				      "transaction");
 	dbf.acks++;
 	apply_ops(ops, n);
 	return 0;
+}
+/* (a success leaves the last error as it is, as lib/db.c does) */
+int store_sql_row_locked(struct db *db, const char *name)
+{
+	if (!dbf.up)
+		return -1;
+	return dbf.locked && strcmp(name, dbf.locked) == 0;
 }
 long long store_sql_expire(struct db *db, const char *gateway,
 			   const char *host)
@@ -1066,10 +1125,11 @@ static void test_acct_retried(void)
 	stop(t);
 }
 
-/* Occurrences of s in file path. */
+/* Occurrences of s in file path (its first 64 KiB). */
 static int count_in(const char *path, const char *s)
 {
-	char buf[8192], *p;
+	static char buf[65536];
+	char *p;
 	ssize_t n;
 	int fd, k = 0;
 
@@ -1446,9 +1506,10 @@ static void test_refused_poll_set_aside(void)
 			       "contains a control character");
 	CU_ASSERT_EQUAL(jf.n, 0);
 	CU_ASSERT_EQUAL_FATAL(dbf.ntotals, 3);
-	CU_ASSERT_EQUAL_FATAL(dbf.napplied, 5);	/* 2 masq-only, A, B, C */
-	CU_ASSERT_EQUAL(dbf.applied[2], id_a);
-	CU_ASSERT_EQUAL(dbf.applied[3], id_b);
+	CU_ASSERT_EQUAL_FATAL(dbf.napplied, 3);	/* A, B, C (masq alone:
+						 * store_sql_ack) */
+	CU_ASSERT_EQUAL(dbf.applied[0], id_a);
+	CU_ASSERT_EQUAL(dbf.applied[1], id_b);
 	CU_ASSERT_EQUAL(quota("alice"), 1000 - 33);
 	CU_ASSERT_EQUAL(dbf.period_total, 33);
 	CU_ASSERT_EQUAL(row("198.18.1.10")->counter, 3);
@@ -1542,6 +1603,247 @@ static void test_reconnect_backoff(void)
 	stop(t);
 }
 
+/* Log to a temporary file (path, the caller's XXXXXX buffer). */
+static void log_to(char *path)
+{
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(log_open(NULL, path), 0);
+}
+
+static void log_back(char *path)
+{
+	log_open(NULL, "-");
+	unlink(path);
+}
+
+/* An admin's transaction holds alice's tcptab row: her debits fail at
+ * once and are held (journal), every poll's masq writes go on alone (bob's
+ * request answered, alice's heartbeat and counter written), the lock is
+ * said once naming the table and alice, never as an outage; when it goes,
+ * every held poll is applied once and the lock is said over. */
+static void test_lock_on_a_balance(void)
+{
+	char path[] = "/tmp/test_tqd.log.XXXXXX";
+	struct tqd *t;
+	int i;
+
+	t = start_alice(NULL);
+	user("bob", 1000, true);
+	tqd_poll(t);			/* opens alice */
+	log_to(path);
+	dbf.locked = "alice";
+	for (i = 1; i <= 3; i++) {
+		ct_talk("198.18.1.10", 10 * (uint64_t)i);
+		if (i == 2)
+			add_row("198.18.1.11", "bob", 2, 100, 0);
+		tqd_poll(t);
+	}
+	CU_ASSERT(dbf.connected);		/* no outage */
+	CU_ASSERT_EQUAL(jf.n, 3);		/* held */
+	CU_ASSERT_EQUAL(quota("alice"), 1000);
+	CU_ASSERT_EQUAL(dbf.period_total, 0);
+	CU_ASSERT_EQUAL(row("198.18.1.11")->open, 1);	/* bob answered */
+	CU_ASSERT(fw_has("198.18.1.11"));
+	CU_ASSERT_EQUAL(row("198.18.1.10")->counter, 3);
+	CU_ASSERT_EQUAL(row("198.18.1.10")->tic, 100 - 3);
+	/* a request pass goes on too */
+	add_row("198.18.1.12", "bob", 2, 100, 0);
+	tqd_requests(t);
+	CU_ASSERT_EQUAL(row("198.18.1.12")->open, 1);
+	dbf.locked = NULL;
+	tqd_poll(t);			/* replayed, then an idle poll */
+	CU_ASSERT_EQUAL(jf.n, 0);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 3 * 11);
+	CU_ASSERT_EQUAL(dbf.period_total, 33);
+	CU_ASSERT_EQUAL(dbf.ntotals, 3);
+	CU_ASSERT_EQUAL(count_in(path, "warning: database: lock wait on "
+				 "tcptab (alice): "), 1);
+	CU_ASSERT_EQUAL(count_in(path, "database unavailable"), 0);
+	CU_ASSERT_EQUAL(count_in(path, "info: database: lock wait over\n"),
+			1);
+	CU_ASSERT_EQUAL(count_in(path, "set aside"), 0);
+	log_back(path);
+	stop(t);
+}
+
+/* A masq row locked (a tool's or an admin's transaction): the others'
+ * answers are written one by one; the locked one at a later poll. */
+static void test_lock_on_a_row(void)
+{
+	struct tqd *t;
+
+	reset();
+	user("alice", 1000, true);
+	user("bob", 1000, true);
+	t = start();
+	add_row("198.18.1.10", "alice", 2, 100, 0);
+	add_row("198.18.1.11", "bob", 2, 100, 0);
+	add_row("198.18.1.12", "alice", 2, 100, 0);
+	dbf.locked_host = "198.18.1.11";
+	tqd_requests(t);
+	CU_ASSERT_EQUAL(row("198.18.1.10")->open, 1);
+	CU_ASSERT_EQUAL(row("198.18.1.11")->open, 2);
+	CU_ASSERT_EQUAL(row("198.18.1.12")->open, 1);
+	tqd_poll(t);			/* its ops go one by one too */
+	CU_ASSERT_EQUAL(row("198.18.1.10")->tic, 99);
+	CU_ASSERT_EQUAL(row("198.18.1.11")->open, 2);
+	dbf.locked_host = NULL;
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(row("198.18.1.11")->open, 1);
+	CU_ASSERT(fw_has("198.18.1.11"));
+	stop(t);
+}
+
+/* A table missing (periodtab dropped; tcptab renamed, so the snapshot
+ * fails too) is no refusal: polls are held however long, none set aside,
+ * said once as schema damage and reminded every minute's worth of polls
+ * (period 5: 12); once back every poll is applied once, in order. */
+static void test_schema_damage_holds(void)
+{
+	char path[32];
+	struct tqd *t;
+	int i, k;
+
+	for (k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "/tmp/test_tqd.log.XXXXXX");
+		t = start_alice(NULL);
+		tqd_poll(t);
+		log_to(path);
+		if (k == 0)
+			dbf.no_periodtab = true;
+		else
+			dbf.no_tcptab = true;
+		for (i = 1; i <= 13; i++) {
+			ct_talk("198.18.1.10", 10 * (uint64_t)i);
+			tqd_poll(t);
+		}
+		CU_ASSERT_EQUAL(jf.n, 13);
+		CU_ASSERT_EQUAL(jf.naside, 0);
+		CU_ASSERT_EQUAL(quota("alice"), 1000);
+		CU_ASSERT(fw_has("198.18.1.10"));
+		CU_ASSERT_EQUAL(count_in(path, "warning: database: schema: "),
+				2);	/* said, then reminded once */
+		CU_ASSERT_EQUAL(count_in(path, "Table 'tcpquota."), 2);
+		CU_ASSERT_EQUAL(count_in(path, k == 0 ? "periodtab" :
+					 "tcptab"), 2);
+		CU_ASSERT_EQUAL(count_in(path, "(still so; 12 polls held)"),
+				1);
+		CU_ASSERT_EQUAL(count_in(path, "database unavailable"), 0);
+		dbf.no_periodtab = dbf.no_tcptab = false;
+		tqd_poll(t);
+		CU_ASSERT_EQUAL(jf.n, 0);
+		CU_ASSERT_EQUAL(jf.naside, 0);
+		CU_ASSERT_EQUAL(dbf.ntotals, 13);
+		CU_ASSERT_EQUAL(quota("alice"), 1000 - 13 * 11);
+		CU_ASSERT_EQUAL(dbf.period_total, 13 * 11);
+		CU_ASSERT_EQUAL(count_in(path, "info: database: schema "
+					 "problem over\n"), 1);
+		log_back(path);
+		stop(t);
+	}
+}
+
+/* Debits held (database down): the balance is the last one read less
+ * them, so the poll that takes alice to min_quota cuts her off while the
+ * database is down (host closed, its connections ended), and nothing is
+ * opened meanwhile.  Back, the held polls are applied once and her row is
+ * deleted. */
+static void test_cut_on_held_debits(void)
+{
+	struct tqd *t;
+
+	reset();
+	user("alice", 25, true);
+	user("bob", 1000, true);
+	add_row("198.18.1.10", "alice", 2, 100, 0);
+	t = start();
+	tqd_poll(t);
+	CU_ASSERT(fw_has("198.18.1.10"));
+	dbf.up = false;
+	dbf.connected = false;
+	add_row("198.18.1.11", "bob", 2, 100, 0);	/* unseen request */
+	ct_talk("198.18.1.10", 10);
+	tqd_poll(t);				/* 25 - 11 = 14 */
+	ct_talk("198.18.1.10", 20);
+	tqd_poll(t);				/* 3 */
+	CU_ASSERT(fw_has("198.18.1.10"));
+	ct_talk("198.18.1.10", 30);
+	tqd_poll(t);				/* -8: cut off */
+	CU_ASSERT(!fw_has("198.18.1.10"));
+	CU_ASSERT_EQUAL(ctf.n, 0);		/* connections ended */
+	CU_ASSERT_EQUAL(jf.n, 3);
+	tqd_poll(t);				/* nothing more charged */
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(jf.n, 3);
+	CU_ASSERT(!fw_has("198.18.1.10"));	/* not reopened */
+	CU_ASSERT(!fw_has("198.18.1.11"));	/* nothing opened */
+	CU_ASSERT_EQUAL(quota("alice"), 25);
+	dbf.up = true;
+	while (dbf.connects < 7 && jf.n > 0)
+		tqd_poll(t);			/* the backoff's wait */
+	CU_ASSERT_EQUAL(jf.n, 0);
+	CU_ASSERT_EQUAL(quota("alice"), 25 - 33);
+	CU_ASSERT_EQUAL(dbf.period_total, 33);
+	CU_ASSERT_PTR_NULL(row("198.18.1.10"));	/* cut again: deleted */
+	CU_ASSERT(!fw_has("198.18.1.10"));
+	CU_ASSERT(fw_has("198.18.1.11"));
+	stop(t);
+}
+
+/* Held debits count against a request too. */
+static void test_request_on_held_debits(void)
+{
+	struct tqd *t;
+
+	reset();
+	user("alice", 20, true);
+	add_row("198.18.1.10", "alice", 2, 100, 0);
+	t = start();
+	tqd_poll(t);
+	dbf.locked = "alice";
+	ct_talk("198.18.1.10", 10);
+	tqd_poll(t);				/* 11 held: 9 left */
+	ct_talk("198.18.1.10", 20);
+	tqd_poll(t);				/* 22 held: cut off */
+	CU_ASSERT(!fw_has("198.18.1.10"));
+	CU_ASSERT_PTR_NULL(row("198.18.1.10"));
+	add_row("198.18.1.11", "alice", 2, 100, 0);
+	tqd_requests(t);			/* 20 - 22 <= 0: refused */
+	CU_ASSERT(!fw_has("198.18.1.11"));
+	CU_ASSERT_PTR_NULL(row("198.18.1.11"));
+	dbf.locked = NULL;
+	tqd_poll(t);
+	CU_ASSERT_EQUAL(quota("alice"), 20 - 22);
+	stop(t);
+}
+
+/* A late poll (the timer's expiries: the loop was held up) bills the
+ * periods it covers, counts them in the row's counter; at most
+ * heartbeat_tics (default 10) periods. */
+static void test_late_poll(void)
+{
+	struct tqd *t;
+
+	t = start_alice(NULL);
+	tqd_poll(t);
+	ct_talk("198.18.1.10", 10);
+	tqd_poll_late(t, 3);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 3 * 11);
+	CU_ASSERT_EQUAL(dbf.period_total, 33);
+	CU_ASSERT_EQUAL(row("198.18.1.10")->counter, 3);
+	CU_ASSERT_EQUAL(row("198.18.1.10")->tic, 100 - 1);	/* per poll */
+	ct_talk("198.18.1.10", 20);
+	tqd_poll_late(t, 1000);
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 13 * 11);
+	CU_ASSERT_EQUAL(row("198.18.1.10")->counter, 13);
+	tqd_poll_late(t, 5);		/* idle: nothing */
+	CU_ASSERT_EQUAL(quota("alice"), 1000 - 13 * 11);
+	stop(t);
+}
+
 int main(void)
 {
 	static const struct tq_test tests[] = {
@@ -1574,6 +1876,17 @@ int main(void)
 		{ "names the database refuses stop at the snapshot",
 		  test_bad_names_at_source },
 		{ "reconnect backoff", test_reconnect_backoff },
+		{ "a balance locked: debits held, requests go on",
+		  test_lock_on_a_balance },
+		{ "a masq row locked: the other rows' answers go on",
+		  test_lock_on_a_row },
+		{ "schema damage: held, said once and reminded, none set "
+		  "aside", test_schema_damage_holds },
+		{ "database down: cut off on the balance less held debits",
+		  test_cut_on_held_debits },
+		{ "held debits count against a request",
+		  test_request_on_held_debits },
+		{ "a late poll bills the periods it covers", test_late_poll },
 		{ NULL, NULL }
 	};
 
