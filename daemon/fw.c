@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "enforce.h"
@@ -30,6 +31,9 @@
 
 struct fw {
 	const struct tq_conf *conf;
+	struct loop *loop;	/* fw_watch's, with the event fd in it */
+	int ev_fd;
+	bool ev_said;		/* said reading the events fails */
 	struct hosts *h;
 	struct nftb *nft;
 	struct ct *ct;		/* the caller's; NULL: no ctnetlink */
@@ -58,6 +62,8 @@ void fw_free(struct fw *fw)
 {
 	if (!fw)
 		return;
+	if (fw->loop)
+		loop_del_fd(fw->loop, fw->ev_fd);
 	nftb_free(fw->nft);
 	free(fw);
 }
@@ -496,6 +502,43 @@ int fw_repair_sets(struct fw *fw, struct nftb_host **v, size_t *n)
 	return 0;
 }
 
+/* A change to the table by someone else: put it back now (the table
+ * whole, then the host sets), not at the next poll. */
+static void fw_event(int fd, uint32_t events, void *arg)
+{
+	struct fw *fw = arg;
+	struct nftb_host *v;
+	uint64_t t0;
+	size_t n;
+	int rc;
+
+	rc = nftb_events_changed(fw->nft);
+	if (rc < 0)
+		log_once_errno(&fw->ev_said, "firewall: reading nftables "
+			       "events (the table is checked every poll)");
+	if (rc <= 0)
+		return;
+	t0 = tq_now_us();
+	fw_check_table(fw);
+	if (fw_repair_sets(fw, &v, &n) == 0)
+		free(v);
+	log_debug("firewall: checked after a ruleset event in %llu us",
+		  (unsigned long long)(tq_now_us() - t0));
+}
+
+int fw_watch(struct fw *fw, struct loop *loop)
+{
+	fw->ev_fd = nftb_events_fd(fw->nft);
+	if (fw->ev_fd < 0 ||
+	    loop_add_fd(loop, fw->ev_fd, EPOLLIN, fw_event, fw) < 0) {
+		log_warn("firewall: nftables events (the table is checked "
+			 "every poll only)");
+		return -1;
+	}
+	fw->loop = loop;
+	return 0;
+}
+
 void fw_check_table(struct fw *fw)
 {
 	int rc;
@@ -509,8 +552,9 @@ void fw_check_table(struct fw *fw)
 		return;
 	}
 	log_warnx("firewall: table %s missing or altered, rebuilding with "
-		  "%zu open host%s", fw->conf->table, hosts_count(fw->h),
-		  hosts_count(fw->h) == 1 ? "" : "s");
+		  "%zu open host%s: %s", fw->conf->table, hosts_count(fw->h),
+		  hosts_count(fw->h) == 1 ? "" : "s",
+		  nftb_intact_diff(fw->nft));
 	if (rebuild(fw) < 0)
 		log_warnx("firewall: rebuilding: %s", nftb_error(fw->nft));
 }

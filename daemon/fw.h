@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "ct.h"
 #include "hosts.h"
+#include "loop.h"
 #include "nftb.h"
 #include "store.h"
 
@@ -48,8 +49,14 @@ void fw_users(struct fw *fw, const struct store_snap *s);
 /* allowed_uids with their counters (*v: free it); -1 if unreadable
  * (logged). */
 int fw_user_counters(struct fw *fw, struct nftb_uid **v, size_t *n);
-/* Rebuild the table if it is missing or altered (logged). */
+/* Rebuild the table if it is missing or altered (logged once, with what
+ * differed first). */
 void fw_check_table(struct fw *fw);
+/* Watch the nftables ruleset events in loop: a change to the table by
+ * another process is reverted at once (fw_check_table, then the host
+ * sets repaired), not at the next poll.  -1 if they cannot be had
+ * (logged; the polls still check). */
+int fw_watch(struct fw *fw, struct loop *loop);
 /**
  * fw_repair_sets() - list the host sets and make them hold exactly the
  * hosts room: a missing element is put back, a foreign one removed with

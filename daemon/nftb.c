@@ -12,10 +12,14 @@
  * configuration is the caller's and must outlive its use here.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -40,6 +44,12 @@ struct nftb {
 	bool xr_ready;
 	unsigned *allowed;		/* allowed_uids as last set, sorted */
 	size_t nallowed, capallowed;
+	unsigned *blocked;		/* blocked_uids as last set, sorted */
+	size_t nblocked, capblocked;
+	bool elems_known;		/* the uid sets are ours to compare */
+	char diff[512];			/* nftb_intact_diff() */
+	struct mnl_socket *ev;		/* ruleset events, or NULL */
+	char *evbuf;
 };
 
 const char *nftb_error(const struct nftb *n)
@@ -71,7 +81,11 @@ void nftb_free(struct nftb *n)
 		return;
 	nftbatch_free(n->b);
 	free(n->xr);
+	if (n->ev)
+		mnl_socket_close(n->ev);
+	free(n->evbuf);
 	free(n->allowed);
+	free(n->blocked);
 	free(n);
 }
 
@@ -80,6 +94,9 @@ void nftb_set_conf(struct nftb *n, const struct tq_conf *conf)
 	n->conf = conf;
 	n->xr_ready = false;
 }
+
+static void uids_merge(struct nftb *n, const unsigned *uids, size_t nu,
+		       bool add);
 
 /* ---- messages ---- */
 
@@ -240,7 +257,12 @@ int nftb_create(struct nftb *n, const struct nftb_host *hosts, size_t nh,
 	add_elems(n, NFTR_ALLOWED, NFT_MSG_NEWSETELEM, NLM_F_CREATE, NULL,
 		  n->allowed, n->nallowed);
 	n->xr_ready = true;
-	return nftbatch_send(n->b);
+	if (nftbatch_send(n->b) < 0)
+		return -1;
+	n->nblocked = 0;
+	uids_merge(n, uids, nu, true);
+	n->elems_known = true;
+	return 0;
 }
 
 int nftb_delete(struct nftb *n)
@@ -322,12 +344,40 @@ int nftb_close(struct nftb *n, const struct nftb_host *hosts, size_t nh)
 	return rc;
 }
 
+static int uint_cmp(const void *x, const void *y);
+
+/* Add uids to (add) or take them from the blocked uids remembered. */
+static void uids_merge(struct nftb *n, const unsigned *uids, size_t nu,
+		       bool add)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < nu; i++) {
+		for (j = 0; j < n->nblocked && n->blocked[j] != uids[i]; j++)
+			;
+		if (add && j == n->nblocked) {
+			xgrow(&n->blocked, &n->capblocked, n->nblocked + 1,
+			      sizeof(*n->blocked));
+			n->blocked[n->nblocked++] = uids[i];
+		} else if (!add && j < n->nblocked) {
+			for (k = j + 1; k < n->nblocked; k++)
+				n->blocked[k - 1] = n->blocked[k];
+			n->nblocked--;
+		}
+	}
+	if (n->nblocked > 1)
+		qsort(n->blocked, n->nblocked, sizeof(*n->blocked), uint_cmp);
+}
+
 int nftb_block(struct nftb *n, const unsigned *uids, size_t nu)
 {
 	nftbatch_begin(n->b);
 	add_elems(n, NFTR_UIDS, NFT_MSG_NEWSETELEM, NLM_F_CREATE, NULL, uids,
 		  nu);
-	return nftbatch_send(n->b);
+	if (nftbatch_send(n->b) < 0)
+		return -1;
+	uids_merge(n, uids, nu, true);
+	return 0;
 }
 
 int nftb_unblock(struct nftb *n, const unsigned *uids, size_t nu)
@@ -336,7 +386,10 @@ int nftb_unblock(struct nftb *n, const unsigned *uids, size_t nu)
 	add_elems(n, NFTR_UIDS, NFT_MSG_NEWSETELEM, NLM_F_CREATE, NULL, uids,
 		  nu);
 	add_elems(n, NFTR_UIDS, NFT_MSG_DELSETELEM, 0, NULL, uids, nu);
-	return nftbatch_send(n->b);
+	if (nftbatch_send(n->b) < 0)
+		return -1;
+	uids_merge(n, uids, nu, false);
+	return 0;
 }
 
 static int uint_cmp(const void *x, const void *y)
@@ -518,14 +571,30 @@ int nftb_list_allowed(struct nftb *n, struct nftb_uid **out, size_t *nu)
 	return 0;
 }
 
-/* ---- nftb_intact ---- */
+/* ---- nftb_intact: the table whole ---- */
 
 struct intact_ctx {
 	struct nftb *n;
 	size_t pos[NFTR_NCHAINS];
-	unsigned sets;
+	unsigned chains, sets;
+	bool table;		/* it exists */
 	bool bad;
 };
+
+/* Say what differs (the first difference only) and mark the table bad. */
+static void differ(struct intact_ctx *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void differ(struct intact_ctx *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (x->bad)
+		return;
+	x->bad = true;
+	va_start(ap, fmt);
+	vsnprintf(x->n->diff, sizeof(x->n->diff), fmt, ap);
+	va_end(ap);
+}
 
 /* The k-th rule we built for chain ch, or NULL. */
 static const struct nftr_sum *xrule_nth(const struct nftb *n, int ch,
@@ -539,29 +608,118 @@ static const struct nftr_sum *xrule_nth(const struct nftb *n, int ch,
 	return NULL;
 }
 
+/* The first line where texts a and b differ, into la and lb (trimmed). */
+static void first_diff(const char *a, const char *b, char *la, char *lb,
+		       size_t len)
+{
+	size_t ea, eb;
+
+	for (;;) {
+		ea = strcspn(a, "\n");
+		eb = strcspn(b, "\n");
+		if (ea != eb || memcmp(a, b, ea) != 0 || !a[ea] || !b[eb])
+			break;
+		a += ea + 1;
+		b += eb + 1;
+	}
+	while (*a == ' ')
+		a++, ea--;
+	while (*b == ' ')
+		b++, eb--;
+	snprintf(la, len, "%.*s", (int)(ea < len ? ea : len - 1), a);
+	snprintf(lb, len, "%.*s", (int)(eb < len ? eb : len - 1), b);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+static int chain_idx(const char *name)
+{
+	int i;
+
+	for (i = 0; name && i < NFTR_NCHAINS; i++)
+		if (strcmp(name, nftr_chain_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct intact_ctx *x = arg;
+	struct nftnl_chain *c = xcheck(nftnl_chain_alloc());
+	const char *name;
+	int i;
+
+	if (nftnl_chain_nlmsg_parse(nlh, c) < 0) {
+		differ(x, "a chain the daemon cannot read");
+		goto out;
+	}
+	/* A chain dump is of every table of the family. */
+	if (!str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+		    x->n->conf->table))
+		goto out;
+	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+	i = chain_idx(name);
+	if (i < 0) {
+		differ(x, "chain %s is not the daemon's", name ? name : "?");
+		goto out;
+	}
+	x->chains |= 1u << i;
+	if (!nftr_chain_same(x->n->conf, i, c))
+		differ(x, "chain %s: its hook, priority, type or policy "
+		       "changed", name);
+out:
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
 static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct intact_ctx *x = arg;
 	struct nftnl_rule *r = xcheck(nftnl_rule_alloc());
 	const struct nftr_sum *w;
-	struct nftr_sum got;
+	struct nftr_sum *got = xmalloc(sizeof(*got));
+	char la[128], lb[128];
+	size_t k;
 
 	if (nftnl_rule_nlmsg_parse(nlh, r) < 0) {
-		x->bad = true;
+		differ(x, "a rule the daemon cannot read");
 		goto out;
 	}
-	nftr_summary(r, &got);
-	if (got.chain < 0) {
-		x->bad = true;
-		goto out;
+	nftr_summary(r, got);
+	if (got->chain < 0)
+		goto out;	/* its chain is reported as foreign */
+	k = x->pos[got->chain]++;
+	w = xrule_nth(x->n, got->chain, k);
+	if (!w) {
+		differ(x, "chain %s rule %zu (\"%s\") is not the daemon's",
+		       nftr_chain_names[got->chain], k + 1, got->comment);
+	} else if (strcmp(w->comment, got->comment) != 0) {
+		differ(x, "chain %s rule %zu (\"%s\"): its comment is now "
+		       "\"%s\"", nftr_chain_names[got->chain], k + 1,
+		       w->comment, got->comment);
+	} else if (strcmp(w->text, got->text) != 0) {
+		first_diff(w->text, got->text, la, lb, sizeof(la));
+		differ(x, "chain %s rule %zu (\"%s\"): %s is now %s",
+		       nftr_chain_names[got->chain], k + 1, w->comment, la,
+		       lb);
 	}
-	w = xrule_nth(x->n, got.chain, x->pos[got.chain]++);
-	if (!w || w->nexprs != got.nexprs ||
-	    strcmp(w->comment, got.comment) != 0)
-		x->bad = true;
 out:
+	free(got);
 	nftnl_rule_free(r);
 	return MNL_CB_OK;
+}
+
+static int set_idx(const char *name)
+{
+	int i;
+
+	for (i = 0; name && i < NFTR_NSETS; i++)
+		if (strcmp(name, nftr_set_names[i]) == 0)
+			return i;
+	return -1;
 }
 
 static int set_cb(const struct nlmsghdr *nlh, void *arg)
@@ -571,58 +729,229 @@ static int set_cb(const struct nlmsghdr *nlh, void *arg)
 	const char *name;
 	int i;
 
-	if (nftnl_set_nlmsg_parse(nlh, s) == 0 &&
-	    (name = nftnl_set_get_str(s, NFTNL_SET_NAME))) {
-		for (i = 0; i < NFTR_NSETS; i++)
-			if (strcmp(name, nftr_set_names[i]) == 0)
-				x->sets |= 1u << i;
+	if (nftnl_set_nlmsg_parse(nlh, s) < 0) {
+		differ(x, "a set the daemon cannot read");
+		goto out;
 	}
+	name = nftnl_set_get_str(s, NFTNL_SET_NAME);
+	i = set_idx(name);
+	if (i < 0 || i >= nftr_nsets(x->n->conf)) {
+		differ(x, "set %s is not the daemon's", name ? name : "?");
+		goto out;
+	}
+	x->sets |= 1u << i;
+	if (!nftr_set_same(x->n->conf, i, s))
+		differ(x, "set %s: its type, flags or expressions changed",
+		       name);
+out:
 	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+/* Dump type of the table (a rule, chain or set per message) into cb; 1 if
+ * the table is gone (said in x), 0, -1 on error. */
+static int dump_table(struct nftb *n, int type, mnl_cb_t cb,
+		      struct intact_ctx *x)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = nftbatch_dump_hdr(n->b, type);
+	/* table (and no chain or set name) is the same attribute, 1, in
+	 * each of these messages */
+	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, n->conf->table);
+	if (nftbatch_dump(n->b, nlh, cb, x) == 0)
+		return 0;
+	if (errno == ENOENT) {
+		differ(x, "table inet %s missing", n->conf->table);
+		return 1;
+	}
+	return nftbatch_fail(n->b, "listing table %s: %s", n->conf->table,
+			     strerror(errno));
+}
+
+/* The uids of set which against want[] (sorted), those the daemon put
+ * there. */
+static int uids_same(struct nftb *n, int which, const unsigned *want,
+		     size_t nw, struct intact_ctx *x)
+{
+	struct elem_ctx e = { .n = n, .which = which };
+	unsigned *got;
+	size_t i, ng;
+
+	if (dump_elems(n, &e) < 0)
+		return -1;
+	got = xcalloc(e.count + 1, sizeof(*got));
+	for (i = 0; i < e.count; i++)
+		got[i] = which == NFTR_UIDS ? e.uids[i] : e.ucnt[i].uid;
+	ng = e.count;
+	qsort(got, ng, sizeof(*got), uint_cmp);
+	for (i = 0; i < ng; i++)
+		if (!nw || !bsearch(&got[i], want, nw, sizeof(*want),
+				    uint_cmp))
+			differ(x, "set %s: uid %u is not the daemon's",
+			       nftr_set_names[which], got[i]);
+	for (i = 0; i < nw; i++)
+		if (!ng || !bsearch(&want[i], got, ng, sizeof(*got),
+				    uint_cmp))
+			differ(x, "set %s: uid %u missing",
+			       nftr_set_names[which], want[i]);
+	free(got);
+	free(e.uids);
+	free(e.ucnt);
+	return 0;
+}
+
+/* Is this table among the dumped ones? */
+static int table_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct intact_ctx *x = arg;
+	struct nftnl_table *t = xcheck(nftnl_table_alloc());
+
+	if (nftnl_table_nlmsg_parse(nlh, t) == 0 &&
+	    str_eq(nftnl_table_get_str(t, NFTNL_TABLE_NAME),
+		   x->n->conf->table))
+		x->table = true;
+	nftnl_table_free(t);
 	return MNL_CB_OK;
 }
 
 int nftb_intact(struct nftb *n)
 {
 	struct intact_ctx x = { .n = n };
-	struct nftnl_rule *r;
-	struct nftnl_set *s;
 	struct nlmsghdr *nlh;
-	int ch;
+	int ch, i, rc;
 
+	n->diff[0] = '\0';
 	if (!n->xr_ready) {
 		/* What the table should hold. */
 		n->nxr = 0;
 		nftr_rules(n->conf, want_rule, n);
 		n->xr_ready = true;
 	}
-
-	r = xcheck(nftnl_rule_alloc());
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, n->conf->table);
-	nlh = nftbatch_dump_hdr(n->b, NFT_MSG_GETRULE);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	if (nftbatch_dump(n->b, nlh, rule_cb, &x) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return nftbatch_fail(n->b, "listing rules of table %s: %s",
-				     n->conf->table, strerror(errno));
-	}
-	for (ch = 0; ch < NFTR_NCHAINS; ch++)
-		if (xrule_nth(n, ch, x.pos[ch]) != NULL)
-			x.bad = true;	/* rules missing */
-	if (x.bad)
+	nlh = nftbatch_dump_hdr(n->b, NFT_MSG_GETTABLE);
+	if (nftbatch_dump(n->b, nlh, table_cb, &x) < 0)
+		return nftbatch_fail(n->b, "listing tables: %s",
+				     strerror(errno));
+	if (!x.table) {
+		differ(&x, "table inet %s missing", n->conf->table);
 		return 0;
-
-	s = xcheck(nftnl_set_alloc());
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, n->conf->table);
-	nlh = nftbatch_dump_hdr(n->b, NFT_MSG_GETSET);
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	if (nftbatch_dump(n->b, nlh, set_cb, &x) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return nftbatch_fail(n->b, "listing sets of table %s: %s",
-				     n->conf->table, strerror(errno));
 	}
-	return x.sets == (1u << nftr_nsets(n->conf)) - 1;
+	rc = dump_table(n, NFT_MSG_GETRULE, rule_cb, &x);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	if (dump_table(n, NFT_MSG_GETCHAIN, chain_cb, &x) < 0)
+		return -1;
+	for (ch = 0; ch < NFTR_NCHAINS; ch++)
+		if (!(x.chains & (1u << ch)))
+			differ(&x, "chain %s missing", nftr_chain_names[ch]);
+	for (ch = 0; ch < NFTR_NCHAINS; ch++) {
+		const struct nftr_sum *w = xrule_nth(n, ch, x.pos[ch]);
+
+		if (w)
+			differ(&x, "chain %s rule %zu (\"%s\") missing",
+			       nftr_chain_names[ch], x.pos[ch] + 1,
+			       w->comment);
+	}
+	if (dump_table(n, NFT_MSG_GETSET, set_cb, &x) < 0)
+		return -1;
+	for (i = 0; i < nftr_nsets(n->conf); i++)
+		if (!(x.sets & (1u << i)))
+			differ(&x, "set %s missing", nftr_set_names[i]);
+	/* The uid sets hold what this process put there (the host sets
+	 * are the caller's: fw_repair_sets). */
+	if (!x.bad && n->elems_known &&
+	    (uids_same(n, NFTR_UIDS, n->blocked, n->nblocked, &x) < 0 ||
+	     uids_same(n, NFTR_ALLOWED, n->allowed, n->nallowed, &x) < 0))
+		return -1;
+	return !x.bad;
+}
+
+const char *nftb_intact_diff(const struct nftb *n)
+{
+	return n->diff;
+}
+
+/* ---- ruleset events ---- */
+
+#define EV_BUF		(64 * 1024)
+#define EV_SOCK_BUF	(4 * 1024 * 1024)
+
+int nftb_events_fd(struct nftb *n)
+{
+	int grp = NFNLGRP_NFTABLES, sz = EV_SOCK_BUF, fd;
+
+	if (n->ev)
+		return mnl_socket_get_fd(n->ev);
+	n->ev = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK |
+				 SOCK_CLOEXEC);
+	if (!n->ev)
+		return -1;
+	fd = mnl_socket_get_fd(n->ev);
+	if (mnl_socket_bind(n->ev, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_setsockopt(n->ev, NETLINK_ADD_MEMBERSHIP, &grp,
+				  sizeof(grp)) < 0) {
+		mnl_socket_close(n->ev);
+		n->ev = NULL;
+		return -1;
+	}
+	/* A flush of a large ruleset is a burst; a lost one is a change. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	n->evbuf = xmalloc(EV_BUF);
+	return fd;
+}
+
+/* Does event nlh concern this table, changed by another socket? */
+static bool event_ours(const struct nftb *n, const struct nlmsghdr *nlh)
+{
+	const struct nfgenmsg *g;
+	const struct nlattr *a;
+
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
+	    NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWGEN ||
+	    nlh->nlmsg_pid == nftbatch_portid(n->b) ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*g))
+		return false;
+	g = mnl_nlmsg_get_payload(nlh);
+	if (g->nfgen_family != NFPROTO_INET)
+		return false;
+	/* Attribute 1 is the table (NFTA_TABLE_NAME, NFTA_CHAIN_TABLE,
+	 * NFTA_RULE_TABLE, NFTA_SET_TABLE, NFTA_SET_ELEM_LIST_TABLE, ...). */
+	mnl_attr_for_each(a, nlh, sizeof(*g)) {
+		if (mnl_attr_get_type(a) == 1 &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			return strcmp(mnl_attr_get_str(a), n->conf->table) == 0;
+	}
+	return false;
+}
+
+int nftb_events_changed(struct nftb *n)
+{
+	int changed = 0;
+
+	if (!n->ev)
+		return 0;
+	for (;;) {
+		const struct nlmsghdr *nlh;
+		ssize_t len;
+		int rest;
+
+		len = recv(mnl_socket_get_fd(n->ev), n->evbuf, EV_BUF, 0);
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return changed;
+			if (errno == ENOBUFS) {
+				changed = 1;	/* events lost */
+				continue;
+			}
+			return -1;
+		}
+		rest = (int)len;
+		for (nlh = (const void *)n->evbuf; mnl_nlmsg_ok(nlh, rest);
+		     nlh = mnl_nlmsg_next(nlh, &rest))
+			if (event_ours(n, nlh))
+				changed = 1;
+	}
 }

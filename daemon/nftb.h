@@ -106,11 +106,25 @@ int nftb_list_allowed(struct nftb *n, struct nftb_uid **out, size_t *nu);
  * with bind_mac).  *out is malloc'ed (never NULL on success). */
 int nftb_list(struct nftb *n, struct nftb_host **out, size_t *nh);
 int nftb_list_uids(struct nftb *n, unsigned **out, size_t *nu);
-/* 1 if the table is as conf calls for (every rule in its chain, in
- * order, with its comment and number of expressions; the three sets), 0
- * if it is missing or altered, -1 on error.  Two dumps; works in a process
- * that did not build the table. */
+/* 1 if the table is as conf calls for, whole: every chain with its hook,
+ * priority, type and policy and no other; every rule in its chain, in
+ * order, every expression with every attribute and its comment, and no
+ * other; every set with its key, flags and expressions and no other;
+ * and, once this process built the table, blocked_uids and allowed_uids
+ * holding exactly the uids it put there (the host sets' elements are the
+ * caller's to check).  0 if it is missing or altered (nftb_intact_diff()
+ * says what first differs), -1 on error.  Works in a process that did
+ * not build the table (without the uid sets' elements). */
 int nftb_intact(struct nftb *n);
+const char *nftb_intact_diff(const struct nftb *n);
+
+/* Ruleset events (NFNLGRP_NFTABLES): the fd of a socket that receives
+ * them (opened at the first call; -1 with errno on error), and whether
+ * since the last call another process changed this table (or events
+ * were lost: 1), nothing did (0), or reading failed (-1).  Changes the
+ * daemon made itself are recognised by their netlink port id. */
+int nftb_events_fd(struct nftb *n);
+int nftb_events_changed(struct nftb *n);
 
 /* What the last batch held: msgs, its messages between begin and end
  * (one per object or per chunk of 256 elements); bytes, the datagram

@@ -70,6 +70,11 @@ const char *nftbatch_error(const struct nftbatch *b)
 	return b->err;
 }
 
+uint32_t nftbatch_portid(const struct nftbatch *b)
+{
+	return b->portid;
+}
+
 void nftbatch_last(const struct nftbatch *b, size_t *msgs, size_t *bytes)
 {
 	*msgs = b->last_msgs;

@@ -51,6 +51,9 @@ void nftbatch_commit(struct nftbatch *b, struct nlmsghdr *nlh);
 /* End the batch, send it (not if empty) and read every ACK; the first
  * error is named after its message (and element).  0 / -1. */
 int nftbatch_send(struct nftbatch *b);
+/* The socket's netlink port id: what the kernel's ruleset events name
+ * as the sender of this socket's changes. */
+uint32_t nftbatch_portid(const struct nftbatch *b);
 /* Messages and bytes of the last batch sent (nftb_last_batch()). */
 void nftbatch_last(const struct nftbatch *b, size_t *msgs, size_t *bytes);
 

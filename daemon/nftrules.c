@@ -152,6 +152,8 @@ static void e_lookup(struct nftnl_rule *r, const char *set)
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	/* as the kernel lists it (nftb_intact compares the text) */
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, 0);
 }
 
 static void e_verdict(struct nftnl_rule *r, int verdict, const char *chain)
@@ -232,9 +234,11 @@ static void e_hosts(const struct tq_conf *c, struct nftnl_rule *r, int which,
 	e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_off(v6, dst),
 		  v6 ? 16 : 4, NFT_REG_1);
+	/* The MAC right after the address: 32-bit register 4 (for IPv6)
+	 * is the 128-bit NFT_REG_2, named so as the kernel lists it. */
 	if (nftr_set_bound(c, which))
 		e_payload(r, NFT_PAYLOAD_LL_HEADER, 6, 6,
-			  v6 ? NFT_REG32_04 : NFT_REG32_01);
+			  v6 ? NFT_REG_2 : NFT_REG32_01);
 	e_lookup(r, nftr_set_names[which]);
 }
 
@@ -660,12 +664,31 @@ static int comment_cb(const struct nftnl_udata *attr, void *data)
 	return 0;
 }
 
+static int zero_counter(struct nftnl_expr *e, void *data)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (name && strcmp(name, "counter") == 0) {
+		nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, 0);
+		nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_BYTES, 0);
+	}
+	return 0;
+}
+
 void nftr_summary(struct nftnl_rule *r, struct nftr_sum *s)
 {
 	const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
 	const char *comment = "";
 	const void *ud;
 	uint32_t udlen = 0;
+
+	/* What the kernel adds or counts is no part of the rule. */
+	nftnl_rule_unset(r, NFTNL_RULE_HANDLE);
+	nftnl_rule_unset(r, NFTNL_RULE_POSITION);
+	nftnl_rule_unset(r, NFTNL_RULE_ID);
+	nftnl_expr_foreach(r, zero_counter, NULL);
+	nftnl_rule_snprintf(s->text, sizeof(s->text), r, NFTNL_OUTPUT_DEFAULT,
+			    0);
 
 	for (s->chain = 0; s->chain < NFTR_NCHAINS; s->chain++)
 		if (chain && strcmp(chain, nftr_chain_names[s->chain]) == 0)
@@ -678,6 +701,84 @@ void nftr_summary(struct nftnl_rule *r, struct nftr_sum *s)
 	tq_strlcpy(s->comment, comment, sizeof(s->comment));
 	s->nexprs = 0;
 	nftnl_expr_foreach(r, count_expr, &s->nexprs);
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+bool nftr_chain_same(const struct tq_conf *c, int which,
+		     const struct nftnl_chain *ch)
+{
+	struct nftnl_chain *w = nftr_chain(c, which);
+	static const uint16_t attrs[] = {
+		NFTNL_CHAIN_HOOKNUM, NFTNL_CHAIN_PRIO, NFTNL_CHAIN_POLICY,
+	};
+	bool same = true;
+	size_t i;
+
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		if (nftnl_chain_is_set(w, attrs[i]) !=
+		    nftnl_chain_is_set(ch, attrs[i]))
+			same = false;
+		else if (nftnl_chain_is_set(w, attrs[i]) &&
+			 nftnl_chain_get_u32(w, attrs[i]) !=
+			 nftnl_chain_get_u32(ch, attrs[i]))
+			same = false;
+	}
+	if (!str_same(nftnl_chain_get_str(w, NFTNL_CHAIN_TYPE),
+		      nftnl_chain_get_str(ch, NFTNL_CHAIN_TYPE)) ||
+	    nftnl_chain_is_set(ch, NFTNL_CHAIN_DEV))
+		same = false;
+	nftnl_chain_free(w);
+	return same;
+}
+
+static int expr_name_cb(struct nftnl_expr *e, void *data)
+{
+	char *names = data;
+	const char *n = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	size_t len = strlen(names);
+
+	snprintf(names + len, 128 - len, "%s,", n ? n : "?");
+	return 0;
+}
+
+bool nftr_set_same(const struct tq_conf *c, int which,
+		   const struct nftnl_set *s)
+{
+	struct nftnl_set *w = nftr_set(c, which);
+	static const uint16_t attrs[] = {
+		NFTNL_SET_FLAGS, NFTNL_SET_KEY_TYPE, NFTNL_SET_KEY_LEN,
+	};
+	char en[128] = "", gn[128] = "";
+	const void *wu, *gu;
+	uint32_t wl = 0, gl = 0;
+	bool same = true;
+	size_t i;
+
+	/* (the kernel leaves out flags 0) */
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		if (nftnl_set_get_u32(w, attrs[i]) !=
+		    (nftnl_set_is_set(s, attrs[i]) ?
+		     nftnl_set_get_u32(s, attrs[i]) : 0))
+			same = false;
+	/* Anything a set may hold that ours do not. */
+	if (nftnl_set_is_set(s, NFTNL_SET_DATA_TYPE) ||
+	    nftnl_set_is_set(s, NFTNL_SET_OBJ_TYPE) ||
+	    nftnl_set_is_set(s, NFTNL_SET_TIMEOUT) ||
+	    (nftnl_set_is_set(s, NFTNL_SET_POLICY) &&
+	     nftnl_set_get_u32(s, NFTNL_SET_POLICY) != NFT_SET_POL_PERFORMANCE))
+		same = false;
+	nftnl_set_expr_foreach(w, expr_name_cb, en);
+	nftnl_set_expr_foreach((struct nftnl_set *)s, expr_name_cb, gn);
+	wu = nftnl_set_get_data(w, NFTNL_SET_USERDATA, &wl);
+	gu = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &gl);
+	if (strcmp(en, gn) != 0 || wl != gl || (wl && memcmp(wu, gu, wl)))
+		same = false;
+	nftnl_set_free(w);
+	return same;
 }
 
 /* ---- elements ---- */

@@ -53,11 +53,15 @@ struct nftnl_set *nftr_set(const struct tq_conf *c, int which);
 struct nftnl_set *nftr_set_ref(const struct tq_conf *c, int which);
 struct nftnl_chain *nftr_chain(const struct tq_conf *c, int which);
 
-/* What nftb_intact() compares of a rule, built or dumped. */
+/* What nftb_intact() compares of a rule, built or dumped: the whole of it
+ * (text: every expression with every attribute, as libnftnl prints it,
+ * counter values zeroed, no handle or position). */
+#define NFTR_TEXT 2048
 struct nftr_sum {
 	int chain;		/* NFTR_FORWARD.., -1 if not one of ours */
 	int nexprs;
 	char comment[96];	/* "" if it has none */
+	char text[NFTR_TEXT];
 };
 
 /* Takes rule r (with table, chain and comment set) and frees it. */
@@ -66,7 +70,17 @@ typedef void (*nftr_rule_cb)(struct nftnl_rule *r, void *arg);
 /* Hand every rule conf calls for to cb, chain by chain, each chain's
  * rules in the order they are appended. */
 void nftr_rules(const struct tq_conf *c, nftr_rule_cb cb, void *arg);
+/* Fill *s from rule r (whose handle, position and counter values it
+ * clears). */
 void nftr_summary(struct nftnl_rule *r, struct nftr_sum *s);
+/* Does chain c, as dumped, have the attributes chain which is built with
+ * (hook, priority, type, policy; none for a regular chain)? */
+bool nftr_chain_same(const struct tq_conf *c, int which,
+		     const struct nftnl_chain *ch);
+/* Does set s, as dumped, have the attributes set which is built with (key
+ * type and length, flags, element expressions, user data)? */
+bool nftr_set_same(const struct tq_conf *c, int which,
+		   const struct nftnl_set *s);
 
 /* The set host h belongs in. */
 int nftr_host_set(const struct tq_conf *c, const struct nftb_host *h);

@@ -428,6 +428,7 @@ int tqd_start(struct tqd *t, char *err, size_t errlen)
 	}
 	if (open_table(t, fresh, err, errlen) < 0)
 		return -1;
+	fw_watch(t->fw, t->loop);	/* edits reverted at once (logged) */
 	gather_acct_enable(t->gather);	/* nf_conntrack is loaded by now */
 	t->wake = wake_new(t->conf, t->loop, wake_pass, t);
 	ms = (unsigned)t->conf->period * 1000u;

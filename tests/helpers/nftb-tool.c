@@ -13,7 +13,15 @@
  *   allow UID...        add uids to allowed_uids (users on the gateway
  *                       who may go out)
  *   allowed             "UID packets N bytes N", one a line
- *   intact              prints 1 or 0 (nftb_intact)
+ *   table-text          the table as text: chains, rules, sets and their
+ *                       elements, no handles, counters zeroed
+ *   wait-text FILE TIMEOUT_MS T0
+ *                       until table-text is FILE's (every millisecond),
+ *                       then print the milliseconds since T0 (wall
+ *                       clock, in ms: a number, or a /path that will
+ *                       hold it); exit 1 after TIMEOUT_MS
+ *   intact              prints 1 or 0 (nftb_intact; with 0, what
+ *                       differs on stderr)
  *   ct-list             "PROTO SRC SPORT DST DPORT packets N bytes N"
  *   ct-delete ADDR...   delete conntrack entries from these sources,
  *                       prints the count
@@ -35,10 +43,21 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
 
 #include "conf.h"
 #include "ct.h"
 #include "nftb.h"
+#include "nftbatch.h"
+#include "nftrules.h"
 #include "util.h"
 
 static int parse_host(const char *s, struct nftb_host *h)
@@ -135,13 +154,226 @@ static void print_ct(const struct scan_ct *c, void *arg)
 	       (unsigned long long)c->packets, (unsigned long long)c->bytes);
 }
 
+/* ---- the table as text, for timing a revert ---- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct text {
+	const struct tq_conf *conf;
+	char *buf;
+	size_t len, cap;
+};
+
+static void text_put(struct text *t, const char *s)
+{
+	size_t l = strlen(s);
+
+	xgrow(&t->buf, &t->cap, t->len + l + 2, 1);
+	memcpy(t->buf + t->len, s, l);
+	t->len += l;
+	t->buf[t->len++] = '\n';
+	t->buf[t->len] = '\0';
+}
+
+static bool text_ours(const struct text *t, const char *table)
+{
+	return table && strcmp(table, t->conf->table) == 0;
+}
+
+static int text_table_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct text *t = arg;
+	struct nftnl_table *x = xcheck(nftnl_table_alloc());
+
+	if (nftnl_table_nlmsg_parse(nlh, x) == 0 &&
+	    text_ours(t, nftnl_table_get_str(x, NFTNL_TABLE_NAME)))
+		text_put(t, "table");
+	nftnl_table_free(x);
+	return MNL_CB_OK;
+}
+
+static int text_chain_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct text *t = arg;
+	struct nftnl_chain *x = xcheck(nftnl_chain_alloc());
+	char buf[1024];
+
+	if (nftnl_chain_nlmsg_parse(nlh, x) == 0 &&
+	    text_ours(t, nftnl_chain_get_str(x, NFTNL_CHAIN_TABLE))) {
+		nftnl_chain_unset(x, NFTNL_CHAIN_HANDLE);
+		nftnl_chain_unset(x, NFTNL_CHAIN_USE);
+		nftnl_chain_snprintf(buf, sizeof(buf), x, NFTNL_OUTPUT_DEFAULT,
+				     0);
+		text_put(t, buf);
+	}
+	nftnl_chain_free(x);
+	return MNL_CB_OK;
+}
+
+static int text_rule_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct text *t = arg;
+	struct nftnl_rule *x = xcheck(nftnl_rule_alloc());
+	struct nftr_sum *sum = xmalloc(sizeof(*sum));
+
+	if (nftnl_rule_nlmsg_parse(nlh, x) == 0 &&
+	    text_ours(t, nftnl_rule_get_str(x, NFTNL_RULE_TABLE))) {
+		nftr_summary(x, sum);	/* no handle, counters zeroed */
+		text_put(t, sum->comment);
+		text_put(t, sum->text);
+	}
+	free(sum);
+	nftnl_rule_free(x);
+	return MNL_CB_OK;
+}
+
+static int text_set_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct text *t = arg;
+	struct nftnl_set *x = xcheck(nftnl_set_alloc());
+	char buf[1024];
+
+	if (nftnl_set_nlmsg_parse(nlh, x) == 0 &&
+	    text_ours(t, nftnl_set_get_str(x, NFTNL_SET_TABLE))) {
+		nftnl_set_unset(x, NFTNL_SET_HANDLE);
+		nftnl_set_snprintf(buf, sizeof(buf), x, NFTNL_OUTPUT_DEFAULT,
+				   0);
+		text_put(t, buf);
+	}
+	nftnl_set_free(x);
+	return MNL_CB_OK;
+}
+
+/* The table (chains, rules, sets, elements; no handles, counters zeroed)
+ * as text into t, or "" if there is none. */
+static void table_text(struct nftb *n, struct nftbatch *b, struct text *t)
+{
+	static const struct { int type; mnl_cb_t cb; } dumps[] = {
+		{ NFT_MSG_GETCHAIN, text_chain_cb },
+		{ NFT_MSG_GETRULE, text_rule_cb },
+		{ NFT_MSG_GETSET, text_set_cb },
+	};
+	struct nlmsghdr *nlh;
+	struct nftb_host *h;
+	struct nftb_uid *a;
+	unsigned *u;
+	char line[160], ad[TQ_ADDRSTRLEN];
+	size_t i, k;
+
+	t->len = 0;
+	text_put(t, "");
+	nlh = nftbatch_dump_hdr(b, NFT_MSG_GETTABLE);
+	if (nftbatch_dump(b, nlh, text_table_cb, t) < 0 || t->len < 7)
+		return;
+	for (i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
+		nlh = nftbatch_dump_hdr(b, dumps[i].type);
+		mnl_attr_put_strz(nlh, 1, t->conf->table);	/* table */
+		nftbatch_dump(b, nlh, dumps[i].cb, t);
+	}
+	if (nftb_list(n, &h, &k) == 0) {
+		qsort(h, k, sizeof(*h), cmp_host);
+		for (i = 0; i < k; i++) {
+			snprintf(line, sizeof(line), "host %s %d",
+				 addr_format(&h[i].addr, ad, sizeof(ad)),
+				 h[i].has_mac);
+			text_put(t, line);
+		}
+		free(h);
+	}
+	if (nftb_list_uids(n, &u, &k) == 0) {
+		for (i = 0; i < k; i++) {
+			snprintf(line, sizeof(line), "blocked %u", u[i]);
+			text_put(t, line);
+		}
+		free(u);
+	}
+	if (nftb_list_allowed(n, &a, &k) == 0) {
+		for (i = 0; i < k; i++) {
+			snprintf(line, sizeof(line), "allowed %u", a[i].uid);
+			text_put(t, line);
+		}
+		free(a);
+	}
+}
+
+/* The number in file path once it has one (polled every millisecond). */
+static long long read_t0(const char *path, long long limit)
+{
+	long long end = now_ms() + limit, t0 = 0;
+	FILE *f;
+
+	while (now_ms() < end) {
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%lld", &t0) == 1 && t0 > 0) {
+			fclose(f);
+			return t0;
+		}
+		if (f)
+			fclose(f);
+		usleep(1000);
+	}
+	return now_ms();
+}
+
+/* wait-text FILE TIMEOUT_MS T0: until the table's text is FILE's; print
+ * the milliseconds since T0 (wall clock), a number or /FILE holding it. */
+static int wait_text(struct nftb *n, const struct tq_conf *conf,
+		     char **argv, int argc)
+{
+	struct nftbatch *b = nftbatch_new();
+	struct text t = { .conf = conf }, want = { .conf = conf };
+	long long t0, limit, now;
+	char buf[4096];
+	size_t got;
+	FILE *f;
+	int rc = 1;
+
+	if (argc != 3 || !b || !(f = fopen(argv[0], "r"))) {
+		fprintf(stderr, "nftb-tool: wait-text FILE TIMEOUT_MS T0_MS\n");
+		return 2;
+	}
+	while ((got = fread(buf, 1, sizeof(buf), f)) > 0) {
+		xgrow(&want.buf, &want.cap, want.len + got + 1, 1);
+		memcpy(want.buf + want.len, buf, got);
+		want.len += got;
+	}
+	fclose(f);
+	limit = atoll(argv[1]);
+	/* T0 from a file the caller writes once its change is in: this
+	 * process is already running then, its start is not timed. */
+	t0 = argv[2][0] == '/' ? read_t0(argv[2], limit) : atoll(argv[2]);
+	for (;;) {
+		table_text(n, b, &t);
+		now = now_ms();
+		if (t.len == want.len && !memcmp(t.buf, want.buf, t.len)) {
+			rc = 0;
+			break;
+		}
+		if (now - t0 > limit)
+			break;
+		usleep(1000);
+	}
+	printf("%lld\n", now - t0);
+	free(t.buf);
+	free(want.buf);
+	nftbatch_free(b);
+	return rc;
+}
+
 static int nft_fail(struct nftb *n, const char *what)
 {
 	fprintf(stderr, "nftb-tool: %s: %s\n", what, nftb_error(n));
 	return 1;
 }
 
-static int run_nft(struct nftb *n, const char *cmd, char **argv, int argc)
+static int run_nft(struct nftb *n, const struct tq_conf *conf,
+		   const char *cmd, char **argv, int argc)
 {
 	struct nftb_host *h;
 	unsigned *u;
@@ -217,11 +449,27 @@ static int run_nft(struct nftb *n, const char *cmd, char **argv, int argc)
 		free(u);
 		return 0;
 	}
+	if (!strcmp(cmd, "table-text")) {
+		struct nftbatch *b = nftbatch_new();
+		struct text t = { .conf = conf };
+
+		if (!b)
+			return nft_fail(n, cmd);
+		table_text(n, b, &t);
+		fwrite(t.buf, 1, t.len, stdout);
+		free(t.buf);
+		nftbatch_free(b);
+		return 0;
+	}
+	if (!strcmp(cmd, "wait-text"))
+		return wait_text(n, conf, argv, argc);
 	if (!strcmp(cmd, "intact")) {
 		rc = nftb_intact(n);
 		if (rc < 0)
 			return nft_fail(n, cmd);
 		printf("%d\n", rc);
+		if (rc == 0)
+			fprintf(stderr, "nftb-tool: %s\n", nftb_intact_diff(n));
 		return 0;
 	}
 	if (!strcmp(cmd, "open-many") && argc == 1) {
@@ -376,7 +624,7 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return 1;
 	}
-	rc = run_nft(n, cmd, argv + 1, argc - 1);
+	rc = run_nft(n, conf, cmd, argv + 1, argc - 1);
 	nftb_free(n);
 	conf_free(conf);
 	return rc;
