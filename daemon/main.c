@@ -20,13 +20,15 @@
 
 static const char usage_text[] =
 	"usage: tcpquotad [--debug] [--nofork|-f] [--config FILE] [-n]\n"
-	"                 [--version] [--help]\n"
+	"                 [--get KEY] [--version] [--help]\n"
 	"  -d, --debug     foreground, debug logging, use tcpquota.conf.debug\n"
 	"                  next to the configuration file if present\n"
 	"  -f, --nofork    stay in the foreground\n"
 	"  -c, --config FILE  configuration file (default " TQ_DEFAULT_CONF
 	")\n"
 	"  -n, --check     check the configuration and exit\n"
+	"      --get KEY   print a setting's effective value (e.g.\n"
+	"                  database.name) and exit\n"
 	"  -V, --version   print the version\n"
 	"  -h, --help      this text\n";
 
@@ -35,6 +37,7 @@ struct opts {
 	bool nofork;
 	bool check;
 	const char *config;
+	const char *get;	/* --get KEY */
 };
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -44,6 +47,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "nofork", no_argument, NULL, 'f' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'n' },
+		{ "get", required_argument, NULL, 'g' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -66,6 +70,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'n':
 			o->check = true;
+			break;
+		case 'g':
+			o->get = optarg;
 			break;
 		case 'V':
 			printf("tcpquotad %s\n", TQ_VERSION);
@@ -224,6 +231,25 @@ static void warn_log(const char *msg, void *arg)
 	log_warnx("%s", msg);
 }
 
+/* --get: the value on stdout, 0; an unknown key: 2 with what to do. */
+static int print_value(struct tq_conf *conf, const char *key, char *path)
+{
+	char err[1024], *v;
+	int rc = 0;
+
+	v = conf_value(conf, key, err, sizeof(err));
+	if (v) {
+		printf("%s\n", v);
+	} else {
+		fprintf(stderr, "tcpquotad: %s\n", err);
+		rc = 2;
+	}
+	free(v);
+	conf_free(conf);
+	free(path);
+	return rc;
+}
+
 struct main_ctx {
 	struct loop *loop;
 	struct tqd *tqd;
@@ -277,6 +303,8 @@ int main(int argc, char **argv)
 		free(path);
 		return 1;
 	}
+	if (o.get)
+		return print_value(conf, o.get, path);
 	if (o.check) {
 		forward_check("/proc/sys", warn_stderr, NULL);
 		printf("tcpquotad: %s: configuration OK\n", path);

@@ -152,6 +152,17 @@ struct tq_conf *conf_load_string(const char *text, const char *name,
 				 char *err, size_t errlen);
 void conf_free(struct tq_conf *c);
 
+/**
+ * conf_value() - the effective value of one setting, defaults included.
+ * @key: "SECTION.NAME" of a section of plain settings, e.g. "database.name".
+ *
+ * Returns a new string (the caller frees it): a string setting as it is,
+ * a number in decimal, a boolean "true" or "false", a list one entry a
+ * line.  NULL with err set for an unknown key or a list of groups.
+ */
+char *conf_value(const struct tq_conf *c, const char *key, char *err,
+		 size_t errlen);
+
 /* Tariff in force at local time tm: first matching window, else default. */
 double conf_rate_at(const struct tq_conf *c, const struct tm *tm);
 /* True if tm lies in the window (days and hours, crossing midnight). */

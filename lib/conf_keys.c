@@ -157,18 +157,26 @@ static const struct key *find_key(const struct key *keys, const char *name)
 	return NULL;
 }
 
+/* "a, b, c": the names of keys, for messages. */
+static const char *known_keys(const struct key *keys, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (; keys->name && n < len; keys++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s",
+				      n ? ", " : "", keys->name);
+	return buf;
+}
+
 static int unknown_key(struct conf_parser *p, const config_setting_t *s,
 		       const char *path, const struct key *keys)
 {
 	char known[512];
-	size_t len = 0;
 
-	known[0] = '\0';
-	for (; keys->name; keys++)
-		len += (size_t)snprintf(known + len, sizeof(known) - len,
-					"%s%s", len ? ", " : "", keys->name);
 	return conf_perr(p, s, path, "unknown setting; check the spelling "
-			 "(known here: %s)", known);
+			 "(known here: %s)", known_keys(keys, known,
+							sizeof(known)));
 }
 
 /* The group s must be a group; each child a known key. */
@@ -484,4 +492,103 @@ int conf_parse_root(struct conf_parser *p, const config_setting_t *root)
 			return -1;
 	}
 	return 0;
+}
+
+/* The sections whose settings are rows of a key table, for conf_value(). */
+static const struct {
+	const char *name;
+	const struct key *keys;
+} value_sections[] = {
+	{ "daemon", daemon_keys },
+	{ "database", database_keys },
+	{ "network", network_keys },
+	{ "quota", quota_keys },
+	{ "rates", rates_keys },
+	{ "portal", portal_keys },
+};
+
+/* Append text to the growing string *out of length *n. */
+static void value_add(char **out, size_t *n, const char *text)
+{
+	size_t len = strlen(text);
+
+	*out = xrealloc(*out, *n + len + 2);
+	if (*n)
+		(*out)[(*n)++] = '\n';
+	memcpy(*out + *n, text, len + 1);
+	*n += len;
+}
+
+char *conf_value(const struct tq_conf *c, const char *key, char *err,
+		 size_t errlen)
+{
+	const char *base = (const char *)c, *dot = strchr(key, '.');
+	char buf[128], known[512];
+	const struct key *k = NULL;
+	char *out = NULL;
+	size_t i, j, n = 0, ns = 0;
+
+	for (i = 0; dot && i < sizeof(value_sections) /
+		     sizeof(value_sections[0]); i++) {
+		if (strlen(value_sections[i].name) != (size_t)(dot - key) ||
+		    strncmp(value_sections[i].name, key, (size_t)(dot - key)))
+			continue;
+		k = find_key(value_sections[i].keys, dot + 1);
+		if (!k) {
+			tq_err(err, errlen, "%s: unknown setting; check the "
+			       "spelling (known in %s: %s)", key,
+			       value_sections[i].name,
+			       known_keys(value_sections[i].keys, known,
+					  sizeof(known)));
+			return NULL;
+		}
+		break;
+	}
+	if (!k) {
+		tq_err(err, errlen, "%s: unknown setting; use SECTION.NAME, "
+		       "e.g. database.name (sections: daemon, database, "
+		       "network, quota, rates, portal)", key);
+		return NULL;
+	}
+	switch (k->kind) {
+	case K_INT:
+		snprintf(buf, sizeof(buf), "%d", *(const int *)(base + k->off));
+		break;
+	case K_INT64:
+		snprintf(buf, sizeof(buf), "%lld",
+			 *(const long long *)(base + k->off));
+		break;
+	case K_UINT:
+		snprintf(buf, sizeof(buf), "%u",
+			 *(const unsigned *)(base + k->off));
+		break;
+	case K_BOOL:
+		snprintf(buf, sizeof(buf), "%s",
+			 *(const bool *)(base + k->off) ? "true" : "false");
+		break;
+	case K_DOUBLE:
+		snprintf(buf, sizeof(buf), "%g",
+			 *(const double *)(base + k->off));
+		break;
+	case K_STR:
+		return xstrdup(*(char *const *)(base + k->off));
+	case K_STRLIST:
+		ns = *(const size_t *)(base + k->off_n);
+		for (j = 0; j < ns; j++)
+			value_add(&out, &n,
+				  (*(char **const *)(base + k->off))[j]);
+		return out ? out : xstrdup("");
+	case K_CIDRLIST:
+		ns = *(const size_t *)(base + k->off_n);
+		for (j = 0; j < ns; j++)
+			value_add(&out, &n, cidr_format(
+				&(*(struct tq_cidr *const *)(base + k->off))[j],
+				buf, sizeof(buf)));
+		return out ? out : xstrdup("");
+	case K_SPECIAL:
+		tq_err(err, errlen, "%s: a list of groups, not one value; "
+		       "read it in the file", key);
+		return NULL;
+	}
+	return xstrdup(buf);
 }

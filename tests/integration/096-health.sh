@@ -61,6 +61,23 @@ echo $$ >"$TQ_TMP/other.pid"
 expect_eq "pid file of another program: CRITICAL (2)" 2 \
 	"$(health -p "$TQ_TMP/other.pid")"
 
+# The configuration as the daemon reads it: one-line sections, and
+# password_file = "" (no password, not the default file).
+C2=$TQ_TMP/oneline.conf
+cat >"$C2" <<CONF
+daemon = { pidfile = "$PIDF"; };
+database = { socket = "$MDB_SOCKET"; name = "tq_none"; user = "tq_nobody"; password_file = ""; };
+CONF
+expect_eq "one-line sections: WARNING (1) for that account" 1 \
+	"$(sh "$TQ_ROOT/init/tcpquota-health" -c "$C2" >"$OUT" 2>&1; echo $?)"
+expect_eq "... its database and user, without a password" \
+	"TCPQUOTA WARNING - pid $pid, polling every 1 s; database tq_none unreachable: ERROR 1045 (28000): Access denied for user 'tq_nobody'@'localhost' (using password: NO)" \
+	"$(cat "$OUT")"
+printf 'daemon = { pidfil = "x"; };\n' >"$TQ_TMP/bad.conf"
+expect_eq "a broken file: UNKNOWN (3), the parser's reason" \
+	"TCPQUOTA UNKNOWN - cannot read daemon.pidfile: $TQ_TMP/bad.conf:1: daemon.pidfil: unknown setting; check the spelling (known here: period, heartbeat_tics, gateway, pidfile, logfile, journal, wakeup, tools_group)
+3" "$(sh "$TQ_ROOT/init/tcpquota-health" -c "$TQ_TMP/bad.conf" 2>&1; echo $?)"
+
 mdb_stop
 expect_eq "database down: WARNING (1)" 1 "$(health)"
 check "... saying the database is unreachable" \

@@ -127,4 +127,56 @@ check_not "refuses a socket it cannot reach" \
 	sh "$TQ_ROOT/scripts/tcpquota-setup-db" --config "$E/tcpquota.conf" \
 	--sql-dir "$TQ_ROOT/sql" --socket "$TQ_TMP/none.sock" --no-defaults \
 	2>/dev/null
+# --- the configuration as the daemon reads it: one-line sections (as
+# tcpquota.conf(5) writes them), password_file = "" (no password: no
+# file written, the account's password left alone); --host grants the
+# accounts to the gateway's connections instead of localhost.
+E3=$TQ_TMP/oneline.conf
+cat >"$E3" <<CONF
+database = { socket = "$MDB_SOCKET"; name = "tq_other"; user = "tq_d2"; password_file = ""; tool_user = "tq_t2"; tool_password_file = "$E/t2.secret"; admin_user = "tq_a2"; admin_password_file = "$E/a2.secret"; };
+quota = { admin_group = "$AG"; };
+CONF
+if sh "$TQ_ROOT/scripts/tcpquota-setup-db" --config "$E3" \
+	--sql-dir "$TQ_ROOT/sql" --group "$G" --no-defaults \
+	--host '198.18.0.%' >"$TQ_TMP/setup3.out" 2>&1; then
+	ok "one-line sections, --host: succeeds"
+else
+	cat "$TQ_TMP/setup3.out"
+	fail "one-line sections, --host: succeeds"
+fi
+expect_eq "... the database the file names" 0 \
+	"$(mdb_sql "SELECT COUNT(*) FROM tq_other.masq")"
+expect_eq "... the accounts it names, for the gateway's host only" \
+	"tq_a2 198.18.0.% tq_d2 198.18.0.% tq_t2 198.18.0.%" \
+	"$(mdb_sql "SELECT User, Host FROM mysql.user WHERE User LIKE 'tq\_%'
+		ORDER BY User" | tr '\t\n' '  ' | sed 's/ $//')"
+expect_eq "... the daemon's account without a password" "" \
+	"$(mdb_sql "SELECT authentication_string FROM mysql.user
+		WHERE User = 'tq_d2'")"
+# shellcheck disable=SC2016 # backquotes of SQL names, not a command
+check "... its grants on that database, for that host" \
+	grep -qF 'ON `tq_other`.`masq` TO `tq_d2`@`198.18.0.%`' \
+	<<<"$(mdb_sql "SHOW GRANTS FOR 'tq_d2'@'198.18.0.%'")"
+expect_eq "... the files written: the two the file names, no default" \
+	"wrote $E/t2.secret (root:$G 0640)
+wrote $E/a2.secret (root:$AG 0640)" \
+	"$(grep '^wrote ' "$TQ_TMP/setup3.out")"
+check "... says why the daemon's has none" grep -qxF \
+	'no password file for tq_d2 (its password_file is ""): its password is left as it is' \
+	"$TQ_TMP/setup3.out"
+check "... and for which host" grep -qxF \
+	"accounts tq_d2, tq_t2, tq_a2 are set up for connections from 198.18.0.%" \
+	"$TQ_TMP/setup3.out"
+out=$(sh "$TQ_ROOT/scripts/tcpquota-setup-db" --config "$E3" \
+	--host "x'y" 2>&1)
+expect_eq "a bad --host: exit 2, what to give" \
+	"2 tcpquota-setup-db: --host 'x'y': not a host name, address or pattern; give e.g. gw1.lan, 198.18.0.1 or 198.18.0.%" \
+	"$? $out"
+printf 'database = { nam = "x"; };\n' >"$TQ_TMP/bad.conf"
+out=$(sh "$TQ_ROOT/scripts/tcpquota-setup-db" --config "$TQ_TMP/bad.conf" \
+	--sql-dir "$TQ_ROOT/sql" 2>&1)
+expect_eq "a broken file: the parser's reason, nothing done" \
+	"1 tcpquotad: $TQ_TMP/bad.conf:1: database.nam: unknown setting; check the spelling (known here: socket, host, port, name, user, password_file, timeout, tool_user, tool_password_file, admin_user, admin_password_file)
+tcpquota-setup-db: cannot read database.name from $TQ_TMP/bad.conf (above: why)" \
+	"$? $out"
 tq_done
