@@ -20,6 +20,7 @@
 #include <net/if_arp.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include <libnftnl/chain.h>
@@ -46,7 +47,7 @@ const char *const nftr_set_names[NFTR_NSETS] = {
 };
 
 const char *const nftr_chain_names[NFTR_NCHAINS] = {
-	"forward", "postrouting", "output", "blocked", "users"
+	"forward", "postrouting", "output", "prerouting", "blocked", "users"
 };
 
 const int nftr_host_sets[4] = { NFTR_H4, NFTR_H6, NFTR_H4U, NFTR_H6U };
@@ -93,6 +94,20 @@ static bool set_v6(int which)
 bool nftr_set_bound(const struct tq_conf *c, int which)
 {
 	return c->bind_mac && (which == NFTR_H4 || which == NFTR_H6);
+}
+
+unsigned nftr_captive_port(const struct tq_conf *c)
+{
+	unsigned https = c->portal_port ? (unsigned)c->portal_port : 443;
+
+	if (!c->portal)
+		return 0;
+	if (!*c->portal_cert)
+		return c->portal_port ? (unsigned)c->portal_port : 80;
+	/* (a redirector on the HTTPS port itself is none) */
+	if ((unsigned)c->portal_redirect_port == https)
+		return 0;
+	return (unsigned)c->portal_redirect_port;
 }
 
 /* ---- expressions ---- */
@@ -146,14 +161,23 @@ static void e_bitwise(struct nftnl_rule *r, const void *mask, uint32_t len)
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
 }
 
-static void e_lookup(struct nftnl_rule *r, const char *set)
+/* lookup in set, or with inv its negation (!= @set), which never moves an
+ * element counter (the kernel updates an element's expressions only when
+ * it is found). */
+static void e_lookup_inv(struct nftnl_rule *r, const char *set, bool inv)
 {
 	struct nftnl_expr *e = expr(r, "lookup");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
 	/* as the kernel lists it (nftb_intact compares the text) */
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, 0);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS,
+			   inv ? NFT_LOOKUP_F_INV : 0);
+}
+
+static void e_lookup(struct nftnl_rule *r, const char *set)
+{
+	e_lookup_inv(r, set, false);
 }
 
 static void e_verdict(struct nftnl_rule *r, int verdict, const char *chain)
@@ -220,8 +244,8 @@ static uint32_t addr_off(bool v6, bool dst)
  * no MAC of the host).  iif: the input interface is known (not in
  * postrouting), so check that it is Ethernet, as nft does before `ether
  * saddr` (and then prints it so). */
-static void e_hosts(const struct tq_conf *c, struct nftnl_rule *r, int which,
-		    bool iif, bool dst)
+static void e_hosts_inv(const struct tq_conf *c, struct nftnl_rule *r,
+			int which, bool iif, bool dst, bool inv)
 {
 	bool v6 = set_v6(which);
 
@@ -239,7 +263,54 @@ static void e_hosts(const struct tq_conf *c, struct nftnl_rule *r, int which,
 	if (nftr_set_bound(c, which))
 		e_payload(r, NFT_PAYLOAD_LL_HEADER, 6, 6,
 			  v6 ? NFT_REG_2 : NFT_REG32_01);
-	e_lookup(r, nftr_set_names[which]);
+	e_lookup_inv(r, nftr_set_names[which], inv);
+}
+
+static void e_hosts(const struct tq_conf *c, struct nftnl_rule *r, int which,
+		    bool iif, bool dst)
+{
+	e_hosts_inv(c, r, which, iif, dst, false);
+}
+
+/* meta l4proto tcp [tcp dport PORT] (port 0: any) */
+static void e_tcp(struct nftnl_rule *r, uint16_t port)
+{
+	uint8_t tcp = IPPROTO_TCP;
+
+	e_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+	e_cmp(r, NFT_CMP_EQ, &tcp, 1);
+	if (!port)
+		return;
+	port = htons(port);
+	e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+	e_cmp(r, NFT_CMP_EQ, &port, 2);
+}
+
+/* reject with tcp reset, or icmpx admin-prohibited */
+static void e_reject(struct nftnl_rule *r, bool tcp_reset)
+{
+	struct nftnl_expr *e = expr(r, "reject");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, tcp_reset ?
+			   NFT_REJECT_TCP_RST : NFT_REJECT_ICMPX_UNREACH);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, tcp_reset ? 0 :
+			  NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+}
+
+/* redirect to :PORT (the packet's input interface's address) */
+static void e_redirect(struct nftnl_rule *r, uint16_t port)
+{
+	struct nftnl_expr *e = expr(r, "immediate");
+
+	port = htons(port);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &port, sizeof(port));
+	/* as the kernel lists it (nftb_intact compares the text) */
+	e = expr(r, "redir");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MAX, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_FLAGS,
+			   NF_NAT_RANGE_PROTO_SPECIFIED);
 }
 
 /* ip daddr NET / ip6 daddr NET, or with src the source address. */
@@ -354,6 +425,7 @@ struct nftnl_chain *nftr_chain(const struct tq_conf *c, int which)
 		[NFTR_FORWARD] = { NF_INET_FORWARD, 0, "filter" },
 		[NFTR_POSTROUTING] = { NF_INET_POST_ROUTING, 100, "nat" },
 		[NFTR_OUTPUT] = { NF_INET_LOCAL_OUT, 0, "filter" },
+		[NFTR_PREROUTING] = { NF_INET_PRE_ROUTING, -100, "nat" },
 	};
 	struct nftnl_chain *ch = xcheck(nftnl_chain_alloc());
 
@@ -486,10 +558,20 @@ static void rules_forward(struct rules *x)
 			put(x, NFTR_FORWARD, r,
 			    "new connections from the Internet");
 
+			/* Refused at once rather than dropped, so that a
+			 * browser or an OS's captive-portal check reacts
+			 * now, not after its time-out. */
+			r = rule_new();
+			e_ifpair(r, c->lan[i], c->wan[j]);
+			e_tcp(r, 0);
+			expr(r, "counter");
+			e_reject(r, true);
+			put(x, NFTR_FORWARD, r, "TCP of closed hosts: reset");
+
 			r = rule_new();
 			e_ifpair(r, c->lan[i], c->wan[j]);
 			expr(r, "counter");
-			e_verdict(r, NF_DROP, NULL);
+			e_reject(r, false);
 			put(x, NFTR_FORWARD, r, "hosts not opened");
 		}
 	}
@@ -598,13 +680,9 @@ static void rules_free_dests(struct rules *x, int ch, const char *lo,
 static void rule_reject(struct rules *x, int ch, const char *comment)
 {
 	struct nftnl_rule *r = rule_new();
-	struct nftnl_expr *e;
 
 	expr(r, "counter");
-	e = expr(r, "reject");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
-	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
-			  NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+	e_reject(r, false);
 	put(x, ch, r, comment);
 }
 
@@ -635,6 +713,54 @@ static void rules_users(struct rules *x)
 	rule_reject(x, NFTR_USERS, "users not allowed: refused");
 }
 
+/* The captive portal (nftr_captive_port()): per LAN, plain HTTP of a host
+ * in no host set goes to the portal on the gateway's address on that LAN
+ * (redirect: no address to configure); the local networks' own web
+ * servers stay reachable.  The look-ups are negated, so they never move
+ * an element counter: an opened host is never charged here.  A nat chain
+ * sees a connection's first packet only. */
+static void rules_prerouting(struct rules *x)
+{
+	const struct tq_conf *c = x->c;
+	unsigned port = nftr_captive_port(c);
+	struct nftnl_rule *r;
+	char cm[128], net[64];
+	size_t i, l;
+	int k, w, v6;
+
+	if (!port)
+		return;
+	for (i = 0; i < c->n_lan; i++) {
+		for (l = 0; l < c->n_local_networks; l++) {
+			r = rule_new();
+			e_ifname(r, NFT_META_IIFNAME, c->lan[i]);
+			e_addr_net(r, &c->local_networks[l], false);
+			e_tcp(r, 80);
+			e_verdict(r, NF_ACCEPT, NULL);
+			cidr_format(&c->local_networks[l], net, sizeof(net));
+			snprintf(cm, sizeof(cm), "local network %s: not "
+				 "redirected", net);
+			put(x, NFTR_PREROUTING, r, cm);
+		}
+		for (v6 = 0; v6 < 2; v6++) {
+			r = rule_new();
+			e_ifname(r, NFT_META_IIFNAME, c->lan[i]);
+			for (k = 0; k < nftr_nhost_sets(c); k++) {
+				w = nftr_host_sets[k];
+				if (set_v6(w) == (bool)v6)
+					e_hosts_inv(c, r, w, true, false,
+						    true);
+			}
+			e_tcp(r, 80);
+			expr(r, "counter");
+			e_redirect(r, (uint16_t)port);
+			snprintf(cm, sizeof(cm), "plain HTTP of IPv%d hosts "
+				 "not opened: to the portal", v6 ? 6 : 4);
+			put(x, NFTR_PREROUTING, r, cm);
+		}
+	}
+}
+
 void nftr_rules(const struct tq_conf *c, nftr_rule_cb cb, void *arg)
 {
 	struct rules x = { .c = c, .cb = cb, .arg = arg };
@@ -642,6 +768,7 @@ void nftr_rules(const struct tq_conf *c, nftr_rule_cb cb, void *arg)
 	rules_forward(&x);
 	rules_postrouting(&x);
 	rules_output(&x);
+	rules_prerouting(&x);
 	rules_blocked(&x);
 	rules_users(&x);
 }

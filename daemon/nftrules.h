@@ -28,9 +28,10 @@ struct nftnl_table;
  * on the gateway that may use the link, with a counter each. */
 enum { NFTR_H4, NFTR_H6, NFTR_UIDS, NFTR_ALLOWED, NFTR_H4U, NFTR_H6U,
        NFTR_NSETS };
-/* The base chains come first (nftr_chain_base()). */
-enum { NFTR_FORWARD, NFTR_POSTROUTING, NFTR_OUTPUT, NFTR_BLOCKED,
-       NFTR_USERS, NFTR_NCHAINS };
+/* The base chains come first (nftr_chain_base()).  prerouting holds the
+ * captive portal's redirect (nftr_captive_port()); empty without it. */
+enum { NFTR_FORWARD, NFTR_POSTROUTING, NFTR_OUTPUT, NFTR_PREROUTING,
+       NFTR_BLOCKED, NFTR_USERS, NFTR_NCHAINS };
 
 extern const char *const nftr_set_names[NFTR_NSETS];
 extern const char *const nftr_chain_names[NFTR_NCHAINS];
@@ -45,6 +46,11 @@ bool nftr_set_bound(const struct tq_conf *c, int which);
 bool nftr_set_uids(int which);
 /* Is chain which a base chain (with a hook)? */
 bool nftr_chain_base(int which);
+/* The port on the gateway that plain HTTP (tcp/80) of LAN hosts not
+ * opened goes to: the portal's (portal.port; 80 if 0), under HTTPS its
+ * redirector's (portal.redirect_port); 0 = no redirect (no portal
+ * section, or HTTPS without a redirector). */
+unsigned nftr_captive_port(const struct tq_conf *c);
 
 struct nftnl_table *nftr_table(const struct tq_conf *c);
 /* Set which as it is created (key type, counters, flags). */

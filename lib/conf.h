@@ -113,6 +113,8 @@ struct tq_conf {
 	size_t n_groups;
 
 	/* portal: tcpquota-portal, the web login (issue 16) */
+	bool portal;		/* the file has a portal section: the daemon
+				   redirects closed hosts' plain HTTP to it */
 	char **portal_listen;	/* addresses; none = those of network.lan */
 	size_t n_portal_listen;
 	int portal_port;	/* 0 = 443 with a certificate, else 80 */

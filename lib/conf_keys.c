@@ -442,6 +442,7 @@ static int parse_portal(struct conf_parser *p, const config_setting_t *sec)
 
 	if (parse_section(p, sec, "portal", portal_keys, no_special) < 0)
 		return -1;
+	p->c->portal = true;
 	if (!*c->portal_cert != !*c->portal_key)
 		return conf_perr(p, sec, "portal", "%s without %s; give both "
 				 "for HTTPS, or neither for plain HTTP",
