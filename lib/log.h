@@ -11,11 +11,16 @@
 /**
  * log_open() - direct log output.
  * @ident:  program name, used as syslog ident and line prefix.
- * @target: a file path, "syslog", or "-" for stderr.
+ * @target: a file path, "syslog", "journal" (stderr with "<N>" priority
+ *          prefixes, as systemd reads it), or "-" for stderr (the
+ *          journal's format when stderr is the journal: JOURNAL_STREAM).
  *
  * Returns 0, or -1 with errno set (the previous target stays in force).
  */
 int log_open(const char *ident, const char *target);
+/* True if stderr is the journal's stream (systemd's JOURNAL_STREAM names
+ * its device and inode). */
+bool log_stderr_is_journal(void);
 /* Reopen the current file target (after log rotation). 0 / -1. */
 int log_reopen(void);
 void log_close(void);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -143,11 +144,88 @@ static void test_once(void)
 	done();
 }
 
+/* stderr into the file at path (a fresh one); returns the saved fd 2. */
+static int stderr_to_file(void)
+{
+	int fd, saved;
+
+	snprintf(path, sizeof(path), "/tmp/tq-test-log.XXXXXX");
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	saved = dup(2);
+	CU_ASSERT_FATAL(saved >= 0);
+	CU_ASSERT_FATAL(dup2(fd, 2) == 2);
+	close(fd);
+	return saved;
+}
+
+static void stderr_back(int saved)
+{
+	log_close();
+	dup2(saved, 2);
+	close(saved);
+	unlink(path);
+}
+
+static void test_journal(void)
+{
+	int saved = stderr_to_file();
+
+	CU_ASSERT_EQUAL(log_open("tqtest", "journal"), 0);
+	log_set_debug(true);
+	log_info("link wan0 up");
+	errno = ENOENT;
+	log_warn("sysctl");
+	log_warnx("a\nforged line");
+	log_debug("poll %d", 7);
+	log_set_debug(false);
+	log_debug("not shown");
+	CU_ASSERT_STRING_EQUAL(slurp(), "<6>link wan0 up\n"
+			       "<4>sysctl: No such file or directory\n"
+			       "<4>a\\x0aforged line\n"
+			       "<7>poll 7\n");
+	stderr_back(saved);
+}
+
+/* "-" is the journal's format when JOURNAL_STREAM names stderr. */
+static void test_journal_stream(void)
+{
+	int saved = stderr_to_file();
+	char env[64];
+	struct stat st;
+
+	CU_ASSERT_FATAL(fstat(2, &st) == 0);
+	snprintf(env, sizeof(env), "%llu:%llu",
+		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	CU_ASSERT_TRUE(log_stderr_is_journal());
+	CU_ASSERT_EQUAL(log_open("tqtest", "-"), 0);
+	log_info("to the journal");
+	/* another stream (stderr redirected by hand): the plain format */
+	snprintf(env, sizeof(env), "%llu:%llu",
+		 (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino + 1);
+	setenv("JOURNAL_STREAM", env, 1);
+	CU_ASSERT_FALSE(log_stderr_is_journal());
+	CU_ASSERT_EQUAL(log_open("tqtest", "-"), 0);
+	log_info("plain");
+	setenv("JOURNAL_STREAM", "12:34x", 1);
+	CU_ASSERT_FALSE(log_stderr_is_journal());
+	unsetenv("JOURNAL_STREAM");
+	CU_ASSERT_FALSE(log_stderr_is_journal());
+	CU_ASSERT_EQUAL(strncmp(slurp(), "<6>to the journal\n", 18), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(slurp() + 18, "] info: plain\n"));
+	CU_ASSERT_EQUAL(lines(slurp()), 2);
+	stderr_back(saved);
+}
+
 static const struct tq_test tests[] = {
 	{ "time, ident, pid, level prefix", test_prefix },
 	{ "control characters escaped", test_control_chars },
 	{ "overlong message: one line", test_overlong },
 	{ "said once, and when it is over", test_once },
+	{ "journal: priority prefixes on stderr", test_journal },
+	{ "\"-\" with JOURNAL_STREAM: the journal", test_journal_stream },
 	{ NULL, NULL }
 };
 
