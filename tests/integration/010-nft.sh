@@ -224,7 +224,7 @@ expect_eq "root is never in the users chain" "$LAB_GW_WAN4" \
 check "allow uids 1234 and 1235" T allow 1234 1235
 expect_eq "allowed uids listed, counters at 0" \
 	"1234 packets 0 bytes 0|1235 packets 0 bytes 0" \
-	"$(T allowed | paste -sd'|')"
+	"$(T allowed | sort -n | paste -sd'|')"
 expect_eq "uid 1234 reaches the server before block" "$LAB_GW_WAN4" \
 	"$(gw_as 1234 "$LAB_SRV4")"
 upk() { T allowed | awk -v u="$1" '$1 == u { print $3 }'; }
