@@ -78,8 +78,8 @@ edit() {
 }
 
 H=$(handle forward "hosts not opened")
-edit "final drop into accept" \
-	'chain forward rule [0-9]+ \("hosts not opened"\): .*drop.* is now .*accept' \
+edit "final reject into accept" \
+	'chain forward rule [0-9]+ \("hosts not opened"\): .*reject.* is now .*accept' \
 	N replace rule inet tcpquota forward handle "$H" \
 	iifname lan0 oifname wan0 counter accept comment '"hosts not opened"'
 H=$(handle forward "local network 198.18.1.0/24: free")
