@@ -6,9 +6,13 @@
  * their acknowledgements and error naming (nftbatch.c).  Each write call
  * is one batch, applied whole or not at all; a host or uid is removed by
  * an add then a delete in the same batch, so removing an absent one is no
- * error.  n->xr, the rules as nftb_create() built them, is what
- * nftb_intact() compares the kernel's table with; it is rebuilt from
- * n->conf whenever xr_ready is false (after nftb_set_conf()).  The
+ * error.  n->xr, the rules as nftb_create() built them (each as its full
+ * text), is what nftb_intact() compares the kernel's table with; it is
+ * rebuilt from n->conf whenever xr_ready is false (after
+ * nftb_set_conf()).  n->blocked and n->allowed are the uids this process
+ * put in blocked_uids and allowed_uids, sorted, changed only once a batch
+ * was accepted.  The ruleset event socket (n->ev) is apart from the batch
+ * socket, whose port id marks the daemon's own changes.  The
  * configuration is the caller's and must outlive its use here.
  */
 #include <errno.h>
