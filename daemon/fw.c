@@ -409,10 +409,6 @@ static void elem_text(const struct fw *fw, const struct nftb_host *e,
 			 m[4], m[5]);
 }
 
-/* Log at most this many elements of each kind per poll (a flushed set of
- * a thousand hosts is one repair, not a thousand lines). */
-#define FW_SET_LOG_MAX 10
-
 /*
  * The host sets must hold exactly the hosts room: a host deleted from a set
  * behind the daemon's back (`nft flush set`, `nft delete element`) would
