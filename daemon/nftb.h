@@ -22,7 +22,9 @@
  *     iifname WAN oifname LAN ct state established,related counter accept
  *     iifname WAN oifname LAN counter drop   (new connections from the
  *       Internet: IPv6 LAN hosts are routable)
- *     iifname LAN oifname WAN counter drop
+ *     iifname LAN oifname WAN meta l4proto tcp counter reject with tcp
+ *       reset; iifname LAN oifname WAN counter reject with icmpx
+ *       admin-prohibited   (hosts not opened: refused at once)
  *   chain postrouting (nat, srcnat):
  *     per WAN: oifname WAN ip daddr LOCALNET counter masquerade (each
  *       IPv4 local network, for every host, ahead of the set lookup)
@@ -31,6 +33,10 @@
  *     who may use the link)
  *   chain output (filter): meta skuid @blocked_uids jump blocked; with
  *     check_local: meta skuid >= MIN_UID jump users
+ *   chain prerouting (nat, dstnat): empty without a portal section; with
+ *     one, per LAN: iifname LAN ip[6] daddr LOCALNET tcp dport 80 accept;
+ *     iifname LAN ip saddr != @hosts4 tcp dport 80 counter redirect to
+ *     :PORT (and ip6, @hosts6; negated look-ups move no element counter)
  *   chain blocked: oifname "lo" return; ip[6] daddr LOCALNET return (one
  *     rule per network.local_networks entry); counter reject
  *   chain users: the same returns; meta skuid @allowed_uids return (the
