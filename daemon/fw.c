@@ -11,6 +11,12 @@
  *   mappings end now.  Without ctnetlink they run on, said once.
  * - One nft batch per kind of change per poll (opens, closes); an empty
  *   one is not sent.
+ * - allowed_uids follows the database only from a fresh snapshot
+ *   (fw_users); during an outage it stays as it was.  Blocks outlive the
+ *   daemon: fw_create keeps a left table's blocked uids and blocks the
+ *   allowed users at or below min_quota.
+ * - A change to the table by another process is put back when its
+ *   ruleset event comes (fw_watch), and every poll (fw_check_table).
  */
 #include <errno.h>
 #include <stdio.h>
