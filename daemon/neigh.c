@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <net/if.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -23,8 +22,8 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
+#include "conf_sanity.h"
 #include "neigh.h"
-#include "util.h"
 
 /* One dump request of type with the family header hdr (hdrlen bytes);
  * cb sees every message.  0, or -1 (errno). */
@@ -154,9 +153,9 @@ int neigh_lookup(struct nftb_host *hosts, size_t n)
 /* ---- the interface addresses ---- */
 
 struct lan_ctx {
-	unsigned *ifindex;	/* of the LAN interfaces (0: unknown) */
+	char *const *lan;	/* network.lan: names and "eth*" patterns */
 	size_t n;
-	struct tq_lan *lan;
+	struct tq_lan *lan_out;
 };
 
 static int addr_attr(const struct nlattr *a, void *data)
@@ -179,6 +178,7 @@ static int lan_cb(const struct nlmsghdr *nlh, void *data)
 	struct lan_ctx *c = data;
 	const struct ifaddrmsg *ifa;
 	struct tq_addr net, own;
+	char name[IF_NAMESIZE];
 	bool on_lan = false;
 	size_t i;
 
@@ -194,26 +194,20 @@ static int lan_cb(const struct nlmsghdr *nlh, void *data)
 	if (!tb[IFA_LOCAL] ||
 	    attr_addr(tb[IFA_LOCAL], ifa->ifa_family, &own) < 0)
 		own = net;
-	for (i = 0; i < c->n; i++)
-		on_lan |= c->ifindex[i] && c->ifindex[i] == ifa->ifa_index;
-	addr_lan_own(c->lan, &own);
+	if (if_indextoname(ifa->ifa_index, name))
+		for (i = 0; i < c->n; i++)
+			on_lan |= conf_ifname_match(c->lan[i], name);
+	addr_lan_own(c->lan_out, &own);
 	if (on_lan)
-		addr_lan_net(c->lan, &net, ifa->ifa_prefixlen);
+		addr_lan_net(c->lan_out, &net, ifa->ifa_prefixlen);
 	return MNL_CB_OK;
 }
 
 int neigh_lan(char *const *lan, size_t n_lan, struct tq_lan *out)
 {
 	struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
-	struct lan_ctx c = { NULL, n_lan, out };
-	size_t i;
-	int rc;
+	struct lan_ctx c = { lan, n_lan, out };
 
 	memset(out, 0, sizeof(*out));
-	c.ifindex = xcalloc(n_lan + 1, sizeof(*c.ifindex));
-	for (i = 0; i < n_lan; i++)
-		c.ifindex[i] = if_nametoindex(lan[i]);
-	rc = dump(RTM_GETADDR, &ifa, sizeof(ifa), lan_cb, &c);
-	free(c.ifindex);
-	return rc;
+	return dump(RTM_GETADDR, &ifa, sizeof(ifa), lan_cb, &c);
 }

@@ -19,8 +19,9 @@ int neigh_lookup(struct nftb_host *hosts, size_t n);
 
 /**
  * neigh_lan() - the LAN as the kernel has it now (one RTM_GETADDR dump):
- * the networks of the addresses on the interfaces named in lan (a name
- * the kernel does not know adds none) and every address of the gateway.
+ * the networks of the addresses on the interfaces lan names (names and
+ * "eth*" patterns, conf_ifname_match; a name the kernel does not know
+ * adds none) and every address of the gateway.
  * *out is filled from empty; free it with addr_lan_free(), also after a
  * failure.  Returns 0, or -1 (errno).
  */

@@ -200,11 +200,39 @@ refused fifo "@F@: cannot read: not a regular file"
 
 # --- an empty file is a valid one (every setting defaulted): -n only,
 # since a real start would use the system's paths and database.  In the
-# gateway's namespace, which forwards: no forwarding warning (100).
+# gateway's namespace, which forwards: no forwarding warning (100).  The
+# defaults name the system's groups and password files: each this
+# machine lacks is warned about, exactly as 088 shows (the file is
+# accepted all the same).
 : >"$C/empty.conf"
-expect_eq "empty file: -n accepts it" \
-	"tcpquotad: $C/empty.conf: configuration OK" \
-	"$(ip netns exec "$LAB_GW" "$TQD" -n --config "$C/empty.conf" 2>&1)"
+E=$C/empty.conf
+# pw_why FILE: what conf_sanity says of a password file, "" if fine.
+pw_why() {
+	if [ ! -e "$1" ]; then echo "No such file or directory"
+	elif [ ! -f "$1" ]; then echo "not a regular file"
+	elif [ ! -r "$1" ]; then echo "Permission denied"
+	elif [ -z "$(head -c 16 "$1" | head -n 1 | sed 's/\r$//')" ]; then
+		echo empty
+	fi
+}
+fix="run tcpquota-setup-db, or name the file it wrote"
+want=()
+getent group tcpquota-admin >/dev/null ||
+	want+=("tcpquotad: warning: $E: quota.admin_group: group \"tcpquota-admin\" does not exist; only root can use the admin commands of tcpquota and openfw: create it (tcpquota-setup-db does) or name an existing group")
+getent group tcpquota >/dev/null ||
+	want+=("tcpquotad: warning: $E: daemon.tools_group: group \"tcpquota\" does not exist; the setgid tools cannot read their database password and the wake-up socket is open to everyone: create it (tcpquota-setup-db does) or name the tools' group")
+for k in "password_file db.secret the daemon cannot log in to the database (it runs on and holds its debits until it can)" \
+	"tool_password_file tool.secret openhost and the users' commands cannot log in to the database" \
+	"admin_password_file admin.secret the admin commands cannot log in to the database"; do
+	read -r key file who <<<"$k"
+	why=$(pw_why "/etc/tcpquota/$file")
+	[ -z "$why" ] ||
+		want+=("tcpquotad: warning: $E: database.$key: \"/etc/tcpquota/$file\": $why; $who: $fix")
+done
+want+=("tcpquotad: $E: configuration OK")
+expect_eq "empty file: -n accepts it (with the system's warnings)" \
+	"$(printf '%s\n' "${want[@]}")" \
+	"$(ip netns exec "$LAB_GW" "$TQD" -n --config "$E" 2>&1)"
 
 # --- the file cut at every byte (in-process, conf_load_string of each
 # prefix: 900 starts of the binary would take half a minute): refused
