@@ -13,7 +13,7 @@ DESTDIR     ?=
 
 B           := build
 CC          ?= cc
-PKGS        := libmnl libnftnl libmariadb libconfig jansson
+PKGS        := libmnl libnftnl libmariadb libconfig jansson libsystemd
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CUNIT_LIBS  := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
@@ -58,6 +58,7 @@ all: $(PROGS)
 # Debian packages the build, the tests and the demo need.  Quick and silent
 # when they are all present; otherwise one apt-get run installs the rest.
 DEB_PKGS := build-essential pkg-config libmnl-dev libnftnl-dev libjansson-dev \
+	    libsystemd-dev \
 	    libmariadb-dev libconfig-dev libcunit1-dev nftables conntrack \
 	    iproute2 mariadb-server mariadb-client procps psmisc \
 	    util-linux bsdextrautils socat shellcheck groff-base mandoc \

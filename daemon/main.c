@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include "conf.h"
-#include "conf_sanity.h"
 #include "forward.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "tqd.h"
 #include "util.h"
 
@@ -232,25 +232,6 @@ static void warn_log(const char *msg, void *arg)
 	log_warnx("%s", msg);
 }
 
-/* conf_sanity's findings: all on stderr (-n), the errors alone (a start:
- * its warnings go to the log once it is open), the warnings to the log. */
-static void sanity_stderr(void *arg, bool error, const char *msg)
-{
-	fprintf(stderr, "tcpquotad: %s%s\n", error ? "" : "warning: ", msg);
-}
-
-static void sanity_errors(void *arg, bool error, const char *msg)
-{
-	if (error)
-		fprintf(stderr, "tcpquotad: %s\n", msg);
-}
-
-static void sanity_log(void *arg, bool error, const char *msg)
-{
-	if (!error)
-		log_warnx("%s", msg);
-}
-
 /* --get: the value on stdout, 0; an unknown key: 2 with what to do. */
 static int print_value(struct tq_conf *conf, const char *key, char *path)
 {
@@ -268,6 +249,12 @@ static int print_value(struct tq_conf *conf, const char *key, char *path)
 	conf_free(conf);
 	free(path);
 	return rc;
+}
+
+/* WatchdogSec: fed from the loop, so a stuck handler stops it. */
+static void on_watchdog(struct loop_timer *t, void *arg)
+{
+	notify_watchdog();
 }
 
 struct main_ctx {
@@ -289,7 +276,9 @@ static void on_signal(int signo, void *arg)
 		if (log_reopen() < 0)
 			log_warn("reopening the log");
 		log_info("SIGHUP: reloading the configuration");
+		notify_reloading();
 		tqd_reload(m->tqd);
+		notify_ready();
 		break;
 	case SIGUSR1:
 		log_set_debug(true);
@@ -300,6 +289,7 @@ static void on_signal(int signo, void *arg)
 		log_set_debug(false);
 		break;
 	default:
+		notify_stopping();
 		m->exit_sig = signo;
 		loop_stop(m->loop);
 		break;
@@ -314,6 +304,7 @@ int main(int argc, char **argv)
 	sigset_t set;
 	char err[1024], *path, *pidpath;
 	int pidfd, notify = -1;
+	unsigned wd_ms;
 
 	parse_args(argc, argv, &o);
 	path = config_path(&o);
@@ -325,12 +316,6 @@ int main(int argc, char **argv)
 	}
 	if (o.get)
 		return print_value(conf, o.get, path);
-	if (conf_sanity(conf, NULL, o.check ? sanity_stderr : sanity_errors,
-			NULL) > 0) {
-		conf_free(conf);
-		free(path);
-		return 1;
-	}
 	if (o.check) {
 		forward_check("/proc/sys", warn_stderr, NULL);
 		printf("tcpquotad: %s: configuration OK\n", path);
@@ -371,7 +356,6 @@ int main(int argc, char **argv)
 	log_info("tcpquotad %s starting (pid %ld, gateway %s, config %s)",
 		 TQ_VERSION, (long)getpid(), conf->gateway, path);
 	forward_check("/proc/sys", warn_log, NULL);
-	conf_sanity(conf, NULL, sanity_log, NULL);
 
 	memset(&m, 0, sizeof(m));
 	m.loop = loop_new();
@@ -400,6 +384,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	notify_parent(&notify, 0);
+	notify_ready();
+	wd_ms = notify_watchdog_ms();
+	if (wd_ms && !loop_timer_add(m.loop, wd_ms, wd_ms, on_watchdog, NULL))
+		fatal("watchdog timer");
 
 	if (loop_run(m.loop) < 0)
 		log_warn("event loop");

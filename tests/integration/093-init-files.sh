@@ -11,7 +11,10 @@ U=init/tcpquotad.service
 # key=value lines of the unit, comments dropped
 unit_has() { grep -qxF -- "$1" "$U"; }
 for line in \
-	"Type=simple" \
+	"Type=notify" \
+	"NotifyAccess=main" \
+	"WatchdogSec=30s" \
+	"ExecReload=@SBINDIR@/tcpquotad -n" \
 	"ExecStart=@SBINDIR@/tcpquotad -f" \
 	"ExecReload=/bin/kill -HUP \$MAINPID" \
 	"After=network-online.target mariadb.service" \
@@ -27,6 +30,12 @@ for line in \
 	"WantedBy=multi-user.target"; do
 	check "unit: $line" unit_has "$line"
 done
+# reload: the check first, then the signal (systemd runs them in order
+# and stops at the first that fails)
+expect_eq "unit: ExecReload checks the file, then signals" \
+	"ExecReload=@SBINDIR@/tcpquotad -n
+ExecReload=/bin/kill -HUP \$MAINPID" "$(grep '^ExecReload=' "$U")"
+check "unit: no Type=simple left" bash -c "! grep -q '^Type=simple' $U"
 check "unit: CAP_KILL only as a documented option" \
 	grep -q '^#.*CAP_KILL' "$U"
 check_not "unit: CAP_KILL not granted by default" \
