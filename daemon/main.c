@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_sanity.h"
 #include "forward.h"
 #include "log.h"
 #include "loop.h"
@@ -232,6 +233,25 @@ static void warn_log(const char *msg, void *arg)
 	log_warnx("%s", msg);
 }
 
+/* conf_sanity's findings: all on stderr (-n), the errors alone (a start:
+ * its warnings go to the log once it is open), the warnings to the log. */
+static void sanity_stderr(void *arg, bool error, const char *msg)
+{
+	fprintf(stderr, "tcpquotad: %s%s\n", error ? "" : "warning: ", msg);
+}
+
+static void sanity_errors(void *arg, bool error, const char *msg)
+{
+	if (error)
+		fprintf(stderr, "tcpquotad: %s\n", msg);
+}
+
+static void sanity_log(void *arg, bool error, const char *msg)
+{
+	if (!error)
+		log_warnx("%s", msg);
+}
+
 /* --get: the value on stdout, 0; an unknown key: 2 with what to do. */
 static int print_value(struct tq_conf *conf, const char *key, char *path)
 {
@@ -316,6 +336,12 @@ int main(int argc, char **argv)
 	}
 	if (o.get)
 		return print_value(conf, o.get, path);
+	if (conf_sanity(conf, NULL, o.check ? sanity_stderr : sanity_errors,
+			NULL) > 0) {
+		conf_free(conf);
+		free(path);
+		return 1;
+	}
 	if (o.check) {
 		forward_check("/proc/sys", warn_stderr, NULL);
 		printf("tcpquotad: %s: configuration OK\n", path);
@@ -356,6 +382,7 @@ int main(int argc, char **argv)
 	log_info("tcpquotad %s starting (pid %ld, gateway %s, config %s)",
 		 TQ_VERSION, (long)getpid(), conf->gateway, path);
 	forward_check("/proc/sys", warn_log, NULL);
+	conf_sanity(conf, NULL, sanity_log, NULL);
 
 	memset(&m, 0, sizeof(m));
 	m.loop = loop_new();
