@@ -15,7 +15,9 @@
 #      holding only its dependencies: groups, setgid modes through
 #      dpkg-statoverride, the portal's user, state directory, conffiles,
 #      daemon and portal not enabled, tcpquotad -n on the installed
-#      configuration and on a broken one, tcpquota-portal -n, each
+#      configuration (its forwarding warnings name the snippet and are
+#      gone once its settings are applied) and on a broken one,
+#      tcpquota-portal -n, each
 #      program's --help, the setgid tools' also for a plain user; a
 #      reinstall keeps an edited conffile and the admin's statoverride;
 #      remove keeps the configuration; purge leaves nothing but the two
@@ -189,6 +191,10 @@ build() {
 		>"$log" 2>&1; then
 		ok "$suite: dpkg-buildpackage -us -uc -b ($((SECONDS - t)) s)"
 	else
+		# The compiler's errors and the failed unit assertions, then
+		# the end of the log.
+		grep -E '(error|warning): |^ *[0-9]+\. [^ ]+:[0-9]+ |FAILED' \
+			"$log" | head -n 30 | sed 's/^/#   /'
 		log_tail "$log"
 		fail "$suite: dpkg-buildpackage -us -uc -b"
 		return 1
@@ -292,7 +298,7 @@ tree_paths() {
 # try SUITE: install, use, reinstall, remove and purge the package in a
 # fresh tree of SUITE with only its dependencies.
 try() {
-	local deb tar out rc mode t g f
+	local deb tar out rc mode t g f k w
 	SUITE=$1
 	deb=$(ls "$TQ_TMP/debs-$SUITE"/tcpquota_*.deb)
 	# shellcheck disable=SC2046
@@ -375,6 +381,35 @@ root tcpquota 2755 /usr/bin/tcpquota" "$out"
 	check "$SUITE: tcpquotad -n on a broken file names file, line, setting" \
 		grep -q '^tcpquotad: /tmp/bad.conf:2: daemon.perod: unknown setting' \
 		<<<"$out"
+
+	# Forwarding is off in the tree's new network namespace: -n warns
+	# for each family and names the shipped snippet; with the snippet's
+	# two settings uncommented and applied there, it is quiet.
+	out=$(grep -c . "$TQ_TMP/err")
+	expect_eq "$SUITE: tcpquotad -n: two forwarding warnings" 2 "$out"
+	for f in "IPv4 net.ipv4.ip_forward" \
+		"IPv6 net.ipv6.conf.all.forwarding"; do
+		k=${f#* }
+		w="tcpquotad: warning: ${f%% *} forwarding is off ($k = 0):"
+		w="$w LAN hosts cannot reach the Internet through this gateway;"
+		w="$w set $k = 1 (uncomment it in $SYSCTL, or add it to a file"
+		w="$w in /etc/sysctl.d/) and run \"sysctl --system\""
+		check "$SUITE: tcpquotad -n: $k off, the warning names $SYSCTL" \
+			grep -qxF "$w" "$TQ_TMP/err"
+	done
+	cat >"$R/tmp/forward-on.sh" <<EOF
+# The snippet's two settings, uncommented and applied as "sysctl -p"
+# would, in this namespace; then the daemon's check.
+sed -n -e 's/^#\\(net\\.ipv4\\.ip_forward\\) = /\\1 /p' \\
+	-e 's/^#\\(net\\.ipv6\\.conf\\.all\\.forwarding\\) = /\\1 /p' $SYSCTL |
+while read -r k v; do
+	echo "\$v" >"/proc/sys/\$(echo "\$k" | tr . /)" || exit 1
+done || exit 1
+tcpquotad -n 2>&1 >/dev/null
+EOF
+	out=$(inroot "$R" sh /tmp/forward-on.sh)
+	expect_eq "$SUITE: tcpquotad -n with the snippet's settings: no warning" \
+		"0:" "$?:$out"
 
 	out=$(inroot "$R" tcpquota-portal -n 2>&1)
 	rc=$?
