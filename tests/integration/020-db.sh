@@ -28,8 +28,8 @@ quota() { q "SELECT quota FROM tcptab WHERE name = '$1'"; }
 expect_eq "tables" \
 	"allowed debits logging logging_openfw masq periodtab poll_applied schema_version tcptab" \
 	"$(q "SHOW TABLES" | tr '\n' ' ' | sed 's/ $//')"
-TOP=$(cd "$TQ_ROOT/sql/migrations" && ls [0-9]*.sql | tail -n 1 |
-	sed 's/-.*//; s/^0*//')
+TOP=$(find "$TQ_ROOT/sql/migrations" -name '[0-9]*.sql' -printf '%f\n' |
+	sort | tail -n 1 | sed 's/-.*//; s/^0*//')
 NMIG=$(find "$TQ_ROOT/sql/migrations" -name '[0-9]*.sql' | wc -l)
 expect_eq "schema version after set-up: the newest migration" "$TOP" \
 	"$(q "SELECT MAX(version) FROM schema_version")"
