@@ -42,6 +42,10 @@
  *   chain users: the same returns; meta skuid @allowed_uids return (the
  *     element counter: that user's traffic, any protocol); counter reject
  *     (anyone else, from the first packet)
+ *   chain input (filter, hook input), with check_local: iifname "lo"
+ *     return; ip[6] saddr LOCALNET return; meta skuid @allowed_uids (what
+ *     a user receives on an established TCP or connected UDP socket moves
+ *     the counter too)
  *   Every rule carries a comment.
  *
  * Every call is one batch (an empty one is not sent); the kernel applies

@@ -47,7 +47,8 @@ const char *const nftr_set_names[NFTR_NSETS] = {
 };
 
 const char *const nftr_chain_names[NFTR_NCHAINS] = {
-	"forward", "postrouting", "output", "prerouting", "blocked", "users"
+	"forward", "postrouting", "output", "prerouting", "input", "blocked",
+	"users"
 };
 
 const int nftr_host_sets[4] = { NFTR_H4, NFTR_H6, NFTR_H4U, NFTR_H6U };
@@ -426,6 +427,7 @@ struct nftnl_chain *nftr_chain(const struct tq_conf *c, int which)
 		[NFTR_POSTROUTING] = { NF_INET_POST_ROUTING, 100, "nat" },
 		[NFTR_OUTPUT] = { NF_INET_LOCAL_OUT, 0, "filter" },
 		[NFTR_PREROUTING] = { NF_INET_PRE_ROUTING, -100, "nat" },
+		[NFTR_INPUT] = { NF_INET_LOCAL_IN, 0, "filter" },
 	};
 	struct nftnl_chain *ch = xcheck(nftnl_chain_alloc());
 
@@ -761,6 +763,39 @@ static void rules_prerouting(struct rules *x)
 	}
 }
 
+/* What a user on the gateway receives moves their allowed_uids counter
+ * too, as replies move a host's: a user who sent one datagram and then
+ * only receives is online.  The kernel knows the socket of a packet at
+ * input only for an established TCP or connected UDP socket (early
+ * demux); loopback and the local networks are free.  No verdict: the
+ * input path is not filtered here. */
+static void rules_input(struct rules *x)
+{
+	const struct tq_conf *c = x->c;
+	struct nftnl_rule *r;
+	char cm[128], net[64];
+	size_t i;
+
+	if (!c->check_local)
+		return;
+	r = rule_new();
+	e_ifname(r, NFT_META_IIFNAME, "lo");
+	e_verdict(r, NFT_RETURN, NULL);
+	put(x, NFTR_INPUT, r, "loopback is free");
+	for (i = 0; i < c->n_local_networks; i++) {
+		r = rule_new();
+		e_addr_net(r, &c->local_networks[i], true);
+		e_verdict(r, NFT_RETURN, NULL);
+		cidr_format(&c->local_networks[i], net, sizeof(net));
+		snprintf(cm, sizeof(cm), "from local network %s: free", net);
+		put(x, NFTR_INPUT, r, cm);
+	}
+	r = rule_new();
+	e_meta(r, NFT_META_SKUID, NFT_REG_1);
+	e_lookup(r, nftr_set_names[NFTR_ALLOWED]);
+	put(x, NFTR_INPUT, r, "received by users on the gateway: counted");
+}
+
 void nftr_rules(const struct tq_conf *c, nftr_rule_cb cb, void *arg)
 {
 	struct rules x = { .c = c, .cb = cb, .arg = arg };
@@ -769,6 +804,7 @@ void nftr_rules(const struct tq_conf *c, nftr_rule_cb cb, void *arg)
 	rules_postrouting(&x);
 	rules_output(&x);
 	rules_prerouting(&x);
+	rules_input(&x);
 	rules_blocked(&x);
 	rules_users(&x);
 }

@@ -29,9 +29,10 @@ struct nftnl_table;
 enum { NFTR_H4, NFTR_H6, NFTR_UIDS, NFTR_ALLOWED, NFTR_H4U, NFTR_H6U,
        NFTR_NSETS };
 /* The base chains come first (nftr_chain_base()).  prerouting holds the
- * captive portal's redirect (nftr_captive_port()); empty without it. */
+ * captive portal's redirect (nftr_captive_port()); empty without it.
+ * input counts what the users on the gateway receive (check_local). */
 enum { NFTR_FORWARD, NFTR_POSTROUTING, NFTR_OUTPUT, NFTR_PREROUTING,
-       NFTR_BLOCKED, NFTR_USERS, NFTR_NCHAINS };
+       NFTR_INPUT, NFTR_BLOCKED, NFTR_USERS, NFTR_NCHAINS };
 
 extern const char *const nftr_set_names[NFTR_NSETS];
 extern const char *const nftr_chain_names[NFTR_NCHAINS];

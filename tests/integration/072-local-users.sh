@@ -4,7 +4,8 @@
 # datagram (UDP: the output chain rejects, send(2) fails with EPERM and
 # nothing reaches the server); an allowed user who sends only UDP is
 # charged for each poll with traffic (tests/lib/polls.sh: exactly, but at
-# an ambiguous poll boundary); a user whose balance runs out is blocked;
+# an ambiguous poll boundary), and so is one who sends a datagram and then
+# only receives a stream; a user whose balance runs out is blocked;
 # and blocks survive a restart: after SIGKILL (the table left behind) and
 # after SIGTERM (no table: the balance in the database says it) the
 # blocked and the not-allowed users are refused from their first
@@ -104,6 +105,31 @@ check "charged polls = polls with traffic, ± 1 at an ambiguous boundary" \
 	polls_within1 "$c" "$e"
 expect_eq "debit = 3 per charged poll" $((3 * c)) $((q0 - $(quota "$LOC")))
 expect_eq "period total = the same" $((3 * c)) $(($(total) - t0))
+
+# --- allowed, receiving only: one datagram out, then a stream in (50
+# datagrams of 1000 bytes, one per 100 ms, to its connected socket):
+# charged for each poll the stream runs through, as a LAN host is (071)
+lab_srv "$UDP" serve 9004 50 100 1000 >/dev/null 2>&1 &
+LAB_PIDS+=($!)
+tqd_wait_polls 1
+q0=$(quota "$LOC")
+from=$(polls_from)
+ip netns exec "$LAB_GW" setpriv --reuid="$LOC_UID" --regid=100 \
+	--clear-groups "$UDP" recv "$LAB_SRV4" 9004 1500 >"$TQ_TMP/loc.recv"
+expect_eq "receiving $LOC: 50 datagrams in" 50 "$(wc -l <"$TQ_TMP/loc.recv")"
+tqd_wait_polls 3
+v=$(polls_judge "$from" "$TQ_TMP/loc.recv" "$LOC")
+echo "# $LOC receiving: $v"
+c=$(sed 's/.*charged=\([0-9]*\).*/\1/' <<<"$v")
+e=$(sed 's/.*traffic=\([0-9]*\).*/\1/' <<<"$v")
+expect_eq "receiving: no poll charged or left uncharged but at an ambiguous boundary" \
+	0 "$(sed 's/.*wrong=\([0-9]*\).*/\1/' <<<"$v")"
+check "receiving: charged in each poll of the stream ($c charged, $e with traffic, ≥ 4)" \
+	[ "$c" -ge 4 ]
+check "receiving: charged polls = polls with traffic, ± 1 at an ambiguous boundary" \
+	polls_within1 "$c" "$e"
+expect_eq "receiving: debit = 3 per charged poll" $((3 * c)) \
+	$((q0 - $(quota "$LOC")))
 
 # --- the last 3 seconds: one poll, then blocked
 send_as "$CUT_UID" "$LAB_SRV4" 9003 1
