@@ -233,22 +233,24 @@ static void warn_log(const char *msg, void *arg)
 	log_warnx("%s", msg);
 }
 
-/* conf_sanity's findings: all on stderr (-n), the errors alone (a start:
- * its warnings go to the log once it is open), the warnings to the log. */
-static void sanity_stderr(void *arg, bool error, const char *msg)
+/* conf_sanity's findings: all on stderr (-n); at a start the errors on
+ * stderr, and once the log is open the warnings that concern the daemon
+ * (the others are the tools', for -n). */
+static void sanity_stderr(void *arg, unsigned flags, const char *msg)
 {
-	fprintf(stderr, "tcpquotad: %s%s\n", error ? "" : "warning: ", msg);
+	fprintf(stderr, "tcpquotad: %s%s\n",
+		flags & CONF_SANITY_ERROR ? "" : "warning: ", msg);
 }
 
-static void sanity_errors(void *arg, bool error, const char *msg)
+static void sanity_errors(void *arg, unsigned flags, const char *msg)
 {
-	if (error)
+	if (flags & CONF_SANITY_ERROR)
 		fprintf(stderr, "tcpquotad: %s\n", msg);
 }
 
-static void sanity_log(void *arg, bool error, const char *msg)
+static void sanity_log(void *arg, unsigned flags, const char *msg)
 {
-	if (!error)
+	if (!(flags & CONF_SANITY_ERROR) && (flags & CONF_SANITY_DAEMON))
 		log_warnx("%s", msg);
 }
 

@@ -63,7 +63,7 @@ static bool reparse(struct sanity *x, const char *text)
 
 /* Report one finding about setting path (element i of a list, or -1). */
 __attribute__((format(printf, 5, 6)))
-static void say(struct sanity *x, bool error, const char *path, int i,
+static void say(struct sanity *x, unsigned flags, const char *path, int i,
 		const char *fmt, ...)
 {
 	char msg[640], where[80], out[1024];
@@ -88,8 +88,8 @@ static void say(struct sanity *x, bool error, const char *path, int i,
 	else
 		snprintf(out, sizeof(out), "%s: %s: %s", x->c->path, where,
 			 msg);
-	x->fn(x->arg, error, out);
-	x->errors += error;
+	x->fn(x->arg, flags, out);
+	x->errors += (flags & CONF_SANITY_ERROR) != 0;
 }
 
 bool conf_ifname_match(const char *pattern, const char *name)
@@ -130,7 +130,8 @@ static void check_sides(struct sanity *x)
 			if (strcmp(c->wan[i], c->lan[j]))
 				snprintf(as, sizeof(as), " (as %s)",
 					 conf_quote(c->lan[j], q2, sizeof(q2)));
-			say(x, true, "network.wan", (int)i, "%s is also in "
+			say(x, CONF_SANITY_ERROR | CONF_SANITY_DAEMON,
+			    "network.wan", (int)i, "%s is also in "
 			    "network.lan%s; an interface is the LAN's (the "
 			    "users' side, lan) or the Internet's (wan), never "
 			    "both: name each in one list",
@@ -182,7 +183,8 @@ static void check_local_networks(struct sanity *x)
 		else
 			snprintf(share, sizeof(share), "1/%llu of the",
 				 1ull << k);
-		say(x, true, "network.local_networks", (int)i, "\"%s\" "
+		say(x, CONF_SANITY_ERROR | CONF_SANITY_DAEMON,
+		    "network.local_networks", (int)i, "\"%s\" "
 		    "covers %s %s Internet, so traffic to it is never "
 		    "charged; list only the networks of your own site, e.g. "
 		    "\"%s\"", cidr_format(n, net, sizeof(net)), share,
@@ -204,13 +206,13 @@ static void check_groups(struct sanity *x)
 	char q[48];
 
 	if (!group_exists(c->admin_group))
-		say(x, false, "quota.admin_group", -1, "group %s does not "
+		say(x, 0, "quota.admin_group", -1, "group %s does not "
 		    "exist; only root can use the admin commands of tcpquota "
 		    "and openfw: create it (tcpquota-setup-db does) or name "
 		    "an existing group", conf_quote(c->admin_group, q,
 						    sizeof(q)));
 	if (!group_exists(c->tools_group))
-		say(x, false, "daemon.tools_group", -1, "group %s does "
+		say(x, 0, "daemon.tools_group", -1, "group %s does "
 		    "not exist; the setgid tools cannot read their database "
 		    "password and the wake-up socket is open to everyone: "
 		    "create it (tcpquota-setup-db does) or name the tools' "
@@ -267,18 +269,19 @@ static void check_passwords(struct sanity *x)
 		const char *key;
 		size_t off;
 		const char *who;
+		unsigned flags;
 	} f[] = {
 		{ "database.password_file",
 		  offsetof(struct tq_conf, db_password_file),
 		  "the daemon cannot log in to the database (it runs on and "
-		  "holds its debits until it can)" },
+		  "holds its debits until it can)", CONF_SANITY_DAEMON },
 		{ "database.tool_password_file",
 		  offsetof(struct tq_conf, db_tool_password_file),
 		  "openhost and the users' commands cannot log in to the "
-		  "database" },
+		  "database", 0 },
 		{ "database.admin_password_file",
 		  offsetof(struct tq_conf, db_admin_password_file),
-		  "the admin commands cannot log in to the database" },
+		  "the admin commands cannot log in to the database", 0 },
 	};
 	const char *path, *why;
 	char q[256];
@@ -290,7 +293,7 @@ static void check_passwords(struct sanity *x)
 			continue;	/* no password */
 		why = password_problem(path);
 		if (why)
-			say(x, false, f[i].key, -1, "%s: %s; %s: run "
+			say(x, f[i].flags, f[i].key, -1, "%s: %s; %s: run "
 			    "tcpquota-setup-db, or name the file it wrote",
 			    quote_path(path, q, sizeof(q)), why, f[i].who);
 	}

@@ -15,6 +15,9 @@
  *   - a password file of database.* missing, unreadable or empty.
  * These can be right on a machine set up later (tcpquota-setup-db makes
  * the groups and the files), and the daemon runs without a database.
+ * Only the daemon's own password file concerns a running daemon (flag
+ * CONF_SANITY_DAEMON): a start logs that one; the rest is the tools'
+ * and said by -n.
  */
 #ifndef TQ_CONF_SANITY_H
 #define TQ_CONF_SANITY_H
@@ -28,9 +31,16 @@
  * starts with what comes before it (as nftables reads "eth*"). */
 bool conf_ifname_match(const char *pattern, const char *name);
 
+/* What a finding is: an error, or a warning; CONF_SANITY_DAEMON if it
+ * concerns the daemon's own work (every error does). */
+enum {
+	CONF_SANITY_ERROR = 1,
+	CONF_SANITY_DAEMON = 2,
+};
+
 /* One finding: "FILE:LINE: SETTING: what is wrong; what to do" (no LINE
- * for a setting the file leaves at its default). */
-typedef void (*conf_sanity_fn)(void *arg, bool error, const char *msg);
+ * for a setting the file leaves at its default); flags CONF_SANITY_*. */
+typedef void (*conf_sanity_fn)(void *arg, unsigned flags, const char *msg);
 
 /**
  * conf_sanity() - check c; fn sees every finding, errors and warnings in

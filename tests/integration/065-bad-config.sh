@@ -10,6 +10,7 @@
 . "$TQ_ROOT/tests/lib/lab.sh"
 . "$TQ_ROOT/tests/lib/mariadb.sh"
 . "$TQ_ROOT/tests/lib/tqd.sh"
+. "$TQ_ROOT/tests/lib/badconf.sh"
 tq_init tqd-bad-config
 
 tq_require "lab and database set up" tqd_setup
@@ -39,32 +40,9 @@ check_not "control: table removed at exit" table_exists
 check_not "control: pid file removed at exit" [ -e "$PIDFILE" ]
 rm -rf "$LOGFILE" "$LOGFILE.stderr" "$TQD_DIR/journal" "$TQD_DIR/wakeup.sock"
 
-# refused NAME WANT: $C/NAME.conf must be refused by -n and by a real
-# start with exactly the message "tcpquotad: WANT" (@F@ = the file).
-refused() {
-	local name=$1 f=$C/$1.conf want out rc n
-	want="tcpquotad: ${2//@F@/$f}"
-
-	out=$("$TQD" -n --config "$f" 2>&1 >/dev/null)
-	rc=$?
-	expect_eq "$name: -n exit status" 1 "$rc"
-	expect_eq "$name: -n message" "$want" "$out"
-
-	rm -f "$PIDFILE"
-	out=$(timeout 10 ip netns exec "$LAB_GW" "$TQD" -f --config "$f" \
-		2>&1 >/dev/null)
-	rc=$?
-	expect_eq "$name: start exit status" 1 "$rc"
-	expect_eq "$name: start message" "$want" "$out"
-	n=0
-	table_exists && { n=$((n + 1)); lab_gw nft delete table inet tcpquota; }
-	[ -e "$PIDFILE" ] && n=$((n + 2))
-	[ -e "$LOGFILE" ] && n=$((n + 4))
-	[ -e "$TQD_DIR/journal" ] && n=$((n + 8))
-	[ "$(ns_procs)" -ne 0 ] && n=$((n + 16))
-	expect_eq "$name: nothing started (table, pid file, log, journal, process)" \
-		0 "$n"
-}
+# refused NAME WANT: $C/NAME.conf refused by -n and by a real start,
+# exactly "tcpquotad: WANT" (@F@ = the file), nothing started.
+refused() { badconf_refused "$@"; }
 
 # mk NAME SED: a case from the base file edited by sed.
 mk() { sed "$2" "$BASE" >"$C/$1.conf"; }

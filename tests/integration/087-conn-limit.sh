@@ -88,7 +88,11 @@ for ((i = 0; i < NS; i++)); do
 	exec {fd}>"$TQ_TMP/in$i"	# the "terminal": open until we close it
 	eval "FD$i=$fd"
 done
-at_exit 'for p in "${OH[@]}"; do kill $p 2>/dev/null; done'
+end_sessions() {
+	local p
+	for p in "${OH[@]}"; do kill "$p" 2>/dev/null; done
+}
+at_exit end_sessions
 all_open() {
 	[ "$(mdb_sql "SELECT COUNT(*) FROM masq WHERE open = 1")" = "$NS" ]
 }

@@ -7,13 +7,14 @@
 #   network.local_networks covering the Internet (0.0.0.0/0, ::/0, /1
 #   halves, 2000::/3, a /7);
 #   warned (-n exits 0 and says "configuration OK", the warnings exact on
-#   stderr; a start runs and logs them): quota.admin_group and
-#   daemon.tools_group naming no group, password files missing, empty,
-#   not a file.
+#   stderr): quota.admin_group and daemon.tools_group naming no group,
+#   password files missing, empty, not a file; a start runs and logs the
+#   one about its own password file, not the tools' ones.
 . "$(dirname "$0")/../lib/lib.sh"
 . "$TQ_ROOT/tests/lib/lab.sh"
 . "$TQ_ROOT/tests/lib/mariadb.sh"
 . "$TQ_ROOT/tests/lib/tqd.sh"
+. "$TQ_ROOT/tests/lib/badconf.sh"
 tq_init tqd-conf-sanity
 
 tq_require "lab and database set up" tqd_setup
@@ -28,7 +29,6 @@ tqd_conf | sed 's|wakeup = \(.*\);|wakeup = \1; tools_group = "root";|
 	s/min_quota = 0;/min_quota = 0; admin_group = "root";/' >"$BASE"
 
 table_exists() { lab_gw nft list table inet tcpquota >/dev/null 2>&1; }
-ns_procs() { ip netns pids "$LAB_GW" 2>/dev/null | wc -l; }
 line_of() { grep -n -- "$1" "$BASE" | head -n 1 | cut -d: -f1; }
 
 # -n in the gateway's namespace (it forwards: no forwarding warning).
@@ -38,32 +38,10 @@ out=$(n_check "$BASE" 2>&1)
 expect_eq "the base file: -n says only that it is OK" \
 	"tcpquotad: $BASE: configuration OK" "$out"
 
-# refused NAME WANT: $C/NAME.conf refused by -n and by a real start with
-# exactly "tcpquotad: WANT" (@F@ = the file), and nothing started.
-refused() {
-	local name=$1 f=$C/$1.conf want out rc n
-	want="tcpquotad: ${2//@F@/$f}"
-
-	out=$(n_check "$f" 2>&1 >/dev/null)
-	rc=$?
-	expect_eq "$name: -n exit status" 1 "$rc"
-	expect_eq "$name: -n message" "$want" "$out"
-
-	rm -f "$PIDFILE"
-	out=$(timeout 10 ip netns exec "$LAB_GW" "$TQD" -f --config "$f" \
-		2>&1 >/dev/null)
-	rc=$?
-	expect_eq "$name: start exit status" 1 "$rc"
-	expect_eq "$name: start message" "$want" "$out"
-	n=0
-	table_exists && { n=$((n + 1)); lab_gw nft delete table inet tcpquota; }
-	[ -e "$PIDFILE" ] && n=$((n + 2))
-	[ -e "$LOGFILE" ] && n=$((n + 4))
-	[ -e "$TQD_DIR/journal" ] && n=$((n + 8))
-	[ "$(ns_procs)" -ne 0 ] && n=$((n + 16))
-	expect_eq "$name: nothing started (table, pid file, log, journal, process)" \
-		0 "$n"
-}
+BADCONF_NS=$LAB_GW
+# refused NAME WANT: $C/NAME.conf refused by -n (in the gateway) and by a
+# real start, exactly "tcpquotad: WANT" (@F@ = the file), nothing started.
+refused() { badconf_refused "$@"; }
 mk() { sed "$2" "$BASE" >"$C/$1.conf"; }
 
 # --- an interface on both sides
@@ -126,10 +104,17 @@ expect_eq "missing password file: -n warns and accepts" \
 tcpquotad: $C/nopw.conf: configuration OK" "$out"
 rm -f "$LOGFILE"
 tq_require "a start with the warnings" tqd_start "$LAB_GW" "$C/nopw.conf"
-check "... logs the warning" grep -qF "warning: $C/nopw.conf:$(line_of "	password_file = "): database.password_file: \"$TQ_TMP/none.secret\": No such file or directory;" "$LOGFILE"
+check "... logs the warning about its password file" grep -qF "warning: $C/nopw.conf:$(line_of "	password_file = "): database.password_file: \"$TQ_TMP/none.secret\": No such file or directory;" "$LOGFILE"
 check "... and runs without the database" \
 	tqd_wait_log "database unavailable: cannot read password file $TQ_TMP/none.secret" 5
 check "... with its table" table_exists
+tqd_stop
+expect_eq "... and stops cleanly" 0 "$TQD_RC"
+
+# the tools' warnings are -n's: a start does not log them
+rm -f "$LOGFILE"
+tq_require "a start with the tools' warnings" tqd_start "$LAB_GW" "$C/warn.conf"
+check_not "... logs none of them" grep -q "warning: $C/warn.conf" "$LOGFILE"
 tqd_stop
 expect_eq "... and stops cleanly" 0 "$TQD_RC"
 tq_done

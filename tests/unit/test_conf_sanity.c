@@ -15,17 +15,19 @@
 struct found {
 	char msg[MAXF][1024];
 	bool error[MAXF];
+	bool daemon[MAXF];	/* concerns the daemon (a start logs it) */
 	int n;
 };
 
-static void collect(void *arg, bool error, const char *msg)
+static void collect(void *arg, unsigned flags, const char *msg)
 {
 	struct found *f = arg;
 
 	if (f->n == MAXF)
 		return;
 	snprintf(f->msg[f->n], sizeof(f->msg[0]), "%s", msg);
-	f->error[f->n++] = error;
+	f->daemon[f->n] = flags & CONF_SANITY_DAEMON;
+	f->error[f->n++] = flags & CONF_SANITY_ERROR;
 }
 
 /* Groups that exist and no password files: nothing to warn about. */
@@ -92,6 +94,7 @@ static void test_sides(void)
 			    "  wan = [ \"lan0\" ]; };\n", &f), 1);
 	CU_ASSERT_EQUAL_FATAL(f.n, 1);
 	CU_ASSERT_TRUE(f.error[0]);
+	CU_ASSERT_TRUE(f.daemon[0]);
 	CU_ASSERT_STRING_EQUAL(f.msg[0], side_msg(7, 0, "lan0", NULL));
 
 	/* one of several shared; each wan entry said once */
@@ -208,6 +211,9 @@ static void test_groups(void)
 	CU_ASSERT_EQUAL_FATAL(f.n, 2);
 	CU_ASSERT_FALSE(f.error[0]);
 	CU_ASSERT_FALSE(f.error[1]);
+	/* the tools' concern: -n says it, a start does not */
+	CU_ASSERT_FALSE(f.daemon[0]);
+	CU_ASSERT_FALSE(f.daemon[1]);
 	CU_ASSERT_STRING_EQUAL(f.msg[0], "t.conf:3: quota.admin_group: group "
 			       "\"tq-no-such-1\" does not exist; only root can "
 			       "use the admin commands of tcpquota and openfw: "
@@ -277,6 +283,9 @@ static void test_passwords(void)
 		 " \"%s\": not a regular file; %s: %s", dir, admin, fix);
 	CU_ASSERT_STRING_EQUAL(f.msg[2], want);
 	CU_ASSERT_FALSE(f.error[0] || f.error[1] || f.error[2]);
+	/* only the daemon's own file concerns a start */
+	CU_ASSERT_TRUE(f.daemon[0]);
+	CU_ASSERT_FALSE(f.daemon[1] || f.daemon[2]);
 
 	/* an empty first line is an empty password, as db.c reads it */
 	snprintf(text, sizeof(text), "daemon = { tools_group = \"root\"; };\n"
