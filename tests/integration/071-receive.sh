@@ -53,10 +53,10 @@ stream() {
 	tqd_wait_polls 3
 	v=$(polls_judge "$from" "$TQ_TMP/recv.$name" alice)
 	echo "# $name: $v"
-	c=$(sed 's/.*charged=\([0-9]*\).*/\1/' <<<"$v")
-	e=$(sed 's/.*traffic=\([0-9]*\).*/\1/' <<<"$v")
+	c=$(polls_field charged "$v")
+	e=$(polls_field traffic "$v")
 	expect_eq "$name: no poll charged or left uncharged but at an ambiguous boundary" \
-		0 "$(sed 's/.*wrong=\([0-9]*\).*/\1/' <<<"$v")"
+		0 "$(polls_field wrong "$v")"
 	check "$name: charged for each poll of the stream ($c charged, $e with traffic, ≥ 4)" \
 		[ "$c" -ge 4 ]
 	check "$name: charged polls = polls with traffic, ± 1 at an ambiguous boundary" \

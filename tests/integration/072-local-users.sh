@@ -54,19 +54,23 @@ send_as() {
 refused() {
 	local a0 out4 out6
 	a0=$(arrived "$2")
-	send_as "$1" "$LAB_SRV4" "$2" 3 && out4=$(cut -d' ' -f1 "$TQ_TMP/send.out")
-	send_as "$1" "$LAB_SRV6" "$2" 3 && out6=$(cut -d' ' -f1 "$TQ_TMP/send.out")
+	send_as "$1" "$LAB_SRV4" "$2" 3 &&
+		out4=$(cut -d' ' -f1 "$TQ_TMP/send.out" | paste -sd' ')
+	send_as "$1" "$LAB_SRV6" "$2" 3 &&
+		out6=$(cut -d' ' -f1 "$TQ_TMP/send.out" | paste -sd' ')
 	sleep 0.2	# a datagram let through would have arrived by now
-	[ "$(echo $out4 $out6)" = "EPERM EPERM EPERM EPERM EPERM EPERM" ] &&
+	[ "$out4 $out6" = "EPERM EPERM EPERM EPERM EPERM EPERM" ] &&
 		[ "$(arrived "$2")" -eq "$a0" ]
 }
 # passes UID PORT: 3 datagrams each way, all arrive
 passes() {
 	local a0 out4 out6
 	a0=$(arrived "$2")
-	send_as "$1" "$LAB_SRV4" "$2" 3 && out4=$(cut -d' ' -f1 "$TQ_TMP/send.out")
-	send_as "$1" "$LAB_SRV6" "$2" 3 && out6=$(cut -d' ' -f1 "$TQ_TMP/send.out")
-	[ "$(echo $out4 $out6)" = "ok ok ok ok ok ok" ] &&
+	send_as "$1" "$LAB_SRV4" "$2" 3 &&
+		out4=$(cut -d' ' -f1 "$TQ_TMP/send.out" | paste -sd' ')
+	send_as "$1" "$LAB_SRV6" "$2" 3 &&
+		out6=$(cut -d' ' -f1 "$TQ_TMP/send.out" | paste -sd' ')
+	[ "$out4 $out6" = "ok ok ok ok ok ok" ] &&
 		wait_for 3 _arrived_ge "$2" $((a0 + 6))
 }
 _arrived_ge() { [ "$(arrived "$1")" -ge "$2" ]; }
@@ -95,10 +99,10 @@ sed -n 's/^ok //p' "$TQ_TMP/send.out" >"$TQ_TMP/loc.times"
 tqd_wait_polls 3
 v=$(polls_judge "$from" "$TQ_TMP/loc.times" "$LOC")
 echo "# $LOC: $v"
-c=$(sed 's/.*charged=\([0-9]*\).*/\1/' <<<"$v")
-e=$(sed 's/.*traffic=\([0-9]*\).*/\1/' <<<"$v")
+c=$(polls_field charged "$v")
+e=$(polls_field traffic "$v")
 expect_eq "UDP only: no poll charged or left uncharged but at an ambiguous boundary" \
-	0 "$(sed 's/.*wrong=\([0-9]*\).*/\1/' <<<"$v")"
+	0 "$(polls_field wrong "$v")"
 check "UDP only: charged in each poll of the 5 s ($c charged, $e with traffic, ≥ 4)" \
 	[ "$c" -ge 4 ]
 check "charged polls = polls with traffic, ± 1 at an ambiguous boundary" \
@@ -120,10 +124,10 @@ expect_eq "receiving $LOC: 50 datagrams in" 50 "$(wc -l <"$TQ_TMP/loc.recv")"
 tqd_wait_polls 3
 v=$(polls_judge "$from" "$TQ_TMP/loc.recv" "$LOC")
 echo "# $LOC receiving: $v"
-c=$(sed 's/.*charged=\([0-9]*\).*/\1/' <<<"$v")
-e=$(sed 's/.*traffic=\([0-9]*\).*/\1/' <<<"$v")
+c=$(polls_field charged "$v")
+e=$(polls_field traffic "$v")
 expect_eq "receiving: no poll charged or left uncharged but at an ambiguous boundary" \
-	0 "$(sed 's/.*wrong=\([0-9]*\).*/\1/' <<<"$v")"
+	0 "$(polls_field wrong "$v")"
 check "receiving: charged in each poll of the stream ($c charged, $e with traffic, ≥ 4)" \
 	[ "$c" -ge 4 ]
 check "receiving: charged polls = polls with traffic, ± 1 at an ambiguous boundary" \

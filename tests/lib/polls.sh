@@ -4,6 +4,7 @@
 #
 #   polls_from          print the line number of the last poll logged so
 #                       far ("debug: poll: "): judge from there
+#   polls_field NAME LINE  one number of that line (charged, traffic, ...)
 #   polls_judge FROM TIMES WHO
 #                       compare the polls logged from line FROM on with
 #                       TIMES, a file of wall-clock milliseconds at which
@@ -57,6 +58,12 @@ polls_judge() {
 		printf "charged=%d traffic=%d ambiguous=%d wrong=%d polls=%d\n",
 			C, E, A, W, n - 1
 	}'
+}
+
+# polls_field NAME VERDICT: the number after NAME= in polls_judge's line
+polls_field() {
+	local v=${2#*"$1"=}
+	echo "${v%% *}"
 }
 
 # polls_within1 A B: A and B differ by at most 1
