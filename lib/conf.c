@@ -214,10 +214,12 @@ int conf_parse_days(const char *s, unsigned *days)
 		tok = p;
 		while (*p && *p != ',')
 			p++;
-		end = p;
-		while (end > tok && conf_is_blank(end[-1]))
-			end--;
-		len = (size_t)(end - tok);
+		/* Counted down from p - tok, not end - tok: gcc 14 cannot
+		 * prove end >= tok and warns on memchr's bound. */
+		len = (size_t)(p - tok);
+		while (len > 0 && conf_is_blank(tok[len - 1]))
+			len--;
+		end = tok + len;
 		if (len == 0)
 			return -1;
 		if (len == 5 && !strncasecmp(tok, "daily", 5)) {
