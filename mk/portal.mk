@@ -11,6 +11,13 @@ PORTAL_PKGS     := libmicrohttpd
 PORTAL_CFLAGS   := $(shell pkg-config --cflags $(PORTAL_PKGS) 2>/dev/null)
 PORTAL_LIBS     := $(shell pkg-config --libs $(PORTAL_PKGS) 2>/dev/null) \
 		   -lpam -lpthread
+# The sanitizer runtime resolves the real crypt() when the program starts;
+# pam_unix brings libcrypt in only later (dlopen), so its call went through
+# the runtime's interceptor to a NULL pointer (SEGV in the PAM helper).
+# Loaded from the start, libcrypt is found.
+ifeq ($(SANITIZE),1)
+PORTAL_LIBS     += -Wl,--no-as-needed -lcrypt -Wl,--as-needed
+endif
 PORTAL_SRC      := $(filter-out portal/main.c,$(wildcard portal/*.c))
 PORTAL_OBJ      := $(PORTAL_SRC:%.c=$(B)/%.o)
 

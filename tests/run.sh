@@ -18,6 +18,10 @@ times=()
 san_dir=
 if [ "$B" = build-san ]; then
 	san_dir=$(mktemp -d /tmp/tq-san.XXXXXX)
+	# Programs that drop privileges (the portal and its PAM helper, the
+	# tools run as test users) must be able to write their reports too:
+	# a report they cannot write is only a line on their stderr.
+	chmod 1777 "$san_dir"
 	export ASAN_OPTIONS="log_path=$san_dir/asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 	export UBSAN_OPTIONS="log_path=$san_dir/ubsan:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 fi
