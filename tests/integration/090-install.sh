@@ -73,8 +73,9 @@ expect_eq "no @...@ placeholders left" "" "$left"
 if command -v systemd-analyze >/dev/null; then
 	u=$TQ_TMP/unit/tcpquotad.service
 	mkdir -p "${u%/*}"
-	# ExecStart must exist for verify: point it at the DESTDIR binary.
-	sed "s|^ExecStart=$P|ExecStart=$D$P|" \
+	# ExecStart and ExecReload (tcpquotad -n) must exist for verify:
+	# point them at the DESTDIR binary.
+	sed "s#^\(ExecStart\|ExecReload\)=$P#\1=$D$P#" \
 		"$D$P/lib/systemd/system/tcpquotad.service" >"$u"
 	# Documentation=man:... is checked too: find the installed pages.
 	if out=$(MANPATH=$D$P/share/man SYSTEMD_LOG_LEVEL=warning \
