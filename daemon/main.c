@@ -327,6 +327,7 @@ int main(int argc, char **argv)
 	char err[1024], *path, *pidpath;
 	int pidfd, notify = -1;
 	unsigned wd_ms;
+	struct loop_timer *wd = NULL;
 
 	parse_args(argc, argv, &o);
 	path = config_path(&o);
@@ -415,7 +416,8 @@ int main(int argc, char **argv)
 	notify_parent(&notify, 0);
 	notify_ready();
 	wd_ms = notify_watchdog_ms();
-	if (wd_ms && !loop_timer_add(m.loop, wd_ms, wd_ms, on_watchdog, NULL))
+	if (wd_ms && !(wd = loop_timer_add(m.loop, wd_ms, wd_ms, on_watchdog,
+					   NULL)))
 		fatal("watchdog timer");
 
 	if (loop_run(m.loop) < 0)
@@ -426,6 +428,8 @@ int main(int argc, char **argv)
 	unlink(pidpath);
 	log_info("exiting");
 	tqd_free(m.tqd);
+	if (wd)
+		loop_timer_del(m.loop, wd);
 	loop_free(m.loop);
 	free(path);
 	free(pidpath);
