@@ -28,6 +28,7 @@ import urllib.parse
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 URL = os.environ["PORTAL_URL"]
@@ -171,11 +172,23 @@ def main():
         drv.quit()
 
 
+def click(drv, elem_id):
+    """Click a form's button and wait for the page it leads to: WebDriver's
+    click may return before a form's POST and its redirect have replaced
+    the page (seen under load: the title read twice gave two answers)."""
+    old = drv.find_element(By.TAG_NAME, "html")
+    drv.find_element(By.ID, elem_id).click()
+    WebDriverWait(drv, 20).until(EC.staleness_of(old))
+    WebDriverWait(drv, 20).until(
+        lambda d: d.execute_script("return document.readyState") ==
+        "complete")
+
+
 def login(drv, user, pw):
     drv.find_element(By.ID, "user").clear()
     drv.find_element(By.ID, "user").send_keys(user)
     drv.find_element(By.ID, "password").send_keys(pw)
-    drv.find_element(By.ID, "submit").click()
+    click(drv, "submit")
 
 
 def steps(drv):
@@ -200,7 +213,7 @@ def steps(drv):
     ok("the server is not reachable yet", reach() is None)
 
     t0 = time.time()
-    drv.find_element(By.ID, "open").click()
+    click(drv, "open")
     ok("open: the page says so", text(drv, "flash") == "This device is open."
        and text(drv, "state") == "open", drv.page_source[:400])
     print("# open click to page: %.0f ms" % ((time.time() - t0) * 1000))
@@ -272,7 +285,7 @@ def steps(drv):
        and hdr.get("X-Frame-Options") == "DENY"
        and hdr.get("Referrer-Policy") == "same-origin", str(hdr))
 
-    drv.find_element(By.ID, "close").click()
+    click(drv, "close")
     ok("close: the page says so",
        text(drv, "flash") == "This device is closed." and
        text(drv, "state") == "closed", drv.page_source[:300])
@@ -282,7 +295,7 @@ def steps(drv):
     ok("/api/captive: exact JSON for a closed device",
        body == '{"captive":true,"user-portal-url":"%s"}' % URL, body)
 
-    drv.find_element(By.ID, "logout").click()
+    click(drv, "logout")
     ok("log out: the login page again", drv.title == "Log in - tcpquota",
        drv.title)
     ok("... the session cookie is gone",
