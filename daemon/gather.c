@@ -101,18 +101,8 @@ static bool link_up(const struct tq_conf *c)
 		if ((i->ifa_flags & (IFF_UP | IFF_RUNNING)) !=
 		    (IFF_UP | IFF_RUNNING) || !i->ifa_addr)
 			continue;
-		memset(&a, 0, sizeof(a));
-		if (i->ifa_addr->sa_family == AF_INET) {
-			a.family = AF_INET;
-			memcpy(a.a, &((const struct sockaddr_in *)
-				      (const void *)i->ifa_addr)->sin_addr, 4);
-		} else if (i->ifa_addr->sa_family == AF_INET6) {
-			a.family = AF_INET6;
-			memcpy(a.a, &((const struct sockaddr_in6 *)
-				      (const void *)i->ifa_addr)->sin6_addr, 16);
-		} else {
+		if (addr_from_sockaddr(i->ifa_addr, &a) < 0)
 			continue;
-		}
 		/* An up interface has an IPv6 link-local address of its
 		 * own: that is no address towards the Internet. */
 		if (!addr_is_linklocal(&a)) {

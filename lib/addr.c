@@ -23,6 +23,18 @@ static const uint8_t v4mapped_prefix[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
 };
 
+/* Family AF_INET6 for a.a, or AF_INET for an IPv4-mapped address. */
+static void unmap(struct tq_addr *a)
+{
+	if (!memcmp(a->a, v4mapped_prefix, sizeof(v4mapped_prefix))) {
+		memmove(a->a, a->a + 12, 4);
+		memset(a->a + 4, 0, 12);
+		a->family = AF_INET;
+	} else {
+		a->family = AF_INET6;
+	}
+}
+
 int addr_parse(const char *s, struct tq_addr *out)
 {
 	struct tq_addr a;
@@ -38,13 +50,7 @@ int addr_parse(const char *s, struct tq_addr *out)
 		/* inet_pton() rejects '%', spaces and names on its own. */
 		if (inet_pton(AF_INET6, s, a.a) != 1)
 			return -1;
-		if (!memcmp(a.a, v4mapped_prefix, sizeof(v4mapped_prefix))) {
-			memmove(a.a, a.a + 12, 4);
-			memset(a.a + 4, 0, 12);
-			a.family = AF_INET;
-		} else {
-			a.family = AF_INET6;
-		}
+		unmap(&a);
 	} else {
 		if (inet_pton(AF_INET, s, a.a) != 1)
 			return -1;
@@ -52,6 +58,47 @@ int addr_parse(const char *s, struct tq_addr *out)
 	}
 	*out = a;
 	return 0;
+}
+
+int addr_from_sockaddr(const struct sockaddr *sa, struct tq_addr *out)
+{
+	struct tq_addr a;
+
+	if (!sa)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	if (sa->sa_family == AF_INET) {
+		memcpy(a.a, &((const struct sockaddr_in *)(const void *)sa)->
+		       sin_addr, 4);
+		a.family = AF_INET;
+	} else if (sa->sa_family == AF_INET6) {
+		memcpy(a.a, &((const struct sockaddr_in6 *)(const void *)sa)->
+		       sin6_addr, 16);
+		unmap(&a);
+	} else {
+		return -1;
+	}
+	*out = a;
+	return 0;
+}
+
+socklen_t addr_to_sockaddr(const struct tq_addr *a, uint16_t port,
+			   struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		memcpy(&s4->sin_addr, a->a, 4);
+		return sizeof(*s4);
+	}
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(port);
+	memcpy(&s6->sin6_addr, a->a, 16);
+	return sizeof(*s6);
 }
 
 const char *addr_format(const struct tq_addr *a, char *buf, size_t len)

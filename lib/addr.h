@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* An address of either family.  IPv4 uses a[0..3]; the rest is zero, so two
  * addresses compare with memcmp() over the whole struct. */
@@ -29,6 +30,13 @@ struct tq_cidr {
  * ("::ffff:198.18.0.1") is stored as IPv4.  Returns 0, or -1 if invalid.
  */
 int addr_parse(const char *s, struct tq_addr *out);
+/* The address of an AF_INET or AF_INET6 socket address (an IPv4-mapped
+ * one as IPv4, as addr_parse() stores it).  Returns 0, or -1 for another
+ * family or NULL. */
+int addr_from_sockaddr(const struct sockaddr *sa, struct tq_addr *out);
+/* a and port (host order) as a socket address in ss.  Returns its length. */
+socklen_t addr_to_sockaddr(const struct tq_addr *a, uint16_t port,
+			   struct sockaddr_storage *ss);
 /* Canonical text form into buf (>= TQ_ADDRSTRLEN).  Returns buf. */
 const char *addr_format(const struct tq_addr *a, char *buf, size_t len);
 /**

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dial.h"
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -28,35 +30,6 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int dial(const char *addr, int port)
-{
-	struct sockaddr_in6 s6;
-	struct sockaddr_in s4;
-	int fd;
-
-	memset(&s4, 0, sizeof(s4));
-	memset(&s6, 0, sizeof(s6));
-	if (inet_pton(AF_INET, addr, &s4.sin_addr) == 1) {
-		s4.sin_family = AF_INET;
-		s4.sin_port = htons((uint16_t)port);
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&s4,
-				       sizeof(s4)) == 0)
-			return fd;
-	} else if (inet_pton(AF_INET6, addr, &s6.sin6_addr) == 1) {
-		s6.sin6_family = AF_INET6;
-		s6.sin6_port = htons((uint16_t)port);
-		fd = socket(AF_INET6, SOCK_STREAM, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&s6,
-				       sizeof(s6)) == 0)
-			return fd;
-	} else {
-		fprintf(stderr, "tqd-talker: bad address %s\n", addr);
-		return -1;
-	}
-	fprintf(stderr, "tqd-talker: connect %s: %s\n", addr, strerror(errno));
-	return -1;
-}
 
 int main(int argc, char **argv)
 {
@@ -74,7 +47,7 @@ int main(int argc, char **argv)
 	interval = argc > 3 ? atoll(argv[3]) : 200;
 	stall = argc > 4 ? atoll(argv[4]) : 1500;
 	duration = argc > 5 ? atoll(argv[5]) * 1000 : 0;
-	fd = dial(argv[1], atoi(argv[2]));
+	fd = dial("tqd-talker", argv[1], atoi(argv[2]), SOCK_STREAM);
 	if (fd < 0)
 		return 4;
 	setvbuf(stdout, NULL, _IONBF, 0);

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dial.h"
+
 static long long now_ms(int clock)
 {
 	struct timespec ts;
@@ -63,37 +65,6 @@ static int bound(int port)
 		return -1;
 	}
 	return fd;
-}
-
-/* A socket connected to ADDR PORT. */
-static int dial(const char *addr, int port)
-{
-	struct sockaddr_in6 s6;
-	struct sockaddr_in s4;
-	int fd;
-
-	memset(&s4, 0, sizeof(s4));
-	memset(&s6, 0, sizeof(s6));
-	if (inet_pton(AF_INET, addr, &s4.sin_addr) == 1) {
-		s4.sin_family = AF_INET;
-		s4.sin_port = htons((uint16_t)port);
-		fd = socket(AF_INET, SOCK_DGRAM, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&s4,
-				       sizeof(s4)) == 0)
-			return fd;
-	} else if (inet_pton(AF_INET6, addr, &s6.sin6_addr) == 1) {
-		s6.sin6_family = AF_INET6;
-		s6.sin6_port = htons((uint16_t)port);
-		fd = socket(AF_INET6, SOCK_DGRAM, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&s6,
-				       sizeof(s6)) == 0)
-			return fd;
-	} else {
-		fprintf(stderr, "udp-stream: bad address %s\n", addr);
-		return -1;
-	}
-	perror("udp-stream: connect");
-	return -1;
 }
 
 static int serve(int port, long count, long interval, size_t size)
@@ -137,7 +108,7 @@ static int recv_stream(const char *addr, int port, int quiet)
 {
 	struct pollfd pfd;
 	char buf[65536];
-	int fd = dial(addr, port), n = 0;
+	int fd = dial("udp-stream", addr, port, SOCK_DGRAM), n = 0;
 
 	if (fd < 0)
 		return 1;

@@ -81,6 +81,50 @@ static void test_parse_mapped(void)
 			       "::fffe:c612:1");
 }
 
+/* Socket addresses both ways: the port in network order, a mapped IPv6
+ * peer (a dual-stack socket's IPv4 client) as IPv4, other families
+ * refused. */
+static void test_sockaddr(void)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 m;
+	struct tq_addr a, b;
+	char buf[TQ_ADDRSTRLEN];
+
+	CU_ASSERT_EQUAL(addr_parse("198.18.0.1", &a), 0);
+	CU_ASSERT_EQUAL(addr_to_sockaddr(&a, 8080, &ss),
+			sizeof(struct sockaddr_in));
+	CU_ASSERT_EQUAL(ss.ss_family, AF_INET);
+	CU_ASSERT_EQUAL(((struct sockaddr_in *)&ss)->sin_port, htons(8080));
+	CU_ASSERT_EQUAL(((struct sockaddr_in *)&ss)->sin_addr.s_addr,
+			htonl(0xc6120001));
+	CU_ASSERT_EQUAL(addr_from_sockaddr((struct sockaddr *)&ss, &b), 0);
+	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
+
+	CU_ASSERT_EQUAL(addr_parse("2001:db8::7", &a), 0);
+	CU_ASSERT_EQUAL(addr_to_sockaddr(&a, 80, &ss),
+			sizeof(struct sockaddr_in6));
+	CU_ASSERT_EQUAL(ss.ss_family, AF_INET6);
+	CU_ASSERT_EQUAL(((struct sockaddr_in6 *)&ss)->sin6_port, htons(80));
+	CU_ASSERT_EQUAL(addr_from_sockaddr((struct sockaddr *)&ss, &b), 0);
+	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
+	CU_ASSERT_STRING_EQUAL(addr_format(&b, buf, sizeof(buf)),
+			       "2001:db8::7");
+
+	memset(&m, 0, sizeof(m));
+	m.sin6_family = AF_INET6;
+	CU_ASSERT_EQUAL(inet_pton(AF_INET6, "::ffff:198.18.0.9", &m.sin6_addr),
+			1);
+	CU_ASSERT_EQUAL(addr_from_sockaddr((struct sockaddr *)&m, &b), 0);
+	CU_ASSERT_EQUAL(b.family, AF_INET);
+	CU_ASSERT_STRING_EQUAL(addr_format(&b, buf, sizeof(buf)),
+			       "198.18.0.9");
+
+	ss.ss_family = AF_UNIX;
+	CU_ASSERT_EQUAL(addr_from_sockaddr((struct sockaddr *)&ss, &b), -1);
+	CU_ASSERT_EQUAL(addr_from_sockaddr(NULL, &b), -1);
+}
+
 static void test_parse_rejects(void)
 {
 	static const char *const bad[] = {
@@ -618,6 +662,7 @@ static const struct tq_test tests[] = {
 	{ "parse IPv4", test_parse_v4 },
 	{ "parse IPv6", test_parse_v6 },
 	{ "IPv4-mapped stored as IPv4", test_parse_mapped },
+	{ "socket addresses both ways", test_sockaddr },
 	{ "rejects names, zones, spaces", test_parse_rejects },
 	{ "rejects overlong text", test_overlong },
 	{ "format into a small buffer", test_format_small_buffer },
