@@ -1,4 +1,5 @@
-/* http.c - requests: listeners, limits, routing, cookies, CSRF, headers.
+/* http.c - requests: listeners, limits, routing, cookies, CSRF, headers;
+ * what a request asks for is done in handlers.c.
  *
  * Invariants:
  * - the device is the connection's source address, read from the socket
@@ -20,7 +21,6 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,55 +30,15 @@
 
 #include <microhttpd.h>
 
-#include "auth.h"
+#include "handlers.h"
 #include "http.h"
 #include "log.h"
-#include "pages.h"
-#include "parse.h"
-#include "portal.h"
 #include "ratelimit.h"
-#include "session.h"
 #include "util.h"
 
 #define BODY_MAX 4096
-#define COOKIE "tqp"
-#define LOGIN_COOKIE "tqp_login"
 #define MAX_SESSIONS 1024
 #define RL_SLOTS 4096
-#define URL_BYTES 600
-
-struct listener {
-	struct httpd *h;
-	struct MHD_Daemon *d;
-	int fd;
-	struct tq_addr addr;
-	char addrs[TQ_ADDRSTRLEN];
-	unsigned port;
-	bool tls;
-	bool redirect_only;	/* plain HTTP beside HTTPS */
-	char url[URL_BYTES];	/* the portal's URL as seen from here */
-};
-
-struct httpd {
-	const struct tq_conf *conf;
-	struct sessions *sess;
-	struct rl *rl;
-	pthread_mutex_t rl_lock;
-	struct auth *auth;
-	struct dbpool *pool;
-	bool https;
-	char *cert, *key;
-	char url_host[256];	/* portal.url's host, "" if unset */
-	unsigned url_port;
-	struct listener *ls;
-	size_t nls;
-};
-
-struct req {
-	struct sbuf body;
-	bool post;
-	bool too_big;
-};
 
 /* ---- binding ---- */
 
@@ -302,17 +262,8 @@ static void add_security(struct MHD_Response *r, bool asset)
 				"max-age=3600" : "no-store");
 }
 
-struct answer {
-	unsigned status;
-	const char *type;
-	const char *location;
-	char cookie[2][256];
-	const char *retry_after;
-	bool asset;
-};
-
-static enum MHD_Result reply(struct MHD_Connection *c, struct answer *a,
-			     struct sbuf *b)
+enum MHD_Result http_reply(struct MHD_Connection *c, struct answer *a,
+			   struct sbuf *b)
 {
 	struct MHD_Response *r;
 	enum MHD_Result rc;
@@ -341,8 +292,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct answer *a,
 	return rc;
 }
 
-static void set_cookie(const struct httpd *h, char *out, const char *name,
-		       const char *value, int max_age)
+void http_set_cookie(const struct httpd *h, char *out, const char *name,
+		     const char *value, int max_age)
 {
 	snprintf(out, 256, "%s=%s; Path=/; HttpOnly; SameSite=Strict; "
 		 "Max-Age=%d%s", name, value, max_age,
@@ -354,19 +305,19 @@ static enum MHD_Result redirect(struct MHD_Connection *c, const char *to,
 {
 	struct answer a = { .status = status, .location = to };
 
-	return reply(c, &a, NULL);
+	return http_reply(c, &a, NULL);
 }
 
-static enum MHD_Result message(struct MHD_Connection *c,
-			       const struct page_ctx *pc, unsigned status,
-			       const char *title, const char *msg)
+enum MHD_Result http_message(struct MHD_Connection *c,
+			     const struct page_ctx *pc, unsigned status,
+			     const char *title, const char *msg)
 {
 	struct answer a = { .status = status };
 	struct sbuf b;
 
 	sbuf_init(&b);
 	page_message(&b, pc, title, msg);
-	return reply(c, &a, &b);
+	return http_reply(c, &a, &b);
 }
 
 /* ---- the request's facts ---- */
@@ -427,8 +378,8 @@ static bool origin_ok(const struct listener *l, struct MHD_Connection *c)
 	return false;
 }
 
-static const char *cookie(struct MHD_Connection *c, const char *name,
-			  char *out)
+const char *http_cookie(struct MHD_Connection *c, const char *name,
+			char *out)
 {
 	const char *hdr = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						      "Cookie");
@@ -440,274 +391,11 @@ static const char *cookie(struct MHD_Connection *c, const char *name,
 	return out;
 }
 
-static bool form(const struct req *r, const char *name, char *out,
-		 size_t len)
+bool http_form(const struct req *r, const char *name, char *out,
+	       size_t len)
 {
 	return parse_form_get(r->body.s ? r->body.s : "", r->body.len, name,
 			      out, len) == 1;
-}
-
-/* ---- handlers ---- */
-
-struct ctx {
-	struct listener *l;
-	struct httpd *h;
-	struct MHD_Connection *c;
-	struct req *r;
-	struct page_ctx pc;
-	struct device dev;
-	char token[PARSE_TOKEN_HEX];
-	bool have_sess;
-	struct sess_info s;
-};
-
-static enum MHD_Result login_page(struct ctx *x, unsigned status,
-				  const char *error, const char *user,
-				  unsigned retry)
-{
-	struct answer a = { .status = status };
-	char pre[PARSE_TOKEN_HEX], retry_s[16];
-	struct sbuf b;
-
-	if (!cookie(x->c, LOGIN_COOKIE, pre)) {
-		if (sess_random_token(pre) < 0)
-			return message(x->c, &x->pc, 500, "Error",
-				       "no randomness available");
-		set_cookie(x->h, a.cookie[0], LOGIN_COOKIE, pre, 3600);
-	}
-	if (retry) {
-		snprintf(retry_s, sizeof(retry_s), "%u", retry);
-		a.retry_after = retry_s;
-	}
-	sbuf_init(&b);
-	page_login(&b, &x->pc, pre, error, user);
-	return reply(x->c, &a, &b);
-}
-
-static int with_db(struct ctx *x, struct tool_ctx **t)
-{
-	char err[256];
-
-	*t = dbpool_get(x->h->pool, err, sizeof(err));
-	if (!*t) {
-		log_warnx("database: %s", err);
-		return -1;
-	}
-	return 0;
-}
-
-static enum MHD_Result db_down(struct ctx *x)
-{
-	return message(x->c, &x->pc, 503, "Try again later",
-		       "The gateway's database cannot be reached.");
-}
-
-static enum MHD_Result do_login(struct ctx *x)
-{
-	struct httpd *h = x->h;
-	char pre[PARSE_TOKEN_HEX], csrf[PARSE_TOKEN_HEX], user[DB_NAME_BYTES];
-	char pw[512], why[256], ka[RL_KEY_BYTES], ku[RL_KEY_BYTES];
-	char nerr[128], pwbuf[4096];
-	struct passwd pwd, *pwp = NULL;
-	struct tooldb_user u;
-	struct tool_ctx *t;
-	struct answer a = { .status = 303, .location = "/" };
-	uint64_t now = tq_now_us() / 1000000;
-	unsigned wait, wu;
-	int rc;
-
-	if (!cookie(x->c, LOGIN_COOKIE, pre) ||
-	    !form(x->r, "csrf", csrf, sizeof(csrf)) ||
-	    !parse_token_equal(pre, csrf))
-		return login_page(x, 403, "The form has expired; please log "
-				  "in again.", NULL, 0);
-	if (!form(x->r, "user", user, sizeof(user)))
-		user[0] = '\0';
-	if (!form(x->r, "password", pw, sizeof(pw)))
-		pw[0] = '\0';
-	snprintf(ka, sizeof(ka), "a:%s", x->dev.host);
-	snprintf(ku, sizeof(ku), "u:%s", user);
-	pthread_mutex_lock(&h->rl_lock);
-	wait = rl_wait(h->rl, ka, now);
-	wu = rl_wait(h->rl, ku, now);
-	pthread_mutex_unlock(&h->rl_lock);
-	if (wu > wait)
-		wait = wu;
-	if (wait) {
-		char msg[128];
-
-		explicit_bzero(pw, sizeof(pw));
-		log_warnx("login of %s from %s held back: too many failures "
-			  "(%u s to wait)", user, x->dev.host, wait);
-		snprintf(msg, sizeof(msg), "Too many failed logins; wait %u "
-			 "seconds and try again.", wait);
-		return login_page(x, 429, msg, user, wait);
-	}
-	if (db_check_name(user, nerr, sizeof(nerr)) < 0) {
-		rc = AUTH_DENIED;
-		snprintf(why, sizeof(why), "invalid user name: %s", nerr);
-	} else {
-		rc = auth_check(h->auth, user, pw, x->dev.host, why,
-				sizeof(why));
-	}
-	explicit_bzero(pw, sizeof(pw));
-	if (rc != AUTH_OK) {
-		pthread_mutex_lock(&h->rl_lock);
-		rl_fail(h->rl, ka, now);
-		rl_fail(h->rl, ku, now);
-		pthread_mutex_unlock(&h->rl_lock);
-		log_warnx("failed login of %s from %s: %s", user, x->dev.host,
-			  why);
-		if (rc < 0)
-			return message(x->c, &x->pc, 503, "Try again later",
-				       "Passwords cannot be checked now.");
-		return login_page(x, 403, "Wrong user name or password.",
-				  user, 0);
-	}
-	if (with_db(x, &t) < 0)
-		return db_down(x);
-	rc = tooldb_user_get(t->db, user, &u);
-	dbpool_put(h->pool, t);
-	if (rc < 0)
-		return db_down(x);
-	if (!u.allowed) {
-		log_info("login of %s from %s: not in allowed", user,
-			 x->dev.host);
-		return login_page(x, 403, "You are not allowed to use the "
-				  "Internet link; ask an administrator.",
-				  user, 0);
-	}
-	memset(&x->s, 0, sizeof(x->s));
-	tq_strlcpy(x->s.user, user, sizeof(x->s.user));
-	if (getpwnam_r(user, &pwd, pwbuf, sizeof(pwbuf), &pwp) == 0 && pwp)
-		x->s.admin = toolctx_in_group(pwd.pw_uid, user, pwd.pw_gid,
-					      h->conf->admin_group);
-	x->s.addr = x->dev.addr;
-	x->s.has_mac = x->dev.has_mac;
-	memcpy(x->s.mac, x->dev.mac, 6);
-	if (sess_create(h->sess, &x->s, now, x->token) < 0)
-		return message(x->c, &x->pc, 500, "Error",
-			       "no randomness available");
-	log_info("login of %s from %s%s%s%s", user, x->dev.host,
-		 x->dev.has_mac ? " (" : "", x->dev.macs,
-		 x->dev.has_mac ? ")" : "");
-	set_cookie(h, a.cookie[0], COOKIE, x->token,
-		   h->conf->portal_session_timeout);
-	set_cookie(h, a.cookie[1], LOGIN_COOKIE, "", 0);
-	return reply(x->c, &a, NULL);
-}
-
-static enum MHD_Result status_page(struct ctx *x)
-{
-	struct answer a = { .status = 200 };
-	struct dev_status st;
-	struct tool_ctx *t;
-	char msg[256];
-	struct sbuf b;
-	int rc;
-
-	if (with_db(x, &t) < 0)
-		return db_down(x);
-	rc = device_status(t, &x->dev, x->s.user, true, &st, msg,
-			   sizeof(msg));
-	dbpool_put(x->h->pool, t);
-	if (rc < 0)
-		return db_down(x);
-	sbuf_init(&b);
-	page_status(&b, &x->pc, &x->s, &x->dev, &st, x->s.flash);
-	return reply(x->c, &a, &b);
-}
-
-static enum MHD_Result api_json(struct ctx *x, bool captive)
-{
-	struct answer a = { .status = 200 };
-	struct dev_status st;
-	struct tool_ctx *t;
-	char msg[256];
-	struct sbuf b;
-	int rc;
-
-	a.type = captive ? "application/captive+json" : "application/json";
-	if (!captive && !x->have_sess) {
-		a.status = 401;
-		sbuf_init(&b);
-		sbuf_add(&b, "{\"error\":\"not logged in\"}");
-		return reply(x->c, &a, &b);
-	}
-	if (with_db(x, &t) < 0)
-		return db_down(x);
-	rc = device_status(t, &x->dev, captive ? NULL : x->s.user, false, &st,
-			   msg, sizeof(msg));
-	dbpool_put(x->h->pool, t);
-	if (rc < 0)
-		return db_down(x);
-	sbuf_init(&b);
-	if (captive)
-		page_api_captive(&b, &x->pc, &st);
-	else
-		page_api_status(&b, &x->pc, &x->dev, &st);
-	return reply(x->c, &a, &b);
-}
-
-/* POST /open, /close, /logout: the session's CSRF token is checked by
- * the caller. */
-static enum MHD_Result do_action(struct ctx *x, const char *what)
-{
-	struct answer a = { .status = 303, .location = "/" };
-	struct tool_ctx *t;
-	char msg[256] = "";
-	int rc;
-
-	if (with_db(x, &t) < 0)
-		return db_down(x);
-	if (!strcmp(what, "open")) {
-		rc = device_open(t, &x->dev, x->s.user, msg, sizeof(msg));
-		if (rc == 0)
-			tq_strlcpy(msg, "This device is open.", sizeof(msg));
-	} else {
-		rc = device_close(t, &x->dev, x->s.user, msg, sizeof(msg));
-		if (rc == 0)
-			tq_strlcpy(msg, "This device is closed.",
-				   sizeof(msg));
-	}
-	dbpool_put(x->h->pool, t);
-	if (!strcmp(what, "logout")) {
-		sess_drop(x->h->sess, x->token);
-		set_cookie(x->h, a.cookie[0], COOKIE, "", 0);
-		log_info("logout of %s from %s", x->s.user, x->dev.host);
-		return reply(x->c, &a, NULL);
-	}
-	sess_flash(x->h->sess, x->token, msg);
-	return reply(x->c, &a, NULL);
-}
-
-static enum MHD_Result room_page(struct ctx *x)
-{
-	struct answer a = { .status = 200 };
-	struct tool_ctx *t;
-	struct sbuf b;
-
-	if (!x->s.admin)
-		return message(x->c, &x->pc, 403, "Not allowed",
-			       "The room page is for members of the "
-			       "administrators' group.");
-	if (with_db(x, &t) < 0)
-		return db_down(x);
-	sbuf_init(&b);
-	page_room(&b, &x->pc, &x->s, t, x->s.flash);
-	dbpool_put(x->h->pool, t);
-	return reply(x->c, &a, &b);
-}
-
-static enum MHD_Result asset(struct MHD_Connection *c, const char *type,
-			     const char *text)
-{
-	struct answer a = { .status = 200, .type = type, .asset = true };
-	struct sbuf b;
-
-	sbuf_init(&b);
-	sbuf_add(&b, text);
-	return reply(c, &a, &b);
 }
 
 static enum MHD_Result route(struct listener *l, struct MHD_Connection *c,
@@ -732,48 +420,49 @@ static enum MHD_Result route(struct listener *l, struct MHD_Connection *c,
 	if (!host_ok(l, host))
 		return redirect(c, l->url, 302);
 	if (!strcmp(url, "/portal.css"))
-		return asset(c, "text/css; charset=utf-8", page_css);
+		return hd_asset(c, "text/css; charset=utf-8", page_css);
 	if (!strcmp(url, "/portal.js"))
-		return asset(c, "text/javascript; charset=utf-8", page_js);
+		return hd_asset(c, "text/javascript; charset=utf-8", page_js);
 	if (!client_addr(c, &x.dev.addr))
-		return message(c, &x.pc, 400, "Error", "unknown client");
+		return http_message(c, &x.pc, 400, "Error", "unknown client");
 	device_of(&x.dev.addr, &x.dev);
 	if (!strcmp(url, "/api/captive") && !post)
-		return api_json(&x, true);
-	if (cookie(c, COOKIE, x.token))
+		return hd_api(&x, true);
+	if (http_cookie(c, COOKIE, x.token))
 		x.have_sess = sess_get(x.h->sess, x.token, &x.dev.addr,
 				       x.dev.has_mac ? x.dev.mac : NULL,
 				       tq_now_us() / 1000000, !post, &x.s);
 	if (post && !origin_ok(l, c))
-		return message(c, &x.pc, 403, "Refused",
-			       "This form was sent from another site.");
+		return http_message(c, &x.pc, 403, "Refused",
+				    "This form was sent from another site.");
 	if (!strcmp(url, "/login") && post)
-		return do_login(&x);
+		return hd_login(&x);
 	if (!strcmp(url, "/api/status") && !post)
-		return api_json(&x, false);
+		return hd_api(&x, false);
 	if (!strcmp(url, "/") && !post)
-		return x.have_sess ? status_page(&x) :
-		       login_page(&x, 200, NULL, NULL, 0);
+		return x.have_sess ? hd_status_page(&x) :
+		       hd_login_page(&x, 200, NULL, NULL, 0);
 	if (post && (!strcmp(url, "/open") || !strcmp(url, "/close") ||
 		     !strcmp(url, "/logout") || !strcmp(url, "/room"))) {
 		if (!x.have_sess)
 			return redirect(c, "/", 303);
-		if (!form(r, "csrf", csrf, sizeof(csrf)) ||
+		if (!http_form(r, "csrf", csrf, sizeof(csrf)) ||
 		    !parse_token_equal(csrf, x.s.csrf)) {
 			log_warnx("%s from %s for %s: refused, no valid CSRF "
 				  "token", url, x.dev.host, x.s.user);
-			return message(c, &x.pc, 403, "Refused",
-				       "The form has expired or did not come "
-				       "from this page; reload the page and "
-				       "try again.");
+			return http_message(c, &x.pc, 403, "Refused",
+					    "The form has expired or did not "
+					    "come from this page; reload the "
+					    "page and try again.");
 		}
 		if (!strcmp(url, "/room"))
 			return redirect(c, "/room", 303);
-		return do_action(&x, url + 1);
+		return hd_action(&x, url + 1);
 	}
 	if (!strcmp(url, "/room") && !post)
-		return x.have_sess ? room_page(&x) : redirect(c, "/", 303);
-	return message(c, &x.pc, 404, "Not found", "There is no such page.");
+		return x.have_sess ? hd_room_page(&x) : redirect(c, "/", 303);
+	return http_message(c, &x.pc, 404, "Not found",
+			    "There is no such page.");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -793,13 +482,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		r->post = !strcmp(method, "POST");
 		if (!r->post && strcmp(method, "GET") &&
 		    strcmp(method, "HEAD"))
-			return message(c, &pc, 405, "Not allowed",
-				       "Only GET and POST are served here.");
+			return http_message(c, &pc, 405, "Not allowed",
+					    "Only GET and POST are served "
+					    "here.");
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						 "Content-Length");
 		if (cl && strtoull(cl, NULL, 10) > BODY_MAX)
-			return message(c, &pc, 413, "Too large",
-				       "The request is too large.");
+			return http_message(c, &pc, 413, "Too large",
+					    "The request is too large.");
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -811,8 +501,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return MHD_YES;
 	}
 	if (r->too_big)
-		return message(c, &pc, 413, "Too large",
-			       "The request is too large.");
+		return http_message(c, &pc, 413, "Too large",
+				    "The request is too large.");
 	return route(l, c, url, r);
 }
 
