@@ -14,7 +14,7 @@
 #include "lanhost.h"
 #include "log.h"
 #include "masq.h"
-#include "neigh.h"
+#include "nbr.h"
 #include "util.h"
 
 struct lanhost {
@@ -98,7 +98,7 @@ static void lan_now(struct lanhost *lh, const struct tq_conf *conf,
 	char names[256];
 	size_t i, n = 0;
 
-	if (neigh_lan(conf->lan, conf->n_lan, lan) < 0) {
+	if (nbr_lan(conf->lan, conf->n_lan, lan) < 0) {
 		log_once_errno(&lh->dump_said, "rtnetlink: reading the "
 			       "interface addresses (masq hosts are checked "
 			       "for aliases only)");

@@ -42,7 +42,7 @@ void lanhost_judge(const struct store_masq *rows, size_t n,
 
 /**
  * lanhost_refuse() - lanhost_judge() against the LAN the kernel has now
- * (neigh_lan for conf's network.lan), then each refused row: logged
+ * (nbr_lan for conf's network.lan), then each refused row: logged
  * ("deleted masq row HOST of NAME (REASON)"), deleted (store_ack: only
  * if still as read) and removed from s.  No LAN address known: only the
  * gateway's own addresses and aliases are refused (said once).

@@ -83,7 +83,7 @@ void cidr_of(const struct tq_addr *a, unsigned prefix, struct tq_cidr *out);
 /*
  * The LAN as the gateway sees it: the networks of the addresses on its
  * LAN interfaces (network.lan) and every address of the gateway itself.
- * The daemon fills one from the kernel (neigh_lan) for each snapshot of
+ * The daemon fills one from the kernel (nbr_lan) for each snapshot of
  * masq rows; a row whose host is no LAN host is refused.
  */
 struct tq_lan {
