@@ -14,16 +14,9 @@
 tq_init tqd-bad-config
 
 tq_require "lab and database set up" tqd_setup
-TQD=$TQ_BUILD/tcpquotad
-BASE=$TQD_DIR/tcpquota.conf
-PIDFILE=$TQD_DIR/tcpquotad.pid
-LOGFILE=$TQD_DIR/tcpquotad.log
-C=$TQD_DIR/cases
-mkdir -p "$C"
+badconf_init
 tqd_write "$BASE"
 
-table_exists() { lab_gw nft list table inet tcpquota >/dev/null 2>&1; }
-ns_procs() { ip netns pids "$LAB_GW" 2>/dev/null | wc -l; }
 
 # --- control: the unmodified file starts for real and is seen to
 check "-n accepts the base file" "$TQD" -n --config "$BASE"
@@ -31,12 +24,12 @@ ip netns exec "$LAB_GW" "$TQD" -f --config "$BASE" >"$TQD_DIR/control.out" \
 	2>&1 &
 CPID=$!
 at_exit "kill $CPID 2>/dev/null"
-check "control: a valid file creates the table" wait_for 10 table_exists
+check "control: a valid file creates the table" wait_for 10 badconf_table
 check "control: ... and the pid file" wait_for 5 [ -s "$PIDFILE" ]
 kill -TERM "$CPID"
 wait "$CPID"
 expect_eq "control: TERM, exit status 0" 0 "$?"
-check_not "control: table removed at exit" table_exists
+check_not "control: table removed at exit" badconf_table
 check_not "control: pid file removed at exit" [ -e "$PIDFILE" ]
 rm -rf "$LOGFILE" "$LOGFILE.stderr" "$TQD_DIR/journal" "$TQD_DIR/wakeup.sock"
 
@@ -244,5 +237,5 @@ refused cut_pidfile "@F@:5: string never closed; add the missing '\"'"
 head -n 27 "$BASE" >"$C/cut27l.conf"	# network's "};" missing
 refused cut27l "@F@:28: syntax error; check the quotes, '=', ';' and brackets on or before this line"
 
-check "no process left in the gateway namespace" [ "$(ns_procs)" -eq 0 ]
+check "no process left in the gateway namespace" [ "$(badconf_procs)" -eq 0 ]
 tq_done

@@ -51,16 +51,8 @@ stream() {
 	# two polls after the last datagram: the last charge is in, and one
 	# poll shows that nothing moves any more
 	tqd_wait_polls 3
-	v=$(polls_judge "$from" "$TQ_TMP/recv.$name" alice)
-	echo "# $name: $v"
-	c=$(polls_field charged "$v")
-	e=$(polls_field traffic "$v")
-	expect_eq "$name: no poll charged or left uncharged but at an ambiguous boundary" \
-		0 "$(polls_field wrong "$v")"
-	check "$name: charged for each poll of the stream ($c charged, $e with traffic, ≥ 4)" \
-		[ "$c" -ge 4 ]
-	check "$name: charged polls = polls with traffic, ± 1 at an ambiguous boundary" \
-		polls_within1 "$c" "$e"
+	polls_expect "$name" "$from" "$TQ_TMP/recv.$name" alice
+	c=$POLLS_CHARGED
 	q1=$(quota)
 	t1=$(total)
 	expect_eq "$name: debit = 3 per charged poll" $((3 * c)) $((q0 - q1))

@@ -97,16 +97,8 @@ expect_eq "allowed $LOC: 50 datagrams sent" 50 "$(grep -c '^ok ' "$TQ_TMP/send.o
 check "and arrived" wait_for 3 _arrived_ge 9002 50
 sed -n 's/^ok //p' "$TQ_TMP/send.out" >"$TQ_TMP/loc.times"
 tqd_wait_polls 3
-v=$(polls_judge "$from" "$TQ_TMP/loc.times" "$LOC")
-echo "# $LOC: $v"
-c=$(polls_field charged "$v")
-e=$(polls_field traffic "$v")
-expect_eq "UDP only: no poll charged or left uncharged but at an ambiguous boundary" \
-	0 "$(polls_field wrong "$v")"
-check "UDP only: charged in each poll of the 5 s ($c charged, $e with traffic, ≥ 4)" \
-	[ "$c" -ge 4 ]
-check "charged polls = polls with traffic, ± 1 at an ambiguous boundary" \
-	polls_within1 "$c" "$e"
+polls_expect "UDP only, $LOC" "$from" "$TQ_TMP/loc.times" "$LOC"
+c=$POLLS_CHARGED
 expect_eq "debit = 3 per charged poll" $((3 * c)) $((q0 - $(quota "$LOC")))
 expect_eq "period total = the same" $((3 * c)) $(($(total) - t0))
 
@@ -122,16 +114,8 @@ ip netns exec "$LAB_GW" setpriv --reuid="$LOC_UID" --regid=100 \
 	--clear-groups "$UDP" recv "$LAB_SRV4" 9004 1500 >"$TQ_TMP/loc.recv"
 expect_eq "receiving $LOC: 50 datagrams in" 50 "$(wc -l <"$TQ_TMP/loc.recv")"
 tqd_wait_polls 3
-v=$(polls_judge "$from" "$TQ_TMP/loc.recv" "$LOC")
-echo "# $LOC receiving: $v"
-c=$(polls_field charged "$v")
-e=$(polls_field traffic "$v")
-expect_eq "receiving: no poll charged or left uncharged but at an ambiguous boundary" \
-	0 "$(polls_field wrong "$v")"
-check "receiving: charged in each poll of the stream ($c charged, $e with traffic, ≥ 4)" \
-	[ "$c" -ge 4 ]
-check "receiving: charged polls = polls with traffic, ± 1 at an ambiguous boundary" \
-	polls_within1 "$c" "$e"
+polls_expect "receiving, $LOC" "$from" "$TQ_TMP/loc.recv" "$LOC"
+c=$POLLS_CHARGED
 expect_eq "receiving: debit = 3 per charged poll" $((3 * c)) \
 	$((q0 - $(quota "$LOC")))
 

@@ -18,17 +18,12 @@
 tq_init tqd-conf-sanity
 
 tq_require "lab and database set up" tqd_setup
-TQD=$TQ_BUILD/tcpquotad
-BASE=$TQD_DIR/tcpquota.conf
-PIDFILE=$TQD_DIR/tcpquotad.pid
-LOGFILE=$TQD_DIR/tcpquotad.log
-C=$TQD_DIR/cases
-mkdir -p "$C"
+badconf_init
 # The lab's file, with groups this system has (so the base says nothing).
 tqd_conf | sed 's|wakeup = \(.*\);|wakeup = \1; tools_group = "root";|
 	s/min_quota = 0;/min_quota = 0; admin_group = "root";/' >"$BASE"
 
-table_exists() { lab_gw nft list table inet tcpquota >/dev/null 2>&1; }
+badconf_table() { lab_gw nft list table inet tcpquota >/dev/null 2>&1; }
 line_of() { grep -n -- "$1" "$BASE" | head -n 1 | cut -d: -f1; }
 
 # -n in the gateway's namespace (it forwards: no forwarding warning).
@@ -107,7 +102,7 @@ tq_require "a start with the warnings" tqd_start "$LAB_GW" "$C/nopw.conf"
 check "... logs the warning about its password file" grep -qF "warning: $C/nopw.conf:$(line_of "	password_file = "): database.password_file: \"$TQ_TMP/none.secret\": No such file or directory;" "$LOGFILE"
 check "... and runs without the database" \
 	tqd_wait_log "database unavailable: cannot read password file $TQ_TMP/none.secret" 5
-check "... with its table" table_exists
+check "... with its table" badconf_table
 tqd_stop
 expect_eq "... and stops cleanly" 0 "$TQD_RC"
 

@@ -10,6 +10,11 @@
 #                       TIMES, a file of wall-clock milliseconds at which
 #                       WHO's packets passed; prints "charged=C traffic=E
 #                       ambiguous=A wrong=W polls=N"
+#   polls_expect LABEL FROM TIMES WHO
+#                       polls_judge, then assert (lib.sh) that no poll
+#                       was judged wrong, at least 4 were charged, and
+#                       charged and with-traffic polls differ by at most
+#                       1; sets POLLS_CHARGED to the polls charged
 #
 # The daemon logs each poll ("poll: ..." at time l, its charges "charged
 # WHO N", then "poll took D us").  Poll j counts the packets that passed
@@ -64,6 +69,20 @@ polls_judge() {
 polls_field() {
 	local v=${2#*"$1"=}
 	echo "${v%% *}"
+}
+
+polls_expect() {
+	local label=$1 v e
+	v=$(polls_judge "$2" "$3" "$4")
+	echo "# $label: $v"
+	POLLS_CHARGED=$(polls_field charged "$v")
+	e=$(polls_field traffic "$v")
+	expect_eq "$label: no poll charged or left uncharged but at an ambiguous boundary" \
+		0 "$(polls_field wrong "$v")"
+	check "$label: charged in each poll with traffic ($POLLS_CHARGED charged, $e with traffic, ≥ 4)" \
+		[ "$POLLS_CHARGED" -ge 4 ]
+	check "$label: charged polls = polls with traffic, ± 1 at an ambiguous boundary" \
+		polls_within1 "$POLLS_CHARGED" "$e"
 }
 
 # polls_within1 A B: A and B differ by at most 1
