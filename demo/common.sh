@@ -19,9 +19,13 @@ ALICE_IP=198.18.1.10		# = LAB_LAN4, the lab's first LAN host
 BOB_IP=198.18.1.11
 ROOM_A=198.18.1.20
 ROOM_B=198.18.1.21
+PHONE_IP=198.18.1.30		# bob's phone (demo.sh, step 9)
 DAEMON_PID=
 DAEMON_RC=
 DEMO_DB=			# the database section, if not mdb_conf's
+DEMO_PORTAL=			# 1: a portal section (demo.sh; not make lab)
+PORTAL_PID=
+PORTAL_RC=
 
 if [ -t 1 ]; then
 	_B=$(printf '\033[1m') _N=$(printf '\033[0m')
@@ -182,6 +186,59 @@ tools_install() {
 	done
 }
 
+# ---- the web portal and bob's phone (demo.sh only) ----
+
+PORTAL_URL=http://198.18.1.1/	# = LAB_GW_LAN4, portal_section's listen
+BOB_PW=Bob-phone-1		# bob's password on the gateway
+
+# phone_setup: what installing the portal does on a gateway (its user,
+# its PAM service), a password for bob (pam_unix checks it against
+# /etc/shadow, here the overlay's), and his phone on the LAN: NS_PHONE.
+phone_setup() {
+	id -u tcpquota-portal >/dev/null 2>&1 ||
+		useradd -r -M -N -g nogroup -d /nonexistent \
+			-s /usr/sbin/nologin tcpquota-portal || return 1
+	printf 'bob:%s\n' "$BOB_PW" | chpasswd || return 1
+	install -D -m 0644 "$TQ_ROOT/init/tcpquota-portal.pam" \
+		/etc/pam.d/tcpquota-portal || return 1
+	lab_add_lan PHONE "$PHONE_IP" 2001:db8:1::30 || return 1
+	NS_PHONE=$LAB_NS_PHONE
+}
+
+portal_started() {
+	grep -q 'tcpquota-portal .* started' "$TQ_TMP/portal.log" 2>/dev/null
+}
+
+# portal_up: tcpquota-portal on the gateway, as root (it drops to its
+# user); waits for its "started" line.
+portal_up() {
+	ip netns exec "$LAB_GW" "$TQ_BUILD/tcpquota-portal" --config "$CONF" \
+		</dev/null >>"$TQ_TMP/portal.err" 2>&1 &
+	PORTAL_PID=$!
+	at_exit portal_down
+	if ! wait_for 10 portal_started; then
+		echo "tcpquota-portal did not start:" >&2
+		tail -n 20 "$TQ_TMP/portal.err" "$TQ_TMP/portal.log" >&2
+		return 1
+	fi
+}
+
+portal_down() { stop_child PORTAL; }
+
+# phone_browse: the phone's browser (demo/phone.py) in its namespace;
+# its lines in $TQ_TMP/phone.out, the screenshot at $PHONE_SHOT.
+phone_browse() {
+	PHONE_SHOT=$TQ_BUILD/artefacts/demo/phone.png
+	mkdir -p "${PHONE_SHOT%/*}" "$TQ_TMP/chrome" || return 1
+	rm -f "$PHONE_SHOT"
+	ip netns exec "$NS_PHONE" env START_URL="http://$LAB_SRV4/" \
+		USER_NAME=bob USER_PW="$BOB_PW" SERVER="$LAB_SRV4:$LAB_PORT" \
+		SHOT="$PHONE_SHOT" CHROME_PROFILE="$TQ_TMP/chrome" \
+		HOME="$TQ_TMP" timeout 120 /usr/bin/python3 \
+		"$TQ_ROOT/demo/phone.py" >"$TQ_TMP/phone.out" 2>&1
+}
+phone_said() { sed -n "s/^$1: //p" "$TQ_TMP/phone.out"; }
+
 # ---- terminals: tmux as the user, a real pseudo-terminal on the gateway ----
 
 # tm USER ARGS...: USER's own tmux server (one session, named USER).
@@ -312,7 +369,21 @@ rates = {
 groups = {
 	room1 = [ "$ROOM_A", "$ROOM_B" ];
 };
+${DEMO_PORTAL:+$(portal_section)}
 CONF
+}
+
+# The web portal on the gateway's LAN address, plain HTTP; with this
+# section the daemon also sends plain HTTP of LAN hosts not opened to it
+# (the captive redirect).
+portal_section() {
+	cat <<PORTAL
+portal = {
+	listen = [ "$LAB_GW_LAN4" ];
+	port = 80;
+	logfile = "$TQ_TMP/portal.log";
+};
+PORTAL
 }
 
 # daemon_start foreground|fork: tcpquotad on the gateway, in the
@@ -336,13 +407,19 @@ daemon_start() {
 	fi
 }
 
-daemon_stop() {
-	[ -n "$DAEMON_PID" ] || return 0
-	kill -TERM "$DAEMON_PID" 2>/dev/null
-	wait "$DAEMON_PID" 2>/dev/null
-	DAEMON_RC=$?
-	DAEMON_PID=
+# stop_child NAME: SIGTERM the child whose pid is in NAME_PID and wait
+# for it; NAME_RC = its exit status, NAME_PID emptied.
+stop_child() {
+	local pid=${1}_PID rc
+	[ -n "${!pid}" ] || return 0
+	kill -TERM "${!pid}" 2>/dev/null
+	wait "${!pid}" 2>/dev/null
+	rc=$?
+	printf -v "${1}_RC" '%s' "$rc"
+	printf -v "$pid" '%s' ""
 }
+
+daemon_stop() { stop_child DAEMON; }
 
 # demo_setup foreground|fork [CMD]: CMD (tools_install) runs once the
 # database is up, before the configuration is written.

@@ -6,7 +6,10 @@
 # alice and bob log in to the gateway (a pseudo-terminal each, with the
 # login record sshd would write) and run openhost themselves, with their
 # own uid, through the setgid copies of the tools; the admin and the
-# teacher's openfw run as root.  Every step prints what it does and what
+# teacher's openfw run as root.  Then bob's phone opens itself through
+# the web portal (tcpquota-portal) in a real browser: headless Chromium
+# in the phone's namespace (demo/phone.py), the page shown as text and
+# as a screenshot under $B/artefacts/demo/.  Every step prints what it does and what
 # it sees, and is checked; the demo ends with the test summary and exits
 # non-zero if any step did not behave.  Everything is torn down at the
 # end, also on Ctrl-C or when its terminal is closed.
@@ -32,6 +35,7 @@ fi
 . "$TQ_ROOT/tests/lib/mariadb.sh"
 # shellcheck source=demo/common.sh
 . "$TQ_ROOT/demo/common.sh"
+DEMO_PORTAL=1	# the portal's section in the configuration (step 9)
 tq_init demo
 # A closed terminal (SIGHUP) tears down as Ctrl-C does, through exit:
 # without a trap bash runs the clean-up inside its handler of the fatal
@@ -69,7 +73,7 @@ say "alice's machine ($ALICE_IP) connects to $LAB_SRV4:$LAB_PORT ..."
 if out=$(lab_try "$NS_ALICE" "$LAB_SRV4"); then
 	fail "alice's host reached the server before openhost: $out"
 else
-	ok "no connection: the gateway drops its packets (chain forward)"
+	ok "no connection: the gateway refuses it (chain forward)"
 fi
 
 # ---------------------------------------------------------------------
@@ -212,12 +216,55 @@ say "the original's query:"
 show_sql "SELECT quota FROM tcptab WHERE name LIKE 'free'"
 
 # ---------------------------------------------------------------------
-step "9. tcpquota top, once"
+step "9. bob's phone opens itself through the web portal"
+say "the gateway also runs tcpquota-portal on $PORTAL_URL; bob has a password"
+say "there (PAM, pam_unix) and a phone on the LAN ($PHONE_IP) with a browser"
+say "(headless Chromium, 412x915, a phone's user agent, in the phone's namespace)"
+if phone_setup && portal_up; then
+	ok "tcpquota-portal runs (pid $PORTAL_PID, as $(ps -o user= -p "$PORTAL_PID"))"
+else
+	fail "starting tcpquota-portal"
+fi
+say "the phone asks for http://$LAB_SRV4/, a page on the Internet server ..."
+phone_browse
+brc=$?
+grep '^#' "$TQ_TMP/phone.out" | indent
+expect_eq "the captive redirect: it lands on the portal's login page" \
+	"$PORTAL_URL | Log in - tcpquota" "$(phone_said landed)"
+expect_eq "bob logs in: his status page" "Status - tcpquota" \
+	"$(phone_said status)"
+say "he presses \"Open the Internet\"; the page the phone shows (text):"
+sed -n 's/^page| /     | /p' "$TQ_TMP/phone.out"
+check "the page names bob" grep -qx 'page| Logged in as bob.' \
+	"$TQ_TMP/phone.out"
+check "... and says: This device is open." \
+	grep -qx 'page| This device is open.' "$TQ_TMP/phone.out"
+expect_eq "... this device: the phone's address and MAC, open" \
+	"Address $PHONE_IP|MAC $(lab_mac "$NS_PHONE")|State open" \
+	"$(sed -n 's/^page| \(Address\|MAC\|State\)[[:space:]]/\1 /p' \
+	   "$TQ_TMP/phone.out" | paste -sd'|')"
+say "screenshot: $(phone_said screenshot)"
+check "... a PNG of the page" [ "$(head -c 4 "$PHONE_SHOT" 2>/dev/null |
+	tail -c 3)" = PNG ]
+expect_eq "the phone reaches the server, masqueraded" "$LAB_GW_WAN4" \
+	"$(phone_said 'server saw')"
+expect_eq "the phone's browser ended well" 0 "$brc"
+show_sql "SELECT host, name, open, via, mac FROM masq WHERE host = '$PHONE_IP'"
+expect_eq "its masq row: bob's, opened by the portal, with the phone's MAC" \
+	"$PHONE_IP bob 1 portal $(lab_mac "$NS_PHONE")" \
+	"$(mdb_sql "SELECT host, name, open, via, mac FROM masq
+		    WHERE host = '$PHONE_IP'" | tr '\t' ' ')"
+grep -E 'login of bob|opened .*bob' "$TQ_TMP/portal.log" | sed 's/^/     log: /'
+
+# ---------------------------------------------------------------------
+step "10. tcpquota top, once"
 run tcpquota --once top
 
 # ---------------------------------------------------------------------
-step "10. SIGTERM: the daemon removes its table and its rows"
+step "11. SIGTERM: the daemon removes its table and its rows"
 traffic_stop room
+portal_down
+expect_eq "tcpquota-portal exited with status 0" 0 "$PORTAL_RC"
 daemon_stop
 expect_eq "tcpquotad exited with status 0" 0 "$DAEMON_RC"
 if lab_gw nft list table inet "$TABLE" >/dev/null 2>&1; then

@@ -5,14 +5,17 @@
 # which must leave nothing behind: no namespace, no process, no files.
 # The demo runs in a mount namespace of its own (its users alice and bob,
 # its lab's namespace names): seen from inside while it runs, and nothing
-# of it on the host afterwards.
+# of it on the host afterwards.  Its step 9, bob's phone opening itself
+# through the web portal in headless Chromium, is checked here line by
+# line: the page's text and the screenshot the demo points to.
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
 tq_init demo-test
 DEMO=$TQ_ROOT/demo/demo.sh
-# The demo's users and group, if the host had any (it should not gain them).
+# The demo's users (the portal's too) and group, if the host had any (it
+# should not gain them).
 host_users() {
-	grep -E '^(alice|bob):' /etc/passwd
+	grep -E '^(alice|bob|tcpquota-portal):' /etc/passwd
 	grep -E '^tcpquota:' /etc/group
 }
 users0=$(host_users)
@@ -25,9 +28,29 @@ f=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$res")
 TQ_PASSED=$((TQ_PASSED + ${p:-0}))
 TQ_FAILED=$((TQ_FAILED + ${f:-0}))
 expect_eq "the demo exits 0" 0 "$rc"
-check "the demo ran all its steps (at least 31 checks)" [ "${p:-0}" -ge 31 ]
-expect_eq "the host gained no alice, bob (passwd) or tcpquota (group)" \
+check "the demo ran all its steps (at least 42 checks)" [ "${p:-0}" -ge 42 ]
+expect_eq "the host gained no alice, bob, tcpquota-portal or tcpquota" \
 	"$users0" "$(host_users)"
+
+# Step 9: the phone's browser, as the demo showed it.
+out=$TQ_TMP/demo.out
+step9=$(sed -n '/^== 9\. /,/^== 10\. /p' "$out")
+line() { grep -qxF -- "$1" <<<"$step9"; }
+check "step 9: bob's phone opens itself through the web portal" \
+	line "== 9. bob's phone opens itself through the web portal"
+check "  the captive redirect lands it on the login page" \
+	line "ok - the captive redirect: it lands on the portal's login page"
+check "  the page's text names bob" line "     | Logged in as bob."
+check "  and says 'This device is open.'" line "     | This device is open."
+check "  this device's state: open" \
+	grep -qxP '     \| State\topen' <<<"$step9"
+shot=$TQ_BUILD/artefacts/demo/phone.png
+check "  the screenshot's path is shown" line "   screenshot: $shot"
+expect_eq "  and the screenshot is a PNG, kept after the demo" PNG \
+	"$(head -c 4 "$shot" 2>/dev/null | tail -c 3)"
+check "  the phone reaches the server masqueraded" \
+	line "ok - the phone reaches the server, masqueraded"
+expect_eq "  no step of it failed" 0 "$(grep -c '^FAIL' <<<"$step9")"
 
 # Interrupted runs, in a terminal each (tmux on a private socket).
 tm() { tmux -S "$TQ_TMP/tmux.sock" "$@"; }
