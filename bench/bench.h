@@ -8,12 +8,18 @@
 #ifndef TQ_BENCH_H
 #define TQ_BENCH_H
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BENCH_MAX_RUNS 10000
 
@@ -96,6 +102,65 @@ static inline void bench_report(const char *label, struct bench_sample *s,
 	       s->n ? s->cpu[s->n - 1] : 0, bench_pct(s->wall, s->n, 99),
 	       extra ? " " : "", extra ? extra : "");
 	fflush(stdout);
+}
+
+/* ADDR (IPv4 or IPv6, numeric) and PORT as a socket address; its length,
+ * or 0 if ADDR is not an address. */
+static inline socklen_t bench_sockaddr(const char *addr, int port,
+				       struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(addr, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		return inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1 ?
+		       sizeof(*s6) : 0;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		return inet_pton(AF_INET, addr, &s4->sin_addr) == 1 ?
+		       sizeof(*s4) : 0;
+	}
+}
+
+/* One fresh TCP connect to SRV: 1 if it connected within ms, 0 if not
+ * (a refused or unreachable attempt waits out the ms slot, so attempts
+ * stay ms apart); exits on a local error.  How latbench and portalbench
+ * see "the firewall lets this host through". */
+static inline int bench_try_connect(const struct sockaddr_storage *srv,
+				    socklen_t srvlen, int ms)
+{
+	int fd, r, soerr = 0;
+	socklen_t l = sizeof(soerr);
+	struct pollfd p;
+
+	fd = socket(srv->ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		perror("socket");
+		exit(1);
+	}
+	r = connect(fd, (const struct sockaddr *)srv, srvlen);
+	if (r < 0 && errno != EINPROGRESS) {
+		close(fd);
+		usleep((useconds_t)ms * 1000);
+		return 0;
+	}
+	p.fd = fd;
+	p.events = POLLOUT;
+	r = r == 0 ? 1 : poll(&p, 1, ms);
+	if (r == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &l) == 0 &&
+	    soerr == 0) {
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	if (r == 1)	/* refused or unreachable: wait out the slot */
+		usleep((useconds_t)ms * 1000);
+	return 0;
 }
 
 #endif

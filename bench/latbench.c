@@ -50,36 +50,9 @@ static struct bench_sample s_open, s_oack, s_close, s_cack;
 static struct sockaddr_storage srv;
 static socklen_t srvlen;
 
-/* One connect attempt: 1 connected within ms, 0 not, exits on error. */
 static int try_connect(int ms)
 {
-	int fd, r, soerr = 0;
-	socklen_t l = sizeof(soerr);
-	struct pollfd p;
-
-	fd = socket(srv.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		perror("latbench: socket");
-		exit(1);
-	}
-	r = connect(fd, (struct sockaddr *)&srv, srvlen);
-	if (r < 0 && errno != EINPROGRESS) {
-		close(fd);
-		usleep((useconds_t)ms * 1000);
-		return 0;
-	}
-	p.fd = fd;
-	p.events = POLLOUT;
-	r = r == 0 ? 1 : poll(&p, 1, ms);
-	if (r == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &l) == 0 &&
-	    soerr == 0) {
-		close(fd);
-		return 1;
-	}
-	close(fd);
-	if (r == 1)	/* refused or unreachable: wait out the slot */
-		usleep((useconds_t)ms * 1000);
-	return 0;
+	return bench_try_connect(&srv, srvlen, ms);
 }
 
 static int open_cb(void *arg, unsigned ncols, char **cells)
@@ -196,21 +169,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "latbench: %s\n", err);
 		return 1;
 	}
-	memset(&srv, 0, sizeof(srv));
-	if (strchr(server, ':')) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&srv;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, server, &s6->sin6_addr);
-		srvlen = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&srv;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		inet_pton(AF_INET, server, &s4->sin_addr);
-		srvlen = sizeof(*s4);
+	srvlen = bench_sockaddr(server, port, &srv);
+	if (!srvlen) {
+		fprintf(stderr, "latbench: %s: not an IP address\n", server);
+		return 2;
 	}
 	db = db_new(conf, DB_TOOL);	/* the account openhost uses */
 	if (db_connect(db) < 0) {

@@ -191,6 +191,75 @@ for (grep { /^poll / } @meta) {
 	print "Daemon: $_\n\n";
 }
 
+# ---- the portal ----
+sub p99 { have($_[0]) ? $r{$_[0]}{wall_p99} : undef }
+sub prow {
+	my ($what, $l, $base, $bl) = @_;
+	return unless have($l);
+	my $x = $r{$l};
+	my $b = have($bl) ? sprintf('%s: %s / %s ms', $base, ms(wall($bl)),
+				    ms(p99($bl))) : "$base: -";
+	printf "| %s | %d | %s | %s | %s | %s / %s |\n", $what, $x->{n},
+	       span($l, \&ms), ms($x->{wall_p99}), $b,
+	       rx(ratio(wall($l), wall($bl))), rx(ratio(p99($l), p99($bl)));
+}
+my $pm = $m{portal} // {};
+if (grep { /^portal\// } keys %r) {
+	my $per = $pm->{period} // '?';
+	print "### The portal (tcpquota-portal; tcpquotad period $per s)\n\n";
+	print "| measurement | n | wall ms med (min–max) | p99 ms | baseline "
+	    . "(med / p99) | × baseline (med / p99) |\n|---|---|---|---|---|---|\n";
+	my $lat = 'the daemon alone (latbench)';
+	prow('open click (POST /open) → first packet through the gateway',
+	     'portal/open', "$lat, row written → first packet",
+	     'portal/lat/open');
+	prow('open click → the portal\'s 303 (after the daemon\'s ack)',
+	     'portal/open-page', "$lat, row written → ack",
+	     'portal/lat/open-ack');
+	prow('close click (POST /close) → connects stop getting through',
+	     'portal/close', "$lat, row written → closed", 'portal/lat/close');
+	prow('close click → the portal\'s 303', 'portal/close-page',
+	     "$lat, row written → ack", 'portal/lat/close-ack');
+	my $meth = have('portal/hash') ? $r{'portal/hash'}{method} : '?';
+	prow('login (POST /login → 303: PAM, pam_unix, the hash)',
+	     'portal/login', "the hash alone ($meth, crypt_r in-process)",
+	     'portal/hash');
+	print "\n";
+	my @w = grep { have("portal/rps/$_->[0]") } (
+		[ 'asset', '`/portal.css` (static: the HTTP server\'s floor)' ],
+		[ 'status', '`/` the status page (logged in, device open)' ],
+		[ 'captive', '`/api/captive` (device open)' ]);
+	if (@w) {
+		my $a = have('portal/rps/asset') ?
+			$r{'portal/rps/asset'}{rps_med} : undef;
+		print "| wrk from the LAN host | clients | runs × s | req/s med "
+		    . "(min–max) | latency p50 / p99 ms | errors | × asset |\n"
+		    . "|---|---|---|---|---|---|---|\n";
+		for (@w) {
+			my $x = $r{"portal/rps/$_->[0]"};
+			printf "| %s | %d | %d × %d | %s (%s–%s) | %s / %s | %d "
+			    . "socket, %d non-2xx/3xx | %s |\n", $_->[1],
+			    $x->{clients}, $x->{n}, $x->{seconds}, $x->{rps_med},
+			    $x->{rps_min}, $x->{rps_max}, ms($x->{wall_med}),
+			    ms($x->{wall_p99}), $x->{socket_errors},
+			    $x->{non2xx3xx}, rx(ratio($x->{rps_med}, $a));
+		}
+		print "\n";
+	}
+	if (defined $pm->{vmhwm_kib}) {
+		printf "After the load: tcpquota-portal VmHWM %.1f MiB, VmRSS "
+		     . "%.1f MiB (RssAnon %.1f, RssFile %.1f), %s threads; "
+		     . "idle after start VmRSS %.1f MiB; its PAM helper VmHWM "
+		     . "%.1f MiB; tcpquotad in the same lab VmHWM %.1f MiB "
+		     . "(× tcpquotad: %s).\n\n",
+		     map({ ($pm->{$_} // 0) / 1024 } qw(vmhwm_kib vmrss_kib
+			 anon_kib file_kib)), $pm->{threads} // '?',
+		     map({ ($pm->{$_} // 0) / 1024 } qw(idle_vmrss_kib
+			 helper_vmhwm_kib tcpquotad_vmhwm_kib)),
+		     rx(ratio($pm->{vmhwm_kib}, $pm->{tcpquotad_vmhwm_kib}));
+	}
+}
+
 # ---- goals ----
 my @g;
 sub goal {
@@ -283,6 +352,36 @@ goal('peak RSS ≤ 10 MiB at 500k entries', defined $rss ? $rss <= 10240 :
      defined $proxy ? sprintf('not the daemon: a process that dumped the '
      . 'table through ct_dump peaked at %.1f MiB (procfs path %.1f MiB)',
      $proxy / 1024, ($m{"scan/$N"}{rss_procfs_kib} // 0) / 1024) : '-');
+if (grep { /^portal\// } keys %r) {
+	my $o = p99('portal/open');
+	goal('portal: open click → first packet p99 ≤ 20 ms (period '
+	     . ($pm->{period} // '?') . ' s)', defined $o ? $o <= 20000 : undef,
+	     defined $o ? sprintf('p99 %s ms, p50 %s ms; the daemon alone p99 '
+	     . '%s ms (%s); the page (303) p99 %s ms', ms($o),
+	     ms(wall('portal/open')), ms(p99('portal/lat/open')),
+	     rx(ratio($o, p99('portal/lat/open'))),
+	     ms(p99('portal/open-page'))) : '-');
+	my $li = p99('portal/login');
+	goal('portal: login with the password hash p99 ≤ 150 ms',
+	     defined $li ? $li <= 150000 : undef, defined $li ?
+	     sprintf('p99 %s ms, p50 %s ms; the hash alone p50 %s ms',
+	     ms($li), ms(wall('portal/login')), ms(wall('portal/hash'))) : '-');
+	for (['status', 'the status page'], ['captive', '/api/captive']) {
+		my $x = $r{"portal/rps/$_->[0]"};
+		goal("portal: $_->[1] ≥ 2,000 requests/s, 100 clients",
+		     $x ? ($x->{clients} >= 100 && $x->{rps_med} >= 2000 &&
+			   !$x->{socket_errors} && !$x->{non2xx3xx}) : undef,
+		     $x ? sprintf('%s req/s (%s–%s) with %d clients, %d errors',
+		     $x->{rps_med}, $x->{rps_min}, $x->{rps_max}, $x->{clients},
+		     $x->{socket_errors} + $x->{non2xx3xx}) : '-');
+	}
+	my $h = $pm->{vmhwm_kib};
+	goal('portal RSS ≤ 8 MiB (VmHWM after the load)', defined $h ?
+	     $h <= 8192 : undef, defined $h ? sprintf('VmHWM %.1f MiB '
+	     . '(RssAnon %.1f + RssFile %.1f MiB at the end)', $h / 1024,
+	     ($pm->{anon_kib} // 0) / 1024, ($pm->{file_kib} // 0) / 1024) :
+	     '-');
+}
 print "### Goals\n\n| goal | verdict | measured |\n|---|---|---|\n";
 print "$_\n" for @g;
 print "\n";

@@ -12,7 +12,7 @@
 # value caps every namespace's table): raised for the run if too low, and
 # put back at exit, also after a failure.
 #
-# Parts can be chosen with PARTS="scan nft pkt poll" (default: all).
+# Parts can be chosen with PARTS="scan nft pkt poll portal" (default: all).
 # BENCH_SKIP="netlink nftb" (with BENCH_SKIP_WHY="...") leaves out the
 # measurements that need those modules; the table says they were not
 # measured and why.  For a partial run while a module is missing.
@@ -25,13 +25,14 @@ tq_init "bench-$MODE"
 cd "$TQ_ROOT" || exit 1
 BB=$TQ_BUILD/bench
 RES=$TQ_TMP/results.txt
-PARTS=${PARTS:-scan nft pkt poll}
+PARTS=${PARTS:-scan nft pkt poll portal}
 : >"$RES"
 
 need_progs="timeit"
 case " $PARTS " in *" scan "*) need_progs+=" ctfill scanbench" ;; esac
 case " $PARTS " in *" nft "*) need_progs+=" nftbench" ;; esac
 case " $PARTS " in *" pkt "*) need_progs+=" pktcost" ;; esac
+case " $PARTS " in *" portal "*) need_progs+=" latbench portalbench" ;; esac
 for p in $need_progs; do
 	[ -x "$BB/$p" ] || { echo "bench: $BB/$p missing (make bench-build)" >&2; exit 1; }
 done
@@ -98,8 +99,17 @@ meta "mode $MODE"
 
 # ---- conntrack table size (the one host setting) --------------------------
 CT_MAX_FILE=/proc/sys/net/netfilter/nf_conntrack_max
+# What the parts run fill: the scan's largest table, the poll part's
+# 500k entries (2,000 in the smoke run), the portal's few thousand.
 need=0
-for s in $SCAN_SIZES; do n=${s%%:*}; [ "$n" -gt "$need" ] && need=$n; done
+case " $PARTS " in *" scan "*)
+	for s in $SCAN_SIZES; do n=${s%%:*}; [ "$n" -gt "$need" ] && need=$n; done
+esac
+case " $PARTS " in *" poll "*)
+	n=500000; [ "$MODE" = full ] || n=2000
+	[ "$n" -gt "$need" ] && need=$n
+esac
+case " $PARTS " in *" portal "*) [ "$need" -gt 10000 ] || need=10000 ;; esac
 need=$((need + need / 10 + 1000))
 if [ ! -r "$CT_MAX_FILE" ]; then
 	# The module is loaded on first use (a namespace's conntrack -L).
@@ -320,6 +330,14 @@ part_poll() {
 	else
 		meta "poll not-measured (bench/poll.sh missing)"
 	fi
+}
+
+# ---- 5. the portal (bench/portal.sh, in a mount namespace of its own) -------
+part_portal() {
+	local out rc=0
+	out=$(bash bench/portal.sh "$MODE") || rc=$?
+	grep -E '^(RES|META) ' <<<"$out" >>"$RES"
+	return "$rc"
 }
 
 T0=$SECONDS

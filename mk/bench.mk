@@ -12,6 +12,12 @@ $(BENCH_BIN): $(B)/bench/%: $(B)/bench/%.o $(ALL_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# The portal's load test (bench/portal.sh) runs wrk from a LAN namespace.
+DEB_PKGS += wrk
+
+# portalbench times the password hash alone (crypt_r).
+$(B)/bench/portalbench: LIBS += -lcrypt
+
 bench-build: $(PROGS) $(BENCH_BIN)
 
 bench: deps
