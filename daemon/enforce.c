@@ -24,6 +24,7 @@
 
 #include "enforce.h"
 #include "log.h"
+#include "logins.h"
 #include "util.h"
 
 struct enforce {
@@ -169,27 +170,15 @@ static int write_tty(const char *line, const char *text)
 
 int enforce_message(const char *user, const char *text)
 {
-	char name[sizeof(((struct utmpx *)0)->ut_user) + 1];
-	char line[sizeof(((struct utmpx *)0)->ut_line) + 1];
-	struct utmpx *u;
-	int n = 0;
+	struct login *l;
+	int i, k, n = 0;
 
-	setutxent();
-	while ((u = getutxent()) != NULL) {
-		if (u->ut_type != USER_PROCESS)
-			continue;
-		memcpy(name, u->ut_user, sizeof(u->ut_user));
-		name[sizeof(u->ut_user)] = '\0';
-		if (strcmp(name, user) != 0)
-			continue;
-		memcpy(line, u->ut_line, sizeof(u->ut_line));
-		line[sizeof(u->ut_line)] = '\0';
-		if (!line_ok(line, sizeof(line)))
-			continue;
-		if (write_tty(line, text) == 0)
+	k = logins_user(user, &l, NULL, 0);
+	for (i = 0; i < k; i++)
+		if (line_ok(l[i].line, sizeof(l[i].line)) &&
+		    write_tty(l[i].line, text) == 0)
 			n++;
-	}
-	endutxent();
+	free(l);
 	return n;
 }
 

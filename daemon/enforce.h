@@ -34,11 +34,12 @@ char *enforce_message_text(const char *path);
 
 /**
  * enforce_message() - write text to every terminal where user is logged in
- * (utmp USER_PROCESS records).  Only terminals are opened and written: a
- * line is walked below /dev without following any symbolic link
- * (O_NOFOLLOW on each component), must name a character device with a
- * terminal's major number (enforce_tty_major) before it is opened, and be
- * that same device and a tty (isatty) once opened O_NOCTTY|O_NONBLOCK.
+ * (logins_user: logind's online sessions, or live utmp records).  Only
+ * terminals are opened and written: a line is walked below /dev without
+ * following any symbolic link (O_NOFOLLOW on each component), must name a
+ * character device with a terminal's major number (enforce_tty_major)
+ * before it is opened, and be that same device and a tty (isatty) once
+ * opened O_NOCTTY|O_NONBLOCK.
  * /dev/null, /dev/watchdog, a FIFO or a link named as a line are never
  * opened.  Returns the number of terminals written.
  */

@@ -21,8 +21,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <utmp.h>
 
+#include "logins.h"
 #include "masq.h"
 #include "tool.h"
 #include "toolctx.h"
@@ -97,23 +97,22 @@ static int resolve(const char *s, struct hostlist *out, char *err,
 /* The address the caller is logged in from. */
 static int my_host(struct fw *f, char *host, size_t len)
 {
-	struct tool_login l;
+	struct login l;
 	char err[512];
-	const char *tty = ttyname(0);
 	int rc;
 
-	if (!tty) {
+	rc = logins_self(&l, err, sizeof(err));
+	if (rc == LOGINS_NOTTY) {
 		fprintf(stderr, "openfw: standard input is not your login "
 			"terminal; name a group or host\n");
 		return -1;
 	}
-	rc = tool_utmp_lookup(_PATH_UTMP, tty, &l, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "openfw: cannot read the login records: %s\n",
 			err);
 		return -1;
 	}
-	if (rc != TOOL_LOGIN_OK) {
+	if (rc != LOGINS_OK) {
 		fprintf(stderr, "openfw: you are not logged in over the "
 			"network; name a group or host\n");
 		return -1;

@@ -2,8 +2,9 @@
  *
  *   openhost [--config FILE] [--user USER] [--host ADDR]
  *
- * The host is the remote address of the utmp record of the user's
- * terminal (fd 0).  --user and --host are for root and the admin group.
+ * The host is the remote address of the user's login session: logind's
+ * session of this process, or the utmp record of its terminal (fd 0).
+ * --user and --host are for root and the admin group.
  * Protocol with tcpquotad (see masq.h): insert the masq row with open = 2,
  * poke the daemon, wait for open = 1; keep tic at heartbeat_tics while
  * open, each heartbeat on a connection of its own (a session holds no
@@ -22,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <utmp.h>
 
+#include "logins.h"
 #include "masq.h"
 #include "tool.h"
 #include "toolctx.h"
@@ -134,12 +135,11 @@ static void already_opened(struct oh *o)
 		    m.host);
 }
 
-/* Find the host: --host, or the utmp record of our terminal. */
+/* Find the host: --host, or the login session we run in. */
 static int find_host(struct oh *o, const char *opt_host)
 {
-	struct tool_login l;
+	struct login l;
 	char err[512];
-	const char *tty;
 	int rc;
 
 	if (opt_host) {
@@ -150,29 +150,28 @@ static int find_host(struct oh *o, const char *opt_host)
 		}
 		return 0;
 	}
-	tty = ttyname(0);
-	if (!tty) {
+	rc = logins_self(&l, err, sizeof(err));
+	if (rc == LOGINS_NOTTY) {
 		say(o, "standard input is not your login terminal; run "
 		    "openhost from the session you logged in with");
 		return -1;
 	}
-	rc = tool_utmp_lookup(_PATH_UTMP, tty, &l, err, sizeof(err));
 	if (rc < 0) {
 		say(o, "cannot read the login records: %s", err);
 		return -1;
 	}
-	if (rc == TOOL_LOGIN_NONE) {
+	if (rc == LOGINS_NONE) {
 		say(o, "no login record for %s: you are not logged in over "
-		    "the network", tty);
+		    "the network", l.where);
 		return -1;
 	}
-	if (rc == TOOL_LOGIN_LOCAL) {
+	if (rc == LOGINS_LOCAL) {
 		say(o, "you are not logged in over the network (%s is a local"
-		    " session)", l.line);
+		    " session)", l.where);
 		return -1;
 	}
 	if (!o->t.admin && strcmp(l.user, o->t.user) != 0) {
-		say(o, "the login on %s belongs to %s, not to you", l.line,
+		say(o, "the login on %s belongs to %s, not to you", l.where,
 		    l.user);
 		return -1;
 	}

@@ -1,103 +1,16 @@
-/* tool.c - pure helpers of the tools: utmp, money, JSON, scripts, argv. */
-#include <arpa/inet.h>
+/* tool.c - pure helpers of the tools: money, JSON, scripts, argv. */
 #include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utmpx.h>
 
 #include "tool.h"
 #include "util.h"
-
-/* ---- utmp ---- */
-
-static bool pid_alive(pid_t pid)
-{
-	if (pid <= 0)
-		return false;
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
-/* Copy a fixed-size, maybe unterminated utmp field. */
-static void field(char *dst, size_t dlen, const char *src, size_t slen)
-{
-	size_t n = strnlen(src, slen);
-
-	if (n >= dlen)
-		n = dlen - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-static bool v6_addr(const int32_t w[4], struct tq_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (!w[0] && !w[1] && !w[2] && !w[3])
-		return false;
-	if (!w[1] && !w[2] && !w[3]) {
-		/* sshd/login store IPv4 in the first word. */
-		a->family = AF_INET;
-		memcpy(a->a, &w[0], 4);
-		return true;
-	}
-	a->family = AF_INET6;
-	memcpy(a->a, w, 16);
-	if (!w[0] && !w[1] && ntohl((uint32_t)w[2]) == 0xffff) {
-		a->family = AF_INET;
-		memmove(a->a, a->a + 12, 4);
-		memset(a->a + 4, 0, 12);
-	}
-	return true;
-}
-
-int tool_utmp_lookup(const char *path, const char *line,
-		     struct tool_login *out, char *err, size_t errlen)
-{
-	struct utmpx u;
-	FILE *f;
-	int rc = TOOL_LOGIN_NONE;
-
-	if (strncmp(line, "/dev/", 5) == 0)
-		line += 5;
-	memset(out, 0, sizeof(*out));
-	f = fopen(path, "re");
-	if (!f)
-		return tq_err(err, errlen, "%s: %s", path, strerror(errno));
-	while (fread(&u, sizeof(u), 1, f) == 1) {
-		if (u.ut_type != USER_PROCESS)
-			continue;
-		if (strnlen(u.ut_line, sizeof(u.ut_line)) != strlen(line) ||
-		    strncmp(u.ut_line, line, sizeof(u.ut_line)) != 0)
-			continue;
-		if (!pid_alive(u.ut_pid))
-			continue;
-		memset(out, 0, sizeof(*out));
-		field(out->user, sizeof(out->user), u.ut_user,
-		      sizeof(u.ut_user));
-		field(out->line, sizeof(out->line), u.ut_line,
-		      sizeof(u.ut_line));
-		field(out->host, sizeof(out->host), u.ut_host,
-		      sizeof(u.ut_host));
-		out->pid = u.ut_pid;
-		if (v6_addr(u.ut_addr_v6, &out->addr) ||
-		    addr_parse(out->host, &out->addr) == 0)
-			rc = TOOL_LOGIN_OK;
-		else
-			rc = TOOL_LOGIN_LOCAL;
-	}
-	if (ferror(f)) {
-		fclose(f);
-		return tq_err(err, errlen, "%s: read error", path);
-	}
-	fclose(f);
-	return rc;
-}
 
 /* ---- numbers and money ---- */
 

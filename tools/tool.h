@@ -17,36 +17,6 @@
 
 #include "addr.h"
 
-/* ---- utmp ---- */
-
-struct tool_login {
-	char user[33];		/* ut_user */
-	char line[33];		/* ut_line, without "/dev/" */
-	char host[257];		/* ut_host */
-	pid_t pid;
-	struct tq_addr addr;	/* valid if the lookup returned TOOL_LOGIN_OK */
-};
-
-enum {
-	TOOL_LOGIN_OK = 0,	/* a live network login: addr is set */
-	TOOL_LOGIN_NONE = 1,	/* no live login record for this line */
-	TOOL_LOGIN_LOCAL = 2,	/* a live record, but no remote address */
-};
-
-/**
- * tool_utmp_lookup() - the login on terminal line, from a utmp file.
- * @path: the utmp file (_PATH_UTMP in production, crafted files in tests).
- * @line: "pts/3" or "/dev/pts/3".
- *
- * Only USER_PROCESS records whose process is alive count; the last one
- * wins.  The address comes from ut_addr_v6 (IPv4 when only the first word
- * is set, or IPv4-mapped); ut_host is used only if the address is empty
- * and ut_host is a numeric address.  Returns TOOL_LOGIN_*, or -1 with a
- * message in err if the file cannot be read.
- */
-int tool_utmp_lookup(const char *path, const char *line,
-		     struct tool_login *out, char *err, size_t errlen);
-
 /* ---- numbers and money ---- */
 
 /* Strict decimal integer with optional sign; no spaces, no junk, no

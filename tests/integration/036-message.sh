@@ -25,6 +25,7 @@ setup() {
 	tq_overlay /etc /run || return 1
 	useradd -M -N -g users -s /bin/sh -d /nonexistent tqmsg || return 1
 	: >/run/utmp
+	utmp_only || return 1
 	tqd_setup
 }
 tq_require "overlays, user, lab and database set up" setup

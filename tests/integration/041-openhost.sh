@@ -6,12 +6,17 @@
 # The real daemon and a real terminal are in 044.
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
+tq_mount_ns "$@"
 # shellcheck source=tests/lib/mariadb.sh
 . "$TQ_ROOT/tests/lib/mariadb.sh"
 # shellcheck source=tests/lib/tools.sh
 . "$TQ_ROOT/tests/lib/tools.sh"
 tq_init 041-openhost
-tq_require "set-up" tools_setup
+# The terminal and login checks are utmp's (103 has logind's).
+setup() {
+	tq_overlay /run && utmp_only && tools_setup
+}
+tq_require "set-up" setup
 tq "allow alice bob poor; set alice 600; set bob 1200" >/dev/null
 
 # Wake-up datagrams land in a file.

@@ -30,6 +30,7 @@ setup() {
 	useradd -M -N -g users -G tqadm -s /bin/sh -d /nonexistent tqteach ||
 		return 1
 	: >/run/utmp
+	utmp_only || return 1
 
 	mdb_start || return 1
 	local db tool_pw admin_pw

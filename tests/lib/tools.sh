@@ -19,6 +19,8 @@
 #   q SQL                mdb_sql with whitespace squeezed
 #   run CMD...           run CMD: stdout+stderr into $OUT, status into $RC
 #   json_ok              stdin is valid JSON (jq)
+#   utmp_only            logins from /run/utmp, also where logind runs
+#   utmp_add FILE ...    append a utmp record
 
 TOOLS_FAKE_PID=
 
@@ -104,6 +106,18 @@ fake_stop() {
 	touch "$TQ_TMP/fake.stop"
 	wait "$TOOLS_FAKE_PID" 2>/dev/null
 	TOOLS_FAKE_PID=
+}
+
+# utmp_only: the tools and the daemon read this test's login records from
+# /run/utmp also where logind runs (lib/logins.c asks logind when systemd
+# booted the machine): systemd's marker /run/systemd/system is hidden in
+# the test's own overlay of /run (tq_overlay /run first).
+utmp_only() {
+	if [ "$(stat -f -c %T /run)" != overlayfs ]; then
+		echo "utmp_only: /run is not the test's overlay" >&2
+		return 1
+	fi
+	rm -rf /run/systemd/system
 }
 
 # utmp_add FILE TYPE PID USER LINE HOST [ADDR]: append one utmp record

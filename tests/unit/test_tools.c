@@ -1,15 +1,12 @@
-/* test_tools.c - the tools' pure helpers: utmp lookup on crafted files,
- * money, JSON, command splitting and argument parsing, masq names. */
-#include <arpa/inet.h>
+/* test_tools.c - the tools' pure helpers: money, JSON, command splitting
+ * and argument parsing, masq names. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include <utmpx.h>
 
 #include "conf.h"
 #include "masq.h"
@@ -17,202 +14,6 @@
 #include "toolctx.h"
 #include "tq_test.h"
 #include "util.h"
-
-/* ---- utmp ---- */
-
-static char utmp_path[64];
-
-static void rec(FILE *f, short type, const char *line, pid_t pid,
-		const char *user, const char *host, const char *addr)
-{
-	struct utmpx u;
-
-	memset(&u, 0, sizeof(u));
-	u.ut_type = type;
-	u.ut_pid = pid;
-	strncpy(u.ut_line, line, sizeof(u.ut_line));
-	strncpy(u.ut_user, user, sizeof(u.ut_user));
-	strncpy(u.ut_host, host, sizeof(u.ut_host));
-	if (addr && strchr(addr, ':')) {
-		CU_ASSERT_FATAL(inet_pton(AF_INET6, addr, u.ut_addr_v6) == 1);
-	} else if (addr) {
-		CU_ASSERT_FATAL(inet_pton(AF_INET, addr, u.ut_addr_v6) == 1);
-	}
-	CU_ASSERT_FATAL(fwrite(&u, sizeof(u), 1, f) == 1);
-}
-
-static FILE *utmp_new(void)
-{
-	int fd;
-
-	strcpy(utmp_path, "/tmp/test_tools_utmp.XXXXXX");
-	fd = mkstemp(utmp_path);
-	CU_ASSERT_FATAL(fd >= 0);
-	return fdopen(fd, "w");
-}
-
-static pid_t dead_pid(void)
-{
-	pid_t p = fork();
-
-	if (p == 0)
-		_exit(0);
-	waitpid(p, NULL, 0);
-	return p;
-}
-
-static int lookup(const char *line, struct tool_login *l, char *buf)
-{
-	char err[256];
-	int rc = tool_utmp_lookup(utmp_path, line, l, err, sizeof(err));
-
-	if (rc == TOOL_LOGIN_OK)
-		addr_format(&l->addr, buf, TQ_ADDRSTRLEN);
-	else
-		buf[0] = '\0';
-	return rc;
-}
-
-static void test_utmp_ssh_v4(void)
-{
-	struct tool_login l;
-	char a[TQ_ADDRSTRLEN];
-	FILE *f = utmp_new();
-
-	rec(f, LOGIN_PROCESS, "tty1", getpid(), "LOGIN", "", NULL);
-	rec(f, USER_PROCESS, "pts/7", getpid(), "alice", "198.18.1.10",
-	    "198.18.1.10");
-	fclose(f);
-	CU_ASSERT_EQUAL(lookup("pts/7", &l, a), TOOL_LOGIN_OK);
-	CU_ASSERT_STRING_EQUAL(a, "198.18.1.10");
-	CU_ASSERT_STRING_EQUAL(l.user, "alice");
-	CU_ASSERT_STRING_EQUAL(l.line, "pts/7");
-	CU_ASSERT_EQUAL(l.pid, getpid());
-	/* ttyname() gives the /dev/ form. */
-	CU_ASSERT_EQUAL(lookup("/dev/pts/7", &l, a), TOOL_LOGIN_OK);
-	CU_ASSERT_STRING_EQUAL(a, "198.18.1.10");
-	unlink(utmp_path);
-}
-
-static void test_utmp_ssh_v6(void)
-{
-	struct tool_login l;
-	char a[TQ_ADDRSTRLEN];
-	FILE *f = utmp_new();
-
-	rec(f, USER_PROCESS, "pts/2", getpid(), "bob", "lan-pc.example",
-	    "2001:db8:1::10");
-	rec(f, USER_PROCESS, "pts/3", getpid(), "carol", "",
-	    "::ffff:198.18.1.11");
-	fclose(f);
-	CU_ASSERT_EQUAL(lookup("pts/2", &l, a), TOOL_LOGIN_OK);
-	CU_ASSERT_STRING_EQUAL(a, "2001:db8:1::10");
-	CU_ASSERT_STRING_EQUAL(l.user, "bob");
-	/* An IPv4-mapped address is the IPv4 host. */
-	CU_ASSERT_EQUAL(lookup("pts/3", &l, a), TOOL_LOGIN_OK);
-	CU_ASSERT_STRING_EQUAL(a, "198.18.1.11");
-	CU_ASSERT_EQUAL(l.addr.family, AF_INET);
-	unlink(utmp_path);
-}
-
-static void test_utmp_host_fallback(void)
-{
-	struct tool_login l;
-	char a[TQ_ADDRSTRLEN];
-	FILE *f = utmp_new();
-
-	/* No ut_addr_v6: a numeric ut_host is used ... */
-	rec(f, USER_PROCESS, "pts/4", getpid(), "dave", "2001:db8:1::20",
-	    NULL);
-	/* ... a host name never is (it could be anything). */
-	rec(f, USER_PROCESS, "pts/5", getpid(), "erin", "lan-pc.example",
-	    NULL);
-	/* An X display is not an address either. */
-	rec(f, USER_PROCESS, "pts/6", getpid(), "erin", ":0", NULL);
-	fclose(f);
-	CU_ASSERT_EQUAL(lookup("pts/4", &l, a), TOOL_LOGIN_OK);
-	CU_ASSERT_STRING_EQUAL(a, "2001:db8:1::20");
-	CU_ASSERT_EQUAL(lookup("pts/5", &l, a), TOOL_LOGIN_LOCAL);
-	CU_ASSERT_STRING_EQUAL(l.user, "erin");
-	CU_ASSERT_EQUAL(lookup("pts/6", &l, a), TOOL_LOGIN_LOCAL);
-	unlink(utmp_path);
-}
-
-static void test_utmp_console(void)
-{
-	struct tool_login l;
-	char a[TQ_ADDRSTRLEN];
-	FILE *f = utmp_new();
-
-	rec(f, USER_PROCESS, "tty1", getpid(), "frank", "", NULL);
-	fclose(f);
-	CU_ASSERT_EQUAL(lookup("/dev/tty1", &l, a), TOOL_LOGIN_LOCAL);
-	CU_ASSERT_STRING_EQUAL(l.user, "frank");
-	CU_ASSERT_STRING_EQUAL(l.line, "tty1");
-	unlink(utmp_path);
-}
-
-static void test_utmp_stale(void)
-{
-	struct tool_login l;
-	char a[TQ_ADDRSTRLEN];
-	pid_t dead = dead_pid();
-	FILE *f = utmp_new();
-
-	/* The dead session's record must not be used ... */
-	rec(f, USER_PROCESS, "pts/9", dead, "mallory", "198.18.1.66",
-	    "198.18.1.66");
-	/* ... nor a logged-out one ... */
-	rec(f, DEAD_PROCESS, "pts/10", getpid(), "", "198.18.1.67",
-	    "198.18.1.67");
-	/* ... and a stale record before the live one loses to it. */
-	rec(f, USER_PROCESS, "pts/11", dead, "mallory", "198.18.1.68",
-	    "198.18.1.68");
-	rec(f, USER_PROCESS, "pts/11", getpid(), "grace", "198.18.1.12",
-	    "198.18.1.12");
-	rec(f, USER_PROCESS, "pts/12", getpid(), "heidi", "198.18.1.13",
-	    "198.18.1.13");
-	rec(f, USER_PROCESS, "pts/12", dead, "mallory", "198.18.1.69",
-	    "198.18.1.69");
-	fclose(f);
-	CU_ASSERT_EQUAL(lookup("pts/9", &l, a), TOOL_LOGIN_NONE);
-	CU_ASSERT_EQUAL(lookup("pts/10", &l, a), TOOL_LOGIN_NONE);
-	CU_ASSERT_EQUAL(lookup("pts/11", &l, a), TOOL_LOGIN_OK);
-	CU_ASSERT_STRING_EQUAL(a, "198.18.1.12");
-	CU_ASSERT_STRING_EQUAL(l.user, "grace");
-	CU_ASSERT_EQUAL(lookup("pts/12", &l, a), TOOL_LOGIN_OK);
-	CU_ASSERT_STRING_EQUAL(a, "198.18.1.13");
-	CU_ASSERT_STRING_EQUAL(l.user, "heidi");
-	unlink(utmp_path);
-}
-
-static void test_utmp_wrong_tty(void)
-{
-	struct tool_login l;
-	char a[TQ_ADDRSTRLEN], err[256];
-	FILE *f = utmp_new();
-
-	rec(f, USER_PROCESS, "pts/1", getpid(), "ivan", "198.18.1.14",
-	    "198.18.1.14");
-	/* A 32-character line fills ut_line without a NUL. */
-	rec(f, USER_PROCESS, "pts/1234567890123456789012345678",
-	    getpid(), "judy", "198.18.1.15", "198.18.1.15");
-	fclose(f);
-	CU_ASSERT_EQUAL(lookup("pts/2", &l, a), TOOL_LOGIN_NONE);
-	CU_ASSERT_EQUAL(lookup("pts/10", &l, a), TOOL_LOGIN_NONE);
-	CU_ASSERT_EQUAL(lookup("pts/", &l, a), TOOL_LOGIN_NONE);
-	CU_ASSERT_EQUAL(lookup("pts/1234567890123456789012345678", &l, a),
-			TOOL_LOGIN_OK);
-	CU_ASSERT_STRING_EQUAL(a, "198.18.1.15");
-	CU_ASSERT_EQUAL(lookup("pts/12345678901234567890123456789", &l, a),
-			TOOL_LOGIN_NONE);
-	CU_ASSERT_EQUAL(lookup("pts/123456789012345678901234567", &l, a),
-			TOOL_LOGIN_NONE);
-	unlink(utmp_path);
-	CU_ASSERT_EQUAL(tool_utmp_lookup(utmp_path, "pts/1", &l, err,
-					 sizeof(err)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "No such file"));
-}
 
 /* ---- money and numbers ---- */
 
@@ -734,12 +535,6 @@ static void test_poke(void)
 }
 
 static const struct tq_test tests[] = {
-	{ "utmp ssh v4", test_utmp_ssh_v4 },
-	{ "utmp ssh v6 and mapped", test_utmp_ssh_v6 },
-	{ "utmp ut_host fallback", test_utmp_host_fallback },
-	{ "utmp local console", test_utmp_console },
-	{ "utmp stale records", test_utmp_stale },
-	{ "utmp wrong tty, missing file", test_utmp_wrong_tty },
 	{ "money formatting", test_money },
 	{ "strict numbers", test_parse_ll },
 	{ "JSON escaping", test_json },
