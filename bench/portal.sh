@@ -91,7 +91,7 @@ portal_bench() {
 		sed '/^\tlogin_rate = /a\	per_address = 128;' >"$conf"
 	TQD_PERIOD=$PER tqd_start "$LAB_GW" "$conf" || return 1
 	portal_start "$conf" || return 1
-	meta "portal period=$PER clients=$CLIENTS per_address=128 db_connections=4 wrk=\"$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)\" idle_vmrss_kib=$(status_kib "$PORTAL_PID" VmRSS)"
+	meta "portal period=$PER clients=$CLIENTS per_address=128 db_connections=4 wrk=\"$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)\" idle_vmrss_kib=$(status_kib "$PORTAL_PID" VmRSS) idle_anon_kib=$(status_kib "$PORTAL_PID" RssAnon) idle_file_kib=$(status_kib "$PORTAL_PID" RssFile)"
 
 	ip netns exec "$LAB_SRV" "$BB/latbench" -S "$SRV_PORT" &
 	LAB_PIDS+=($!)

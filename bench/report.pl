@@ -249,13 +249,14 @@ if (grep { /^portal\// } keys %r) {
 	if (defined $pm->{vmhwm_kib}) {
 		printf "After the load: tcpquota-portal VmHWM %.1f MiB, VmRSS "
 		     . "%.1f MiB (RssAnon %.1f, RssFile %.1f), %s threads; "
-		     . "idle after start VmRSS %.1f MiB; its PAM helper VmHWM "
-		     . "%.1f MiB; tcpquotad in the same lab VmHWM %.1f MiB "
-		     . "(× tcpquotad: %s).\n\n",
+		     . "idle after start VmRSS %.1f MiB (RssAnon %.1f, RssFile "
+		     . "%.1f); its PAM helper VmHWM %.1f MiB; tcpquotad in the "
+		     . "same lab VmHWM %.1f MiB (× tcpquotad: %s).\n\n",
 		     map({ ($pm->{$_} // 0) / 1024 } qw(vmhwm_kib vmrss_kib
 			 anon_kib file_kib)), $pm->{threads} // '?',
 		     map({ ($pm->{$_} // 0) / 1024 } qw(idle_vmrss_kib
-			 helper_vmhwm_kib tcpquotad_vmhwm_kib)),
+			 idle_anon_kib idle_file_kib helper_vmhwm_kib
+			 tcpquotad_vmhwm_kib)),
 		     rx(ratio($pm->{vmhwm_kib}, $pm->{tcpquotad_vmhwm_kib}));
 	}
 }
