@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,11 +169,13 @@ static int pidfile_write(int fd)
 }
 
 /* Double fork; the grandchild carries on.  The parent waits for a byte
- * on a pipe so that its exit status says whether start-up worked. */
+ * on a pipe so that its exit status says whether start-up worked, and
+ * prints the reason that follows a failure's byte (start_failed). */
 static int daemonize(int *notify)
 {
+	char c = 1, why[1280];
 	int p[2], fd;
-	char c = 1;
+	ssize_t n;
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -186,6 +189,9 @@ static int daemonize(int *notify)
 		 * daemon) so no zombie is left for an init that may not. */
 		waitpid(pid, NULL, 0);
 		if (read(p[0], &c, 1) != 1)
+			_exit(1);
+		if (c != 0 && (n = read(p[0], why, sizeof(why))) > 0 &&
+		    write(2, why, (size_t)n) < 0)
 			_exit(1);
 		_exit(c == 0 ? 0 : 1);
 	}
@@ -221,6 +227,31 @@ static void notify_parent(int *fd, char status)
 	}
 	close(*fd);
 	*fd = -1;
+}
+
+/* A start that failed after the pid file: the reason on stderr once.
+ * Forked, ours is /dev/null: it goes to the waiting parent's.  Already
+ * logged (logged) to a log that is stderr (the journal): not again. */
+static void start_failed(int *notify, bool logged, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void start_failed(int *notify, bool logged, const char *fmt, ...)
+{
+	char why[1280];
+	va_list ap;
+	int n;
+
+	n = snprintf(why, sizeof(why), "%ctcpquotad: ", 1);
+	va_start(ap, fmt);
+	vsnprintf(why + n, sizeof(why) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	strcat(why, "\n");
+	if (*notify >= 0) {
+		(void)tq_write_all(*notify, why, strlen(why));
+		close(*notify);
+		*notify = -1;
+	} else if (!(logged && log_to_stderr())) {
+		fputs(why + 1, stderr);
+	}
 }
 
 static void warn_stderr(const char *msg, void *arg)
@@ -370,15 +401,13 @@ int main(int argc, char **argv)
 		}
 	}
 	if (pidfile_write(pidfd) < 0) {
-		fprintf(stderr, "tcpquotad: writing %s: %s\n", conf->pidfile,
-			strerror(errno));
-		notify_parent(&notify, 1);
+		start_failed(&notify, false, "writing %s: %s", conf->pidfile,
+			     strerror(errno));
 		return 1;
 	}
 	if (log_open("tcpquotad", conf->logfile) < 0) {
-		fprintf(stderr, "tcpquotad: log %s: %s\n", conf->logfile,
-			strerror(errno));
-		notify_parent(&notify, 1);
+		start_failed(&notify, false, "log %s: %s",
+			     log_resolve(conf->logfile), strerror(errno));
 		return 1;
 	}
 	log_set_debug(o.debug);
@@ -405,9 +434,7 @@ int main(int argc, char **argv)
 	m.tqd = tqd_new(conf, path, m.loop);
 	if (tqd_start(m.tqd, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
-		if (o.nofork || notify < 0)
-			fprintf(stderr, "tcpquotad: %s\n", err);
-		notify_parent(&notify, 1);
+		start_failed(&notify, true, "%s", err);
 		tqd_free(m.tqd);
 		loop_free(m.loop);
 		unlink(pidpath);

@@ -49,7 +49,7 @@ struct tq_conf *conf_defaults(void)
 	c->heartbeat_tics = 10;
 	c->gateway = xstrdup("gw1");
 	c->pidfile = xstrdup("/run/tcpquotad.pid");
-	c->logfile = xstrdup("/var/log/tcpquotad.log");
+	c->logfile = xstrdup("");	/* log_resolve(): journal or file */
 	c->journal = xstrdup("/var/lib/tcpquota/journal");
 	c->wakeup = xstrdup("/run/tcpquota/wakeup.sock");
 	c->tools_group = xstrdup("tcpquota");

@@ -58,7 +58,8 @@ struct tq_conf {
 	int heartbeat_tics;	/* >= 1, default 10 */
 	char *gateway;		/* default "gw1" */
 	char *pidfile;
-	char *logfile;		/* path, "syslog" or "-" */
+	char *logfile;		/* path, "syslog", "journal", "-"; ""
+				   unset: log_resolve() */
 	char *journal;
 	char *wakeup;		/* UNIX socket the tools poke, "" = none */
 	char *tools_group;	/* group the tools run setgid to */

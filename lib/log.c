@@ -49,12 +49,32 @@ bool log_stderr_is_journal(void)
 	       (unsigned long long)st.st_ino == ino;
 }
 
+const char *log_resolve(const char *target)
+{
+	static char path[128];
+
+	if (!target || *target)
+		return target;
+	/* Not INVOCATION_ID: a service whose stderr is no journal (or a
+	 * daemon that forked and left it for /dev/null) keeps the file. */
+	if (log_stderr_is_journal())
+		return "journal";
+	snprintf(path, sizeof(path), "/var/log/%s.log", lg.ident);
+	return path;
+}
+
+bool log_to_stderr(void)
+{
+	return lg.kind == LOG_TO_STDERR || lg.kind == LOG_TO_JOURNAL;
+}
+
 int log_open(const char *ident, const char *target)
 {
 	int fd;
 
 	if (ident)
 		tq_strlcpy(lg.ident, ident, sizeof(lg.ident));
+	target = log_resolve(target);
 	if (target && (strcmp(target, "journal") == 0 ||
 		       (strcmp(target, "-") == 0 && log_stderr_is_journal()))) {
 		log_close();

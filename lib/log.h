@@ -12,12 +12,20 @@
  * log_open() - direct log output.
  * @ident:  program name, used as syslog ident and line prefix.
  * @target: a file path, "syslog", "journal" (stderr with "<N>" priority
- *          prefixes, as systemd reads it), or "-" for stderr (the
- *          journal's format when stderr is the journal: JOURNAL_STREAM).
+ *          prefixes, as systemd reads it), "-" for stderr (the
+ *          journal's format when stderr is the journal: JOURNAL_STREAM),
+ *          or "" when the configuration names none: see log_resolve().
  *
  * Returns 0, or -1 with errno set (the previous target stays in force).
  */
 int log_open(const char *ident, const char *target);
+/* What target stands for: itself, or for "" the journal when stderr is
+ * the journal's stream (a systemd service's), else /var/log/IDENT.log
+ * (IDENT as last given to log_open).  Returns target or a static
+ * string. */
+const char *log_resolve(const char *target);
+/* True if log lines go to stderr (the journal, or "-"). */
+bool log_to_stderr(void);
 /* True if stderr is the journal's stream (systemd's JOURNAL_STREAM names
  * its device and inode). */
 bool log_stderr_is_journal(void);

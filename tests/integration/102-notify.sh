@@ -5,6 +5,10 @@
 # WATCHDOG=1 from its loop at half that interval, which stops while the
 # loop is held.  A fake NOTIFY_SOCKET (a UNIX datagram listener) records
 # the messages in order.  No database: the daemon runs without one.
+# The log: with daemon.logfile unset, under systemd (JOURNAL_STREAM names
+# its stderr) the journal's lines with priorities, elsewhere
+# /var/log/tcpquotad.log (in a mount namespace of the daemon's own, on a
+# tmpfs); a failed start says why on stderr exactly once, also forked.
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
 tq_init notify
@@ -89,4 +93,76 @@ tq_require "started without NOTIFY_SOCKET" wait_for 20 started
 kill -TERM "$(cat "$TQ_TMP/pid")"
 wait_for 20 [ ! -e "$TQ_TMP/pid" ]
 expect_eq "no message without NOTIFY_SOCKET" "" "$(cat "$MSGS")"
+
+# --- the log: daemon.logfile unset ------------------------------------------------
+VER=$("$TQD" --version | cut -d' ' -f2)
+FWD4='IPv4 forwarding is off (net.ipv4.ip_forward = 0): LAN hosts cannot reach the Internet through this gateway; set net.ipv4.ip_forward = 1 (uncomment it in /etc/sysctl.d/60-tcpquota-forwarding.conf, or add it to a file in /etc/sysctl.d/) and run "sysctl --system"'
+FWD6='IPv6 forwarding is off (net.ipv6.conf.all.forwarding = 0): LAN hosts cannot reach the Internet through this gateway; set net.ipv6.conf.all.forwarding = 1 (uncomment it in /etc/sysctl.d/60-tcpquota-forwarding.conf, or add it to a file in /etc/sysctl.d/) and run "sysctl --system"'
+JCONF=$TQ_TMP/nolog.conf
+echo 'daemon = { pidfile = "'"$TQ_TMP"'/pid"; journal = "'"$TQ_TMP"'/j"; wakeup = ""; period = 1; };' |
+	cat - <(grep -v '^daemon\|^\s*journal' "$CONF") >"$JCONF"
+JS=$TQ_TMP/journal-stream
+: >"$JS"
+# JOURNAL_STREAM names the stream's device and inode, as systemd sets it
+# for a service whose stderr is the journal.
+JSID=$(stat -c %d:%i "$JS")
+JOURNAL_STREAM=$JSID ip netns exec "$NS" "$TQD" -f --config "$JCONF" \
+	2>>"$JS" &
+JPID=$!
+at_exit "kill -TERM $JPID 2>/dev/null"
+tq_require "started with the journal" wait_for 20 \
+	grep -q 'table inet tcpquota created' "$JS"
+kill -TERM "$JPID"
+wait "$JPID"
+expect_eq "journal: exit 0" 0 "$?"
+expect_eq "journal: the start's lines, each with its priority" \
+	"<6>tcpquotad $VER starting (pid $JPID, gateway gw1, config $JCONF)
+<4>$FWD4
+<4>$FWD6" "$(head -n 3 "$JS")"
+expect_eq "journal: the clean exit's last lines" \
+	"<6>signal 15 (Terminated): cleaning up" \
+	"$(grep -F 'cleaning up' "$JS")"
+expect_eq "journal: ends with its exit" "<6>exiting" "$(tail -n 1 "$JS")"
+expect_eq "journal: every line has a priority prefix" "" \
+	"$(grep -v '^<[0-7]>' "$JS")"
+
+# Not under systemd: /var/log/tcpquotad.log, seen through the daemon's
+# own root (/proc/PID/root) in its mount namespace.
+# shellcheck disable=SC2016
+env -u JOURNAL_STREAM unshare -m --propagation private sh -c \
+	'mount -t tmpfs tmpfs /var/log && exec ip netns exec "$1" "$2" -f \
+	 --config "$3"' sh "$NS" "$TQD" "$JCONF" 2>"$TQ_TMP/plain-stderr" &
+FPID=$!
+at_exit "kill -TERM $FPID 2>/dev/null"
+flog=/proc/$FPID/root/var/log/tcpquotad.log
+tq_require "started without JOURNAL_STREAM" wait_for 20 \
+	grep -q 'table inet tcpquota created' "$flog"
+check "no journal: /var/log/tcpquotad.log has the start" grep -Eq \
+	"^[0-9-]+ [0-9:.]+ tcpquotad\[$FPID\] info: tcpquotad $VER starting \(pid $FPID, " \
+	"$flog"
+kill -TERM "$FPID"
+wait "$FPID"
+expect_eq "  exit 0, nothing on stderr" "0 " "$? $(cat "$TQ_TMP/plain-stderr")"
+
+# A start that fails (the debit journal below a file): the reason once.
+BAD=$TQ_TMP/bad.conf
+sed "s|journal = \"[^\"]*\"|journal = \"$JCONF/j\"|" "$JCONF" >"$BAD"
+WHY="journal $JCONF/j: Not a directory"
+: >"$JS"
+JOURNAL_STREAM=$JSID ip netns exec "$NS" "$TQD" -f --config "$BAD" 2>>"$JS"
+expect_eq "failed start, journal: exit 1" 1 "$?"
+expect_eq "  the reason once, as a warning" "<4>$WHY" \
+	"$(grep -F "$WHY" "$JS")"
+expect_eq "  nothing without a priority" "" "$(grep -v '^<[0-7]>' "$JS")"
+sed "s|^daemon = { |daemon = { logfile = \"$TQ_TMP/bad.log\"; |" "$BAD" \
+	>"$BAD.file"
+OUT=$(ip netns exec "$NS" "$TQD" -f --config "$BAD.file" 2>&1 >/dev/null)
+expect_eq "failed start, a log file, -f: the reason on stderr once" \
+	"1 tcpquotad: $WHY" "$? $OUT"
+check "  and in the log" grep -q "warning: $WHY\$" "$TQ_TMP/bad.log"
+OUT=$(ip netns exec "$NS" "$TQD" --config "$BAD.file" 2>&1 >/dev/null)
+expect_eq "failed start, forked: the parent says why" \
+	"1 tcpquotad: $WHY" "$? $OUT"
+expect_eq "  the log has it once per start" 2 \
+	"$(grep -c "warning: $WHY\$" "$TQ_TMP/bad.log")"
 tq_done

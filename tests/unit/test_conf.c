@@ -134,7 +134,8 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(c->heartbeat_tics, 10);
 	CU_ASSERT_STRING_EQUAL(c->gateway, "gw1");
 	CU_ASSERT_STRING_EQUAL(c->pidfile, "/run/tcpquotad.pid");
-	CU_ASSERT_STRING_EQUAL(c->logfile, "/var/log/tcpquotad.log");
+	/* unset: the journal under systemd, else /var/log/tcpquotad.log */
+	CU_ASSERT_STRING_EQUAL(c->logfile, "");
 	CU_ASSERT_STRING_EQUAL(c->journal, "/var/lib/tcpquota/journal");
 	CU_ASSERT_STRING_EQUAL(c->wakeup, "/run/tcpquota/wakeup.sock");
 	CU_ASSERT_STRING_EQUAL(c->tools_group, "tcpquota");

@@ -219,6 +219,34 @@ static void test_journal_stream(void)
 	stderr_back(saved);
 }
 
+/* No target configured (""): the journal when stderr is its stream,
+ * else /var/log/IDENT.log. */
+static void test_default_target(void)
+{
+	int saved = stderr_to_file();
+	char env[64];
+	struct stat st;
+
+	CU_ASSERT_FATAL(fstat(2, &st) == 0);
+	snprintf(env, sizeof(env), "%llu:%llu",
+		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	CU_ASSERT_EQUAL(log_open("tqtest", ""), 0);
+	CU_ASSERT_TRUE(log_to_stderr());
+	log_warnx("unset: the journal");
+	CU_ASSERT_STRING_EQUAL(log_resolve(""), "journal");
+	CU_ASSERT_STRING_EQUAL(log_resolve("/x/y.log"), "/x/y.log");
+	CU_ASSERT_STRING_EQUAL(log_resolve("-"), "-");
+	unsetenv("JOURNAL_STREAM");
+	CU_ASSERT_STRING_EQUAL(log_resolve(""), "/var/log/tqtest.log");
+	CU_ASSERT_STRING_EQUAL(slurp(), "<4>unset: the journal\n");
+	log_close();
+	stderr_back(saved);
+	fresh();
+	CU_ASSERT_FALSE(log_to_stderr());
+	done();
+}
+
 static const struct tq_test tests[] = {
 	{ "time, ident, pid, level prefix", test_prefix },
 	{ "control characters escaped", test_control_chars },
@@ -226,6 +254,7 @@ static const struct tq_test tests[] = {
 	{ "said once, and when it is over", test_once },
 	{ "journal: priority prefixes on stderr", test_journal },
 	{ "\"-\" with JOURNAL_STREAM: the journal", test_journal_stream },
+	{ "no target: the journal or /var/log/IDENT.log", test_default_target },
 	{ NULL, NULL }
 };
 
