@@ -3,11 +3,10 @@
  *
  * A request's device is its source address, never anything the client
  * sends; its MAC comes from the gateway's neighbour table.  Opening and
- * closing follow openhost's protocol with the tools' own calls
- * (tooldb.h, toolctx_poke()): a request row (open = 2 / 3), a poke of
- * the daemon's wake-up socket, a wait for its answer; a refused or
- * unanswered open removes the row, a close removes it once answered.
- * The portal's rows carry mac and via = 'portal' (migration 003).
+ * closing are openhost's own steps (request.h: rq_open(), rq_close():
+ * the checks, the request row, the poke, the wait, the clean-up); what
+ * is the portal's is the wording and the row's mac and via = 'portal'
+ * (migration 003).
  *
  * The keeper (one thread) stands in for openhost's heartbeat: a portal
  * row's tic is kept up while its masq.counter (polls in which it was
@@ -28,6 +27,7 @@
 #include "log.h"
 #include "masq.h"
 #include "portal.h"
+#include "request.h"
 #include "util.h"
 
 void device_of(const struct tq_addr *a, struct device *d)
@@ -106,110 +106,74 @@ fail:
 	return -1;
 }
 
-/* Why may user not open a host?  NULL if they may. */
-static const char *refusal(const struct tool_ctx *t, const char *user,
-			   const struct tooldb_user *u, char *buf, size_t len)
-{
-	char mbuf[64];
-
-	if (!u->allowed)
-		return "you are not allowed to use the link";
-	if (conf_is_free_user(t->conf, user) || u->quota > t->conf->min_quota)
-		return NULL;
-	snprintf(buf, len, "no quota left: your balance is %lld s (%s)",
-		 u->quota, toolctx_money(t, u->quota, mbuf, sizeof(mbuf)));
-	return buf;
-}
-
 int device_open(struct tool_ctx *t, const struct device *d,
 		const char *user, char *msg, size_t len)
 {
-	const struct tq_conf *c = t->conf;
-	struct tooldb_user u;
+	struct tooldb_new n = {
+		.host = d->host, .name = user, .free = MASQ_PAID,
+		.mac = d->has_mac ? d->macs : NULL, .via = PDB_VIA,
+	};
 	struct tooldb_masq m;
-	const char *why;
-	int rc;
+	char why[256];
 
-	if (tooldb_user_get(t->db, user, &u) < 0)
-		goto dberr;
-	why = refusal(t, user, &u, msg, len);
-	if (why) {
-		if (why != msg)
-			tq_strlcpy(msg, why, len);
-		return 1;
-	}
-	rc = pdb_insert(t->db, c->gateway, d->host, user,
-			d->has_mac ? d->macs : NULL, c->heartbeat_tics);
-	if (rc < 0)
-		goto dberr;
-	if (rc == 1) {
-		rc = tooldb_masq_get(t->db, c->gateway, d->host, &m);
-		if (rc == 1 && !strcmp(m.name, user) &&
-		    m.open == MASQ_OPENED)
-			tq_strlcpy(msg, "this device is open already", len);
-		else if (rc == 1 && !strcmp(m.name, user))
-			tq_strlcpy(msg, "this device is being opened or "
-				   "closed; try again", len);
-		else if (rc == 1)
-			snprintf(msg, len, "this device is opened by %s",
-				 m.free == MASQ_PAID ? "another user" :
-				 "a teacher (free access)");
-		else
-			tq_strlcpy(msg, "this device is being opened or "
-				   "closed; try again", len);
-		return 1;
-	}
-	toolctx_poke(t);
-	rc = tooldb_wait(t->db, c->gateway, d->host, MASQ_OPENED,
-			 toolctx_ack_timeout_ms(c), &m);
-	if (rc == TOOLDB_WAIT_OK) {
+	switch (rq_open(t, &n, true, &m, why, sizeof(why))) {
+	case RQ_OK:
 		log_info("opened %s%s%s for %s", d->host,
 			 d->has_mac ? " " : "", d->macs, user);
 		return 0;
+	case RQ_REFUSED:
+		tq_strlcpy(msg, why, len);
+		break;
+	case RQ_HELD:
+		if (!strcmp(m.name, user) && m.open == MASQ_OPENED)
+			tq_strlcpy(msg, "this device is open already", len);
+		else if (!strcmp(m.name, user))
+			tq_strlcpy(msg, "this device is being opened or "
+				   "closed; try again", len);
+		else
+			snprintf(msg, len, "this device is opened by %s",
+				 m.free == MASQ_PAID ? "another user" :
+				 "a teacher (free access)");
+		break;
+	case RQ_BUSY:
+		tq_strlcpy(msg, "this device is being opened or closed; try "
+			   "again", len);
+		break;
+	case RQ_TIMEOUT:
+		tq_strlcpy(msg, "the gateway is not answering; try again in "
+			   "a minute", len);
+		break;
+	case RQ_DENIED:
+		snprintf(msg, len, "the gateway refused to open this "
+			 "device%s%s", *why ? ": " : "", why);
+		break;
+	default:
+		snprintf(msg, len, "database error: %s", why);
+		break;
 	}
-	tooldb_masq_delete(t->db, c->gateway, d->host, user);
-	if (rc == TOOLDB_WAIT_TIMEOUT)
-		tq_strlcpy(msg, "the gateway is not answering; try again "
-			   "in a minute", len);
-	else if (rc == TOOLDB_WAIT_GONE)
-		tq_strlcpy(msg, "the gateway refused to open this device",
-			   len);
-	else
-		goto dberr;
-	return 1;
-dberr:
-	snprintf(msg, len, "database error: %s", db_error(t->db));
 	return 1;
 }
 
 int device_close(struct tool_ctx *t, const struct device *d,
 		 const char *user, char *msg, size_t len)
 {
-	const struct tq_conf *c = t->conf;
-	long long n;
-	int rc;
+	char why[256];
+	int rc = rq_close(t, d->host, user, why, sizeof(why));
 
-	n = tooldb_masq_set_open(t->db, c->gateway, d->host, user,
-				 MASQ_REQ_CLOSE);
-	if (n < 0)
-		goto dberr;
-	if (n == 0) {
+	switch (rc) {
+	case RQ_OK:
+	case RQ_TIMEOUT:
+		log_info("closed %s for %s%s", d->host, user,
+			 rc == RQ_TIMEOUT ? " (not confirmed by tcpquotad)" :
+			 "");
+		return 0;
+	case RQ_NONE:
 		tq_strlcpy(msg, "this device is not open for you", len);
 		return 1;
+	default:
+		snprintf(msg, len, "database error: %s", why);
+		return 1;
 	}
-	toolctx_poke(t);
-	rc = tooldb_wait(t->db, c->gateway, d->host, MASQ_CLOSED,
-			 toolctx_ack_timeout_ms(c), NULL);
-	tooldb_masq_delete(t->db, c->gateway, d->host, user);
-	if (rc < 0)
-		goto dberr;
-	log_info("closed %s for %s%s", d->host, user,
-		 rc == TOOLDB_WAIT_TIMEOUT ? " (not confirmed by tcpquotad)" :
-		 "");
-	return 0;
-dberr:
-	snprintf(msg, len, "database error: %s", db_error(t->db));
-	return 1;
 }
 
 /* ---- the keeper ---- */

@@ -12,18 +12,6 @@ static long long cell_ll(const char *s)
 	return s ? strtoll(s, NULL, 10) : 0;
 }
 
-int pdb_insert(struct db *db, const char *gw, const char *host,
-	       const char *name, const char *mac, long long tic)
-{
-	if (db_exec(db, "INSERT INTO masq (gateway, host, name, open, tic,"
-		    " free, cnts, counter, opened_at, updated_at, mac, via)"
-		    " VALUES (?, ?, ?, ?, ?, ?, 0, 0, NOW(), NOW(), ?, ?)",
-		    "sssiliss", gw, host, name, MASQ_REQ_OPEN, tic, MASQ_PAID,
-		    mac, PDB_VIA) < 0)
-		return db_last_dup(db) ? 1 : -1;
-	return 0;
-}
-
 #define ROW_COLS "host, name, gateway, open, free, cnts, tic, counter, " \
 	"COALESCE(DATE_FORMAT(opened_at, '%Y-%m-%d %H:%i:%s'), ''), " \
 	"COALESCE(mac, ''), COALESCE(via, '')"

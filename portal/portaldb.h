@@ -1,10 +1,9 @@
 /* portaldb.h - the portal's own queries, beside the tools' (tooldb.h).
  *
  * The portal writes masq rows with the tools' account exactly as
- * openhost does (tooldb.h: the request protocol, waits, deletes); what
- * is its own is here: a request row that carries the device's MAC and
- * via = 'portal', and what the pages show.  Every value is a bound
- * parameter.  -1 with db_error() on failure.
+ * openhost does (request.h, tooldb.h); what is its own is here: the
+ * rows of a device, the keeper's rows, and what the pages show.  Every
+ * value is a bound parameter.  -1 with db_error() on failure.
  */
 #ifndef TQ_PORTALDB_H
 #define TQ_PORTALDB_H
@@ -23,11 +22,6 @@ struct pdb_row {
 	char mac[18];		/* "" if NULL */
 	char via[17];		/* "" if NULL */
 };
-
-/* Insert an open request for host, paid by name, from the portal; mac
- * may be NULL.  0, 1 if the host has a row already, -1. */
-int pdb_insert(struct db *db, const char *gw, const char *host,
-	       const char *name, const char *mac, long long tic);
 
 /* The rows of the device: its address, or any row with its MAC (mac may
  * be NULL).  Up to max into rows, the row of host first.  Count or

@@ -216,6 +216,7 @@ static int toggle(struct fw *f, const struct tq_group *g)
 	const struct tq_conf *c = f->t.conf;
 	struct hostlist l = { 0 };
 	struct tooldb_masq m;
+	struct tooldb_new n = { .name = f->free_name, .free = MASQ_FREE };
 	char err[256], action[2048], list[1800];
 	bool *isfree, *sel;
 	size_t i, nfree = 0, nnone = 0;
@@ -290,9 +291,9 @@ static int toggle(struct fw *f, const struct tq_group *g)
 		if (isfree[i] || tooldb_masq_find(f->t.db, c->gateway, l.h[i],
 						  &m) != 0)
 			continue;
-		rc = tooldb_masq_insert(f->t.db, c->gateway, l.h[i],
-					f->free_name, MASQ_REQ_OPEN,
-					c->heartbeat_tics, MASQ_FREE);
+		n.host = l.h[i];
+		rc = tooldb_masq_insert(f->t.db, c->gateway, &n,
+					MASQ_REQ_OPEN, c->heartbeat_tics);
 		if (rc < 0) {
 			rc = db_fail(f);
 			goto out;
@@ -322,6 +323,7 @@ static int adm(struct fw *f, const char *arg)
 	const struct tq_conf *c = f->t.conf;
 	struct hostlist l = { 0 };
 	struct tooldb_masq m;
+	struct tooldb_new n = { .name = f->free_name, .free = MASQ_ADMIN };
 	char host[TQ_ADDRSTRLEN], err[256], action[256];
 	bool *sel;
 	size_t i;
@@ -337,9 +339,9 @@ static int adm(struct fw *f, const char *arg)
 	}
 	sel = xcalloc(l.n, sizeof(bool));
 	for (i = 0; i < l.n; i++) {
-		rc = tooldb_masq_insert(f->t.db, c->gateway, l.h[i],
-					f->free_name, MASQ_REQ_OPEN,
-					c->heartbeat_tics, MASQ_ADMIN);
+		n.host = l.h[i];
+		rc = tooldb_masq_insert(f->t.db, c->gateway, &n,
+					MASQ_REQ_OPEN, c->heartbeat_tics);
 		if (rc < 0) {
 			rc = db_fail(f);
 			goto out;

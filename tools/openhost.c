@@ -26,6 +26,7 @@
 
 #include "logins.h"
 #include "masq.h"
+#include "request.h"
 #include "tool.h"
 #include "toolctx.h"
 #include "tooldb.h"
@@ -78,61 +79,21 @@ static const char *who(const struct oh *o)
 	return o->self ? "you" : o->name;
 }
 
-/* Why may name not open a host?  NULL if it may; -1 in *dberr on error. */
-static const char *refusal(struct oh *o, char *buf, size_t len, int *dberr)
+/* The host has a row m (in any spelling): say whose. */
+static void already_opened(struct oh *o, const struct tooldb_masq *m)
 {
-	struct tooldb_user u;
-	char mbuf[64], lbuf[64];
-	const struct tq_conf *conf = o->t.conf;
-
-	*dberr = 0;
-	if (tooldb_user_get(o->t.db, o->name, &u) < 0) {
-		*dberr = -1;
-		return NULL;
-	}
-	if (!u.allowed) {
-		snprintf(buf, len, "%s %s not allowed to use the link",
-			 o->self ? "you" : o->name, o->self ? "are" : "is");
-		return buf;
-	}
-	if (!conf_is_free_user(conf, o->name) && u.quota <= conf->min_quota) {
-		snprintf(buf, len, "no quota left: %s%s is %lld s (%s),"
-			 " the limit is %lld s (%s)", o->self ? "your balance" :
-			 "the balance of ", o->self ? "" : o->name, u.quota,
-			 toolctx_money(&o->t, u.quota, mbuf, sizeof(mbuf)),
-			 conf->min_quota, toolctx_money(&o->t, conf->min_quota,
-			 lbuf, sizeof(lbuf)));
-		return buf;
-	}
-	return NULL;
-}
-
-/* The host has a row (in any spelling): say whose. */
-static void already_opened(struct oh *o)
-{
-	struct tooldb_masq m;
 	const char *holder;
-	int rc;
 
-	rc = tooldb_masq_find(o->t.db, o->t.conf->gateway, o->host, &m);
-	if (rc < 0) {
-		say(o, "database error: %s", db_error(o->t.db));
-		return;
-	}
-	if (rc == 0) {
-		say(o, "%s is being opened or closed; try again", o->host);
-		return;
-	}
-	if (m.free != MASQ_PAID)
-		holder = m.free == MASQ_FREE ? "openfw (free access)" :
-					       "openfw adm";
+	if (m->free != MASQ_PAID)
+		holder = m->free == MASQ_FREE ? "openfw (free access)" :
+						"openfw adm";
 	else
-		holder = strcmp(m.name, o->name) == 0 ? who(o) : m.name;
-	if (strcmp(m.host, o->host) == 0)
+		holder = strcmp(m->name, o->name) == 0 ? who(o) : m->name;
+	if (strcmp(m->host, o->host) == 0)
 		say(o, "%s is already opened by %s", o->host, holder);
 	else
 		say(o, "%s is already opened by %s (as %s)", o->host, holder,
-		    m.host);
+		    m->host);
 }
 
 /* Find the host: --host, or the login session we run in. */
@@ -213,7 +174,6 @@ static int connected(struct oh *o, char *err, size_t errlen)
 /* Ask the daemon to close, wait, remove the row.  0 / -1. */
 static int close_host(struct oh *o)
 {
-	const char *gw = o->t.conf->gateway;
 	uint64_t end = tq_now_us() +
 		       (uint64_t)toolctx_ack_timeout_ms(o->t.conf) * 1000;
 	char err[1024];
@@ -229,22 +189,14 @@ static int close_host(struct oh *o)
 		}
 		toolctx_sleep_ms(100);
 	}
-	if (tooldb_masq_set_open(o->t.db, gw, o->host, o->name,
-				 MASQ_REQ_CLOSE) < 0) {
-		say(o, "database error: %s", db_error(o->t.db));
-		return -1;
-	}
-	toolctx_poke(&o->t);
-	rc = tooldb_wait(o->t.db, gw, o->host, MASQ_CLOSED,
-			 toolctx_ack_timeout_ms(o->t.conf), NULL);
-	tooldb_masq_delete(o->t.db, gw, o->host, o->name);
-	if (rc == TOOLDB_WAIT_TIMEOUT) {
+	rc = rq_close(&o->t, o->host, o->name, err, sizeof(err));
+	if (rc == RQ_TIMEOUT) {
 		say(o, "tcpquotad did not confirm closing %s (is it running?);"
 		    " the row is removed", o->host);
 		return -1;
 	}
-	if (rc < 0) {
-		say(o, "database error: %s", db_error(o->t.db));
+	if (rc == RQ_DBERR) {
+		say(o, "database error: %s", err);
 		return -1;
 	}
 	endline(o);
@@ -255,12 +207,9 @@ static int close_host(struct oh *o)
 /* Why did the daemon close our host? */
 static void explain_closed(struct oh *o)
 {
-	char buf[256];
-	const char *why;
-	int dberr;
+	char why[256];
 
-	why = refusal(o, buf, sizeof(buf), &dberr);
-	if (why)
+	if (rq_refusal(&o->t, o->name, o->self, why, sizeof(why)) == 1)
 		say(o, "tcpquotad closed %s: %s", o->host, why);
 	else
 		say(o, "tcpquotad closed %s (closed by an administrator or "
@@ -361,10 +310,10 @@ int main(int argc, char **argv)
 {
 	struct oh o = { 0 };
 	struct tool_opts opt;
+	struct tooldb_new n = { 0 };
 	struct tooldb_masq m;
-	char err[1024], why[256];
-	const char *r;
-	int rc, dberr;
+	char err[1024], why[1024];
+	int rc;
 	const struct tq_conf *conf;
 
 	toolctx_start(&prog, argc, argv, &opt);
@@ -393,43 +342,31 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 
-	r = refusal(&o, why, sizeof(why), &dberr);
-	if (dberr) {
-		say(&o, "database error: %s", db_error(o.t.db));
+	n.host = o.host;
+	n.name = o.name;
+	n.free = MASQ_PAID;
+	rc = rq_open(&o.t, &n, o.self, &m, why, sizeof(why));
+	switch (rc) {
+	case RQ_OK:
+		break;
+	case RQ_REFUSED:
+		say(&o, "%s", why);
 		goto fail;
-	}
-	if (r) {
-		say(&o, "%s", r);
+	case RQ_HELD:
+		already_opened(&o, &m);
 		goto fail;
-	}
-	rc = tooldb_masq_insert(o.t.db, conf->gateway, o.host, o.name,
-				MASQ_REQ_OPEN, conf->heartbeat_tics, MASQ_PAID);
-	if (rc == 1) {
-		already_opened(&o);
+	case RQ_BUSY:
+		say(&o, "%s is being opened or closed; try again", o.host);
 		goto fail;
-	}
-	if (rc < 0) {
-		say(&o, "database error: %s", db_error(o.t.db));
-		goto fail;
-	}
-	toolctx_poke(&o.t);
-	rc = tooldb_wait(o.t.db, conf->gateway, o.host, MASQ_OPENED,
-			 toolctx_ack_timeout_ms(conf), &m);
-	if (rc == TOOLDB_WAIT_TIMEOUT) {
-		tooldb_masq_delete(o.t.db, conf->gateway, o.host, o.name);
+	case RQ_TIMEOUT:
 		say(&o, "tcpquotad is not answering (is it running?)");
 		goto fail;
-	}
-	if (rc == TOOLDB_WAIT_GONE) {
-		tooldb_masq_delete(o.t.db, conf->gateway, o.host, o.name);
-		r = refusal(&o, why, sizeof(why), &dberr);
+	case RQ_DENIED:
 		say(&o, "the daemon refused to open %s%s%s", o.host,
-		    r ? ": " : "", r ? r : "");
+		    *why ? ": " : "", why);
 		goto fail;
-	}
-	if (rc < 0) {
-		say(&o, "database error: %s", db_error(o.t.db));
-		tooldb_masq_delete(o.t.db, conf->gateway, o.host, o.name);
+	default:
+		say(&o, "database error: %s", why);
 		goto fail;
 	}
 	if (!toolctx_signalled()) {

@@ -109,26 +109,27 @@ int tooldb_masq_find(struct db *db, const char *gw, const char *host,
 	return f.found;
 }
 
-int tooldb_masq_insert(struct db *db, const char *gw, const char *host,
-		       const char *name, int open, long long tic, int free)
+int tooldb_masq_insert(struct db *db, const char *gw,
+		       const struct tooldb_new *n, int open, long long tic)
 {
 	char canon[TQ_ADDRSTRLEN];
 	struct tooldb_masq m;
 	int rc;
 
-	if (addr_canon(host, canon, sizeof(canon)) < 0 ||
-	    strcmp(canon, host) != 0) {
+	if (addr_canon(n->host, canon, sizeof(canon)) < 0 ||
+	    strcmp(canon, n->host) != 0) {
 		db_set_error(db, "masq host \"%.64s\" is not an address in "
-			     "its canonical form", host);
+			     "its canonical form", n->host);
 		return -1;
 	}
-	rc = tooldb_masq_find(db, gw, host, &m);
+	rc = tooldb_masq_find(db, gw, n->host, &m);
 	if (rc != 0)
 		return rc;
 	if (db_exec(db, "INSERT INTO masq (gateway, host, name, open, tic,"
-		    " free, cnts, counter, opened_at, updated_at)"
-		    " VALUES (?, ?, ?, ?, ?, ?, 0, 0, NOW(), NOW())",
-		    "sssili", gw, host, name, open, tic, free) < 0)
+		    " free, cnts, counter, opened_at, updated_at, mac, via)"
+		    " VALUES (?, ?, ?, ?, ?, ?, 0, 0, NOW(), NOW(), ?, ?)",
+		    "sssiliss", gw, n->host, n->name, open, tic, n->free,
+		    n->mac, n->via) < 0)
 		return db_last_dup(db) ? 1 : -1;
 	return 0;
 }

@@ -43,11 +43,21 @@ int tooldb_masq_get(struct db *db, const char *gw, const char *host,
  * "2001:db8:1::10"; out->host is that row's spelling.  1, 0 or -1. */
 int tooldb_masq_find(struct db *db, const char *gw, const char *host,
 		     struct tooldb_masq *out);
-/* Insert a request row for host in its canonical form (addr_canon; any
- * other text is refused with -1).  0, 1 if the host already has a row
- * in any spelling (tooldb_masq_find says whose), -1. */
-int tooldb_masq_insert(struct db *db, const char *gw, const char *host,
-		       const char *name, int open, long long tic, int free);
+/* A row a tool asks for: whose, and what the portal adds. */
+struct tooldb_new {
+	const char *host;	/* canonical (addr_canon) */
+	const char *name;	/* who pays (openfw: the free user) */
+	int free;		/* MASQ_PAID, MASQ_FREE or MASQ_ADMIN */
+	const char *mac;	/* the device's MAC, or NULL */
+	const char *via;	/* "portal", or NULL (openhost, openfw) */
+};
+
+/* Insert the request row n with open and tic; n->host must be in its
+ * canonical form (addr_canon; any other text is refused with -1).  0, 1
+ * if the host already has a row in any spelling (tooldb_masq_find says
+ * whose), -1. */
+int tooldb_masq_insert(struct db *db, const char *gw,
+		       const struct tooldb_new *n, int open, long long tic);
 /* Write open (request) / tic (heartbeat) of the row; name (if not NULL)
  * must match, so a tool never touches a row someone else re-created.
  * Affected rows or -1. */
