@@ -15,11 +15,9 @@
  * - no value from the client reaches SQL but as a bound parameter
  *   (device.c, portaldb.c, tooldb.c).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,22 +74,7 @@ static int bind_one(struct httpd *h, const struct tq_addr *a, unsigned port,
 	socklen_t sl;
 	int fd, one = 1;
 
-	memset(&ss, 0, sizeof(ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		memcpy(&s4->sin_addr, a->a, 4);
-		sl = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		memcpy(&s6->sin6_addr, a->a, 16);
-		sl = sizeof(*s6);
-	}
+	sl = addr_to_sockaddr(a, (uint16_t)port, &ss);
 	h->ls = xrealloc(h->ls, (h->nls + 1) * sizeof(*h->ls));
 	l = &h->ls[h->nls];
 	memset(l, 0, sizeof(*l));
@@ -148,18 +131,8 @@ static int listen_addrs(const struct tq_conf *c, struct tq_addr **out,
 				break;
 		if (k == c->n_lan)
 			continue;
-		memset(&a, 0, sizeof(a));
-		if (i->ifa_addr->sa_family == AF_INET) {
-			a.family = AF_INET;
-			memcpy(a.a, &((struct sockaddr_in *)i->ifa_addr)->
-			       sin_addr, 4);
-		} else if (i->ifa_addr->sa_family == AF_INET6) {
-			a.family = AF_INET6;
-			memcpy(a.a, &((struct sockaddr_in6 *)i->ifa_addr)->
-			       sin6_addr, 16);
-		} else {
+		if (addr_from_sockaddr(i->ifa_addr, &a) < 0)
 			continue;
-		}
 		/* A link-local address needs its interface to be
 		 * reached; the LAN's routable ones serve. */
 		if (!addr_is_host(&a) || addr_is_linklocal(&a))
@@ -326,26 +299,9 @@ static bool client_addr(struct MHD_Connection *c, struct tq_addr *a)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
-	memset(a, 0, sizeof(*a));
-	if (!sa)
-		return false;
-	if (sa->sa_family == AF_INET) {
-		a->family = AF_INET;
-		memcpy(a->a, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		return true;
-	}
-	if (sa->sa_family == AF_INET6) {
-		char buf[TQ_ADDRSTRLEN];
-
-		/* addr_parse() makes an IPv4-mapped address IPv4. */
-		inet_ntop(AF_INET6,
-			  &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
-			  sizeof(buf));
-		return addr_parse(buf, a) == 0;
-	}
-	return false;
+	/* An IPv4-mapped address comes out IPv4. */
+	return ci && addr_from_sockaddr(ci->client_addr, a) == 0;
 }
 
 static bool host_ok(const struct listener *l, const char *host)

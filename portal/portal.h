@@ -74,7 +74,8 @@ struct dev_status {
 };
 
 /* Fill d from the request's source address (IPv4-mapped made IPv4) and
- * the neighbour table. */
+ * the neighbour table; d->host is the address as addr_canon() spells it
+ * (addr_format() of the parsed address), the one form of masq rows. */
 void device_of(const struct tq_addr *a, struct device *d);
 /* The status of d for user (NULL: for whoever holds d's row); with
  * days, the last 7 days' debits too.  0 / -1 (database; msg set). */
