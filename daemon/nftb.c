@@ -1,22 +1,17 @@
 /* nftb.c - the daemon's own nftables table: what each public call puts in
  * one batch, and what it reads back.
  *
- * The module is three files along nftables' own seam: this one, the
+ * The module is four files along nftables' own seam: this one, the
+ * comparison of the kernel's table with the one built (nftcheck.c), the
  * ruleset as libnftnl objects (nftrules.c) and the netlink batches with
- * their acknowledgements and error naming (nftbatch.c).  Each write call
- * is one batch, applied whole or not at all; a host or uid is removed by
- * an add then a delete in the same batch, so removing an absent one is no
- * error.  n->xr, the rules as nftb_create() built them (each as its full
- * text), is what nftb_intact() compares the kernel's table with; it is
- * rebuilt from n->conf whenever xr_ready is false (after
- * nftb_set_conf()).  n->blocked and n->allowed are the uids this process
- * put in blocked_uids and allowed_uids, sorted, changed only once a batch
- * was accepted.  The ruleset event socket (n->ev) is apart from the batch
- * socket, whose port id marks the daemon's own changes.  The
- * configuration is the caller's and must outlive its use here.
+ * their acknowledgements and error naming (nftbatch.c); nftb_int.h holds
+ * what the first two share, struct nftb with its invariants.  Each write
+ * call is one batch, applied whole or not at all; a host or uid is
+ * removed by an add then a delete in the same batch, so removing an
+ * absent one is no error.  The ruleset event socket (n->ev) is apart from
+ * the batch socket, whose port id marks the daemon's own changes.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +26,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
-#include "nftb.h"
+#include "nftb_int.h"
 #include "nftbatch.h"
 #include "nftrules.h"
 #include "util.h"
@@ -39,22 +34,6 @@
 /* Elements per NEWSETELEM message: the element list is one netlink
  * attribute, whose length is 16 bits. */
 #define ELEM_CHUNK	256
-
-struct nftb {
-	const struct tq_conf *conf;
-	struct nftbatch *b;
-	struct nftr_sum *xr;		/* the rules conf calls for */
-	size_t nxr, capxr;
-	bool xr_ready;
-	unsigned *allowed;		/* allowed_uids as last set, sorted */
-	size_t nallowed, capallowed;
-	unsigned *blocked;		/* blocked_uids as last set, sorted */
-	size_t nblocked, capblocked;
-	bool elems_known;		/* the uid sets are ours to compare */
-	char diff[512];			/* nftb_intact_diff() */
-	struct mnl_socket *ev;		/* ruleset events, or NULL */
-	char *evbuf;
-};
 
 const char *nftb_error(const struct nftb *n)
 {
@@ -156,7 +135,7 @@ static const struct nftr_sum *want(struct nftb *n, struct nftnl_rule *r)
 }
 
 /* nftr_rule_cb: only remember rule r. */
-static void want_rule(struct nftnl_rule *r, void *arg)
+void nftb_want_rule(struct nftnl_rule *r, void *arg)
 {
 	want(arg, r);
 	nftnl_rule_free(r);
@@ -348,8 +327,6 @@ int nftb_close(struct nftb *n, const struct nftb_host *hosts, size_t nh)
 	return rc;
 }
 
-static int uint_cmp(const void *x, const void *y);
-
 /* Add uids to (add) or take them from the blocked uids remembered. */
 static void uids_merge(struct nftb *n, const unsigned *uids, size_t nu,
 		       bool add)
@@ -370,7 +347,8 @@ static void uids_merge(struct nftb *n, const unsigned *uids, size_t nu,
 		}
 	}
 	if (n->nblocked > 1)
-		qsort(n->blocked, n->nblocked, sizeof(*n->blocked), uint_cmp);
+		qsort(n->blocked, n->nblocked, sizeof(*n->blocked),
+		      nftb_uint_cmp);
 }
 
 int nftb_block(struct nftb *n, const unsigned *uids, size_t nu)
@@ -396,7 +374,7 @@ int nftb_unblock(struct nftb *n, const unsigned *uids, size_t nu)
 	return 0;
 }
 
-static int uint_cmp(const void *x, const void *y)
+int nftb_uint_cmp(const void *x, const void *y)
 {
 	unsigned a = *(const unsigned *)x, b = *(const unsigned *)y;
 
@@ -428,7 +406,7 @@ int nftb_allow(struct nftb *n, const unsigned *uids, size_t nu,
 	want = xcalloc(nu + 1, sizeof(*want));
 	if (nu > 0)
 		memcpy(want, uids, nu * sizeof(*want));
-	qsort(want, nu, sizeof(*want), uint_cmp);
+	qsort(want, nu, sizeof(*want), nftb_uint_cmp);
 	for (i = 0; i < nu; i++)
 		if (nw == 0 || want[nw - 1] != want[i])
 			want[nw++] = want[i];
@@ -463,18 +441,9 @@ int nftb_allow(struct nftb *n, const unsigned *uids, size_t nu,
 
 /* ---- reading back ---- */
 
-struct elem_ctx {
-	struct nftb *n;
-	int which;
-	struct nftb_host *hosts;
-	unsigned *uids;
-	struct nftb_uid *ucnt;		/* with counters (allowed_uids) */
-	size_t count, cap;
-};
-
 static int elem_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	struct elem_ctx *x = arg;
+	struct nftb_elems *x = arg;
 	struct nftnl_set *s = xcheck(nftnl_set_alloc());
 	struct nftnl_set_elems_iter *it;
 	struct nftnl_set_elem *e;
@@ -510,7 +479,7 @@ static int elem_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
-static int dump_elems(struct nftb *n, struct elem_ctx *x)
+int nftb_dump_elems(struct nftb *n, struct nftb_elems *x)
 {
 	struct nftnl_set *s = nftr_set_ref(n->conf, x->which);
 	struct nlmsghdr *nlh;
@@ -527,12 +496,12 @@ static int dump_elems(struct nftb *n, struct elem_ctx *x)
 
 int nftb_list(struct nftb *n, struct nftb_host **out, size_t *nh)
 {
-	struct elem_ctx x = { .n = n };
+	struct nftb_elems x = { .n = n };
 	int k;
 
 	for (k = 0; k < nftr_nhost_sets(n->conf); k++) {
 		x.which = nftr_host_sets[k];
-		if (dump_elems(n, &x) < 0)
+		if (nftb_dump_elems(n, &x) < 0)
 			goto err;
 	}
 	if (!x.hosts)
@@ -547,9 +516,9 @@ err:
 
 int nftb_list_uids(struct nftb *n, unsigned **out, size_t *nu)
 {
-	struct elem_ctx x = { .n = n, .which = NFTR_UIDS };
+	struct nftb_elems x = { .n = n, .which = NFTR_UIDS };
 
-	if (dump_elems(n, &x) < 0) {
+	if (nftb_dump_elems(n, &x) < 0) {
 		free(x.uids);
 		return -1;
 	}
@@ -562,9 +531,9 @@ int nftb_list_uids(struct nftb *n, unsigned **out, size_t *nu)
 
 int nftb_list_allowed(struct nftb *n, struct nftb_uid **out, size_t *nu)
 {
-	struct elem_ctx x = { .n = n, .which = NFTR_ALLOWED };
+	struct nftb_elems x = { .n = n, .which = NFTR_ALLOWED };
 
-	if (dump_elems(n, &x) < 0) {
+	if (nftb_dump_elems(n, &x) < 0) {
 		free(x.ucnt);
 		return -1;
 	}
@@ -573,306 +542,6 @@ int nftb_list_allowed(struct nftb *n, struct nftb_uid **out, size_t *nu)
 	*out = x.ucnt;
 	*nu = x.count;
 	return 0;
-}
-
-/* ---- nftb_intact: the table whole ---- */
-
-struct intact_ctx {
-	struct nftb *n;
-	size_t pos[NFTR_NCHAINS];
-	unsigned chains, sets;
-	bool table;		/* it exists */
-	bool bad;
-};
-
-/* Say what differs (the first difference only) and mark the table bad. */
-static void differ(struct intact_ctx *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void differ(struct intact_ctx *x, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (x->bad)
-		return;
-	x->bad = true;
-	va_start(ap, fmt);
-	vsnprintf(x->n->diff, sizeof(x->n->diff), fmt, ap);
-	va_end(ap);
-}
-
-/* The k-th rule we built for chain ch, or NULL. */
-static const struct nftr_sum *xrule_nth(const struct nftb *n, int ch,
-					size_t k)
-{
-	size_t i;
-
-	for (i = 0; i < n->nxr; i++)
-		if (n->xr[i].chain == ch && k-- == 0)
-			return &n->xr[i];
-	return NULL;
-}
-
-/* The first line where texts a and b differ, into la and lb (trimmed). */
-static void first_diff(const char *a, const char *b, char *la, char *lb,
-		       size_t len)
-{
-	size_t ea, eb;
-
-	for (;;) {
-		ea = strcspn(a, "\n");
-		eb = strcspn(b, "\n");
-		if (ea != eb || memcmp(a, b, ea) != 0 || !a[ea] || !b[eb])
-			break;
-		a += ea + 1;
-		b += eb + 1;
-	}
-	while (*a == ' ')
-		a++, ea--;
-	while (*b == ' ')
-		b++, eb--;
-	snprintf(la, len, "%.*s", (int)(ea < len ? ea : len - 1), a);
-	snprintf(lb, len, "%.*s", (int)(eb < len ? eb : len - 1), b);
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
-
-static int chain_idx(const char *name)
-{
-	int i;
-
-	for (i = 0; name && i < NFTR_NCHAINS; i++)
-		if (strcmp(name, nftr_chain_names[i]) == 0)
-			return i;
-	return -1;
-}
-
-static int chain_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct intact_ctx *x = arg;
-	struct nftnl_chain *c = xcheck(nftnl_chain_alloc());
-	const char *name;
-	int i;
-
-	if (nftnl_chain_nlmsg_parse(nlh, c) < 0) {
-		differ(x, "a chain the daemon cannot read");
-		goto out;
-	}
-	/* A chain dump is of every table of the family. */
-	if (!str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
-		    x->n->conf->table))
-		goto out;
-	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
-	i = chain_idx(name);
-	if (i < 0) {
-		differ(x, "chain %s is not the daemon's", name ? name : "?");
-		goto out;
-	}
-	x->chains |= 1u << i;
-	if (!nftr_chain_same(x->n->conf, i, c))
-		differ(x, "chain %s: its hook, priority, type or policy "
-		       "changed", name);
-out:
-	nftnl_chain_free(c);
-	return MNL_CB_OK;
-}
-
-static int rule_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct intact_ctx *x = arg;
-	struct nftnl_rule *r = xcheck(nftnl_rule_alloc());
-	const struct nftr_sum *w;
-	struct nftr_sum *got = xmalloc(sizeof(*got));
-	char la[128], lb[128];
-	size_t k;
-
-	if (nftnl_rule_nlmsg_parse(nlh, r) < 0) {
-		differ(x, "a rule the daemon cannot read");
-		goto out;
-	}
-	nftr_summary(r, got);
-	if (got->chain < 0)
-		goto out;	/* its chain is reported as foreign */
-	k = x->pos[got->chain]++;
-	w = xrule_nth(x->n, got->chain, k);
-	if (!w) {
-		differ(x, "chain %s rule %zu (\"%s\") is not the daemon's",
-		       nftr_chain_names[got->chain], k + 1, got->comment);
-	} else if (strcmp(w->comment, got->comment) != 0) {
-		differ(x, "chain %s rule %zu (\"%s\"): its comment is now "
-		       "\"%s\"", nftr_chain_names[got->chain], k + 1,
-		       w->comment, got->comment);
-	} else if (strcmp(w->text, got->text) != 0) {
-		first_diff(w->text, got->text, la, lb, sizeof(la));
-		differ(x, "chain %s rule %zu (\"%s\"): %s is now %s",
-		       nftr_chain_names[got->chain], k + 1, w->comment, la,
-		       lb);
-	}
-out:
-	free(got);
-	nftnl_rule_free(r);
-	return MNL_CB_OK;
-}
-
-static int set_idx(const char *name)
-{
-	int i;
-
-	for (i = 0; name && i < NFTR_NSETS; i++)
-		if (strcmp(name, nftr_set_names[i]) == 0)
-			return i;
-	return -1;
-}
-
-static int set_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct intact_ctx *x = arg;
-	struct nftnl_set *s = xcheck(nftnl_set_alloc());
-	const char *name;
-	int i;
-
-	if (nftnl_set_nlmsg_parse(nlh, s) < 0) {
-		differ(x, "a set the daemon cannot read");
-		goto out;
-	}
-	name = nftnl_set_get_str(s, NFTNL_SET_NAME);
-	i = set_idx(name);
-	if (i < 0 || i >= nftr_nsets(x->n->conf)) {
-		differ(x, "set %s is not the daemon's", name ? name : "?");
-		goto out;
-	}
-	x->sets |= 1u << i;
-	if (!nftr_set_same(x->n->conf, i, s))
-		differ(x, "set %s: its type, flags or expressions changed",
-		       name);
-out:
-	nftnl_set_free(s);
-	return MNL_CB_OK;
-}
-
-/* Dump type of the table (a rule, chain or set per message) into cb; 1 if
- * the table is gone (said in x), 0, -1 on error. */
-static int dump_table(struct nftb *n, int type, mnl_cb_t cb,
-		      struct intact_ctx *x)
-{
-	struct nlmsghdr *nlh;
-
-	nlh = nftbatch_dump_hdr(n->b, type);
-	/* table (and no chain or set name) is the same attribute, 1, in
-	 * each of these messages */
-	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, n->conf->table);
-	if (nftbatch_dump(n->b, nlh, cb, x) == 0)
-		return 0;
-	if (errno == ENOENT) {
-		differ(x, "table inet %s missing", n->conf->table);
-		return 1;
-	}
-	return nftbatch_fail(n->b, "listing table %s: %s", n->conf->table,
-			     strerror(errno));
-}
-
-/* The uids of set which against want[] (sorted), those the daemon put
- * there. */
-static int uids_same(struct nftb *n, int which, const unsigned *want,
-		     size_t nw, struct intact_ctx *x)
-{
-	struct elem_ctx e = { .n = n, .which = which };
-	unsigned *got;
-	size_t i, ng;
-
-	if (dump_elems(n, &e) < 0)
-		return -1;
-	got = xcalloc(e.count + 1, sizeof(*got));
-	for (i = 0; i < e.count; i++)
-		got[i] = which == NFTR_UIDS ? e.uids[i] : e.ucnt[i].uid;
-	ng = e.count;
-	qsort(got, ng, sizeof(*got), uint_cmp);
-	for (i = 0; i < ng; i++)
-		if (!nw || !bsearch(&got[i], want, nw, sizeof(*want),
-				    uint_cmp))
-			differ(x, "set %s: uid %u is not the daemon's",
-			       nftr_set_names[which], got[i]);
-	for (i = 0; i < nw; i++)
-		if (!ng || !bsearch(&want[i], got, ng, sizeof(*got),
-				    uint_cmp))
-			differ(x, "set %s: uid %u missing",
-			       nftr_set_names[which], want[i]);
-	free(got);
-	free(e.uids);
-	free(e.ucnt);
-	return 0;
-}
-
-/* Is this table among the dumped ones? */
-static int table_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct intact_ctx *x = arg;
-	struct nftnl_table *t = xcheck(nftnl_table_alloc());
-
-	if (nftnl_table_nlmsg_parse(nlh, t) == 0 &&
-	    str_eq(nftnl_table_get_str(t, NFTNL_TABLE_NAME),
-		   x->n->conf->table))
-		x->table = true;
-	nftnl_table_free(t);
-	return MNL_CB_OK;
-}
-
-int nftb_intact(struct nftb *n)
-{
-	struct intact_ctx x = { .n = n };
-	struct nlmsghdr *nlh;
-	int ch, i, rc;
-
-	n->diff[0] = '\0';
-	if (!n->xr_ready) {
-		/* What the table should hold. */
-		n->nxr = 0;
-		nftr_rules(n->conf, want_rule, n);
-		n->xr_ready = true;
-	}
-	nlh = nftbatch_dump_hdr(n->b, NFT_MSG_GETTABLE);
-	if (nftbatch_dump(n->b, nlh, table_cb, &x) < 0)
-		return nftbatch_fail(n->b, "listing tables: %s",
-				     strerror(errno));
-	if (!x.table) {
-		differ(&x, "table inet %s missing", n->conf->table);
-		return 0;
-	}
-	rc = dump_table(n, NFT_MSG_GETRULE, rule_cb, &x);
-	if (rc != 0)
-		return rc > 0 ? 0 : -1;
-	if (dump_table(n, NFT_MSG_GETCHAIN, chain_cb, &x) < 0)
-		return -1;
-	for (ch = 0; ch < NFTR_NCHAINS; ch++)
-		if (!(x.chains & (1u << ch)))
-			differ(&x, "chain %s missing", nftr_chain_names[ch]);
-	for (ch = 0; ch < NFTR_NCHAINS; ch++) {
-		const struct nftr_sum *w = xrule_nth(n, ch, x.pos[ch]);
-
-		if (w)
-			differ(&x, "chain %s rule %zu (\"%s\") missing",
-			       nftr_chain_names[ch], x.pos[ch] + 1,
-			       w->comment);
-	}
-	if (dump_table(n, NFT_MSG_GETSET, set_cb, &x) < 0)
-		return -1;
-	for (i = 0; i < nftr_nsets(n->conf); i++)
-		if (!(x.sets & (1u << i)))
-			differ(&x, "set %s missing", nftr_set_names[i]);
-	/* The uid sets hold what this process put there (the host sets
-	 * are the caller's: fw_repair_sets). */
-	if (!x.bad && n->elems_known &&
-	    (uids_same(n, NFTR_UIDS, n->blocked, n->nblocked, &x) < 0 ||
-	     uids_same(n, NFTR_ALLOWED, n->allowed, n->nallowed, &x) < 0))
-		return -1;
-	return !x.bad;
-}
-
-const char *nftb_intact_diff(const struct nftb *n)
-{
-	return n->diff;
 }
 
 /* ---- ruleset events ---- */
