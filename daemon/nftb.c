@@ -1,15 +1,16 @@
 /* nftb.c - the daemon's own nftables table: what each public call puts in
  * one batch, and what it reads back.
  *
- * The module is four files along nftables' own seam: this one, the
+ * The module is five files along nftables' own seam: this one, the
  * comparison of the kernel's table with the one built (nftcheck.c), the
- * ruleset as libnftnl objects (nftrules.c) and the netlink batches with
- * their acknowledgements and error naming (nftbatch.c); nftb_int.h holds
- * what the first two share, struct nftb with its invariants.  Each write
- * call is one batch, applied whole or not at all; a host or uid is
- * removed by an add then a delete in the same batch, so removing an
- * absent one is no error.  The ruleset event socket (n->ev) is apart from
- * the batch socket, whose port id marks the daemon's own changes.
+ * ruleset as libnftnl objects (nftrules.c, and nftchains.c for the
+ * chains' rules) and the netlink batches with their acknowledgements and
+ * error naming (nftbatch.c); nftb_int.h holds what the first two share,
+ * struct nftb with its invariants.  Each write call is one batch, applied
+ * whole or not at all; a host or uid is removed by an add then a delete
+ * in the same batch, so removing an absent one is no error.  The ruleset
+ * event socket (n->ev) is apart from the batch socket, whose port id
+ * marks the daemon's own changes.
  */
 #include <errno.h>
 #include <stdio.h>

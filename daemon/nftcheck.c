@@ -2,10 +2,11 @@
  * for, whole?
  *
  * One dump per kind of object (tables, rules, chains, sets, then the uid
- * sets' elements), each compared with what nftrules.c builds: n->xr,
- * the rules in the order nftr_rules() hands them over, is rebuilt here
- * when xr_ready is false.  Only the first difference is kept, in n->diff,
- * as a sentence naming the object.  Nothing here writes to the kernel.
+ * sets' elements), each compared with what nftrules.c and nftchains.c
+ * build: n->xr, the rules in the order nftr_rules() hands them over, is
+ * rebuilt here when xr_ready is false.  Only the first difference is
+ * kept, in n->diff, as a sentence naming the object.  Nothing here writes
+ * to the kernel.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -3,8 +3,10 @@
  * The table, its sets, chains and rules and the sets' elements, built from
  * the configuration alone (nftb.h shows the table as `nft list` does).
  * Nothing here talks to the kernel: nftb.c puts these objects into
- * batches (nftbatch.h) and reads dumps back into them.  Every object
- * returned is new and the caller's to free.
+ * batches (nftbatch.h), and it and nftcheck.c read dumps back into them.
+ * Every object returned is new and the caller's to free.  nftrules.c
+ * builds the table, sets, chains and elements and reads dumped ones
+ * back; nftchains.c builds the rules (nftr_rules()).
  */
 #ifndef TQ_NFTRULES_H
 #define TQ_NFTRULES_H
@@ -42,9 +44,10 @@ extern const int nftr_host_sets[4];
 
 int nftr_nsets(const struct tq_conf *c);
 int nftr_nhost_sets(const struct tq_conf *c);
-/* Does set which hold address . MAC keys?  Uids? */
+/* Does set which hold address . MAC keys?  Uids?  IPv6 addresses? */
 bool nftr_set_bound(const struct tq_conf *c, int which);
 bool nftr_set_uids(int which);
+bool nftr_set_v6(int which);
 /* Is chain which a base chain (with a hook)? */
 bool nftr_chain_base(int which);
 /* The port on the gateway that plain HTTP (tcp/80) of LAN hosts not
