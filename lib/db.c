@@ -7,11 +7,8 @@
  * parameter sets sent in one COM_STMT_BULK_EXECUTE): one round trip per
  * statement whatever the number of rows.  Against a server without bulk
  * support the rows are executed one by one (correct, not constant).
- * Every failure leaves its text in db->err, the server's error number
- * in db->last_errno (0 for a refusal of the caller's own, db_set_error,
- * or an error of this layer) and the table the statement named first in
- * db->table, so db_last_fault() can tell a lock, a missing table and a
- * refused value apart and the caller can name the table.
+ * Every failure goes through db_err.c, which keeps what the caller may
+ * ask about it (db_int.h).
  *
  * Lock waits end before the read timeout does (db_lock_wait): a statement
  * waiting for another session's lock fails with the server's lock error
@@ -28,37 +25,11 @@
 #include <mysqld_error.h>
 #include <errmsg.h>
 
-#include "db.h"
+#include "db_int.h"
 #include "util.h"
 
-#define DB_CACHE_SIZE 48
 #define DB_MAX_PARAMS 16
 #define DB_CELL_BYTES 256
-
-struct db_cached {
-	const char *key;	/* the caller's pointer, checked first */
-	char *sql;
-	MYSQL_STMT *st;
-	uint64_t used;
-};
-
-struct db {
-	MYSQL *my;
-	bool connected;
-	bool bulk;		/* server executes parameter arrays */
-	char *socket, *host, *name, *user, *pwfile;
-	int port;
-	unsigned timeout;
-	unsigned lock_wait;	/* seconds, db_lock_wait */
-	char err[1024];
-	unsigned last_errno;
-	bool refused;		/* the last error: db_set_error */
-	char table[65];		/* the last failed statement's first table */
-	uint64_t round_trips;
-	uint64_t clock;
-	struct db_cached cache[DB_CACHE_SIZE];
-	size_t n_cache;
-};
 
 static void cache_clear(struct db *db)
 {
@@ -71,123 +42,13 @@ static void cache_clear(struct db *db)
 	db->n_cache = 0;
 }
 
-static void drop(struct db *db)
+void db_drop(struct db *db)
 {
 	cache_clear(db);
 	if (db->my)
 		mysql_close(db->my);
 	db->my = NULL;
 	db->connected = false;
-}
-
-/* Errors after which the connection is unusable. */
-static bool conn_lost(unsigned e)
-{
-	switch (e) {
-	case CR_CONNECTION_ERROR:
-	case CR_CONN_HOST_ERROR:
-	case CR_SERVER_GONE_ERROR:
-	case CR_SERVER_LOST:
-	case CR_COMMANDS_OUT_OF_SYNC:
-	case CR_SERVER_LOST_EXTENDED:
-	case ER_SERVER_SHUTDOWN:
-	case ER_CONNECTION_KILLED:
-	case 4031:	/* ER_CLIENT_INTERACTION_TIMEOUT (10.3+) */
-		return true;
-	}
-	return false;
-}
-
-/* A statement's text without a leading "SET STATEMENT ... FOR ". */
-static const char *stmt_body(const char *sql)
-{
-	const char *f;
-
-	if (strncmp(sql, "SET STATEMENT ", 14) != 0)
-		return sql;
-	f = strstr(sql, " FOR ");
-	return f ? f + 5 : sql;
-}
-
-void db_stmt_table(const char *sql, char *buf, size_t len)
-{
-	static const char *const kw[] = { " INTO ", "UPDATE ", " FROM " };
-	const char *p, *best = NULL;
-	size_t i, n = 0;
-
-	if (len == 0)
-		return;
-	buf[0] = '\0';
-	sql = stmt_body(sql);
-	if (strncmp(sql, "INSERT ", 7) && strncmp(sql, "UPDATE ", 7) &&
-	    strncmp(sql, "DELETE ", 7) && strncmp(sql, "SELECT ", 7))
-		return;		/* not a statement: a step's description */
-	for (i = 0; i < ARRAY_SIZE(kw); i++) {
-		p = strstr(sql, kw[i]);
-		if (p && (!best || p < best))
-			best = p + strlen(kw[i]);
-	}
-	if (!best)
-		return;
-	if (*best == '`')
-		best++;
-	while ((best[n] == '_' || best[n] == '$' ||
-		(best[n] >= '0' && best[n] <= '9') ||
-		(best[n] >= 'a' && best[n] <= 'z') ||
-		(best[n] >= 'A' && best[n] <= 'Z')) && n + 1 < len) {
-		buf[n] = best[n];
-		n++;
-	}
-	buf[n] = '\0';
-}
-
-static int fail(struct db *db, unsigned e, const char *what, const char *msg)
-{
-	/* what may be a statement's text: its start says which one. */
-	what = stmt_body(what);
-	snprintf(db->err, sizeof(db->err), "%.100s%s: %s", what,
-		 strlen(what) > 100 ? "..." : "",
-		 msg && *msg ? msg : "unknown error");
-	db->last_errno = e;
-	db->refused = false;
-	db_stmt_table(what, db->table, sizeof(db->table));
-	if (conn_lost(e)) {
-		drop(db);
-		strncat(db->err, " (connection lost)",
-			sizeof(db->err) - strlen(db->err) - 1);
-	}
-	return -1;
-}
-
-/* An error without a server's: a refusal of the caller's (refused) or
- * of this layer's own. */
-static void verr(struct db *db, bool refused, const char *fmt, va_list ap)
-{
-	vsnprintf(db->err, sizeof(db->err), fmt, ap);
-	db->last_errno = 0;
-	db->refused = refused;
-	db->table[0] = '\0';
-}
-
-/* An error of this layer (no server error): DB_FAULT_OTHER. */
-static void __attribute__((format(printf, 2, 3)))
-internal(struct db *db, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	verr(db, false, fmt, ap);
-	va_end(ap);
-}
-
-static int fail_stmt(struct db *db, MYSQL_STMT *st, const char *what)
-{
-	return fail(db, mysql_stmt_errno(st), what, mysql_stmt_error(st));
-}
-
-static int fail_my(struct db *db, const char *what)
-{
-	return fail(db, mysql_errno(db->my), what, mysql_error(db->my));
 }
 
 struct db *db_new(const struct tq_conf *conf, enum db_account acct)
@@ -227,7 +88,7 @@ void db_free(struct db *db)
 {
 	if (!db)
 		return;
-	drop(db);
+	db_drop(db);
 	free(db->socket);
 	free(db->host);
 	free(db->name);
@@ -238,110 +99,12 @@ void db_free(struct db *db)
 
 void db_disconnect(struct db *db)
 {
-	drop(db);
+	db_drop(db);
 }
 
 bool db_is_connected(const struct db *db)
 {
 	return db && db->connected;
-}
-
-const char *db_error(const struct db *db)
-{
-	return db->err;
-}
-
-int db_last_dup(const struct db *db)
-{
-	return db->last_errno == ER_DUP_ENTRY;
-}
-
-enum db_fault db_last_fault(const struct db *db)
-{
-	if (db->refused)
-		return DB_FAULT_REFUSED;
-	if (conn_lost(db->last_errno) || !db->connected)
-		return DB_FAULT_GONE;
-	switch (db->last_errno) {
-	case 0:
-		return db->err[0] ? DB_FAULT_OTHER : DB_FAULT_NONE;
-	case ER_LOCK_DEADLOCK:
-	case ER_LOCK_WAIT_TIMEOUT:
-	case ER_LOCK_ABORTED:
-		return DB_FAULT_LOCK;
-	case ER_NO_SUCH_TABLE:
-	case ER_NO_SUCH_TABLE_IN_ENGINE:
-	case ER_BAD_FIELD_ERROR:
-	case ER_BAD_TABLE_ERROR:
-	case ER_UNKNOWN_TABLE:
-	case ER_BAD_DB_ERROR:
-	case ER_VIEW_INVALID:
-	case ER_NO_SUCH_USER:		/* a trigger's or view's definer */
-	case ER_SP_DOES_NOT_EXIST:
-	case ER_NO_DEFAULT_FOR_FIELD:	/* a column added without one */
-	case ER_WRONG_VALUE_COUNT_ON_ROW:
-	case ER_TABLEACCESS_DENIED_ERROR:
-	case ER_COLUMNACCESS_DENIED_ERROR:
-	case ER_DBACCESS_DENIED_ERROR:
-	case ER_ACCESS_DENIED_ERROR:
-	case ER_SPECIFIC_ACCESS_DENIED_ERROR:
-	case ER_PROCACCESS_DENIED_ERROR:
-	case ER_NONEXISTING_TABLE_GRANT:
-	case ER_CRASHED_ON_USAGE:
-	case ER_NOT_KEYFILE:
-	case ER_TABLE_DEF_CHANGED:
-	case ER_NEED_REPREPARE:
-		return DB_FAULT_SCHEMA;
-	case ER_LOCK_TABLE_FULL:
-	case ER_STATEMENT_TIMEOUT:
-	case ER_QUERY_INTERRUPTED:
-	case ER_CON_COUNT_ERROR:
-	case ER_TOO_MANY_USER_CONNECTIONS:
-	case ER_OPTION_PREVENTS_STATEMENT:	/* read_only */
-	case ER_READ_ONLY_MODE:
-	case ER_DISK_FULL:
-	case ER_RECORD_FILE_FULL:
-	case ER_OUT_OF_RESOURCES:
-	case ER_OUTOFMEMORY:
-	case ER_CANT_LOCK:
-	case ER_LOCK_OR_ACTIVE_TRANSACTION:
-		return DB_FAULT_BUSY;
-	case ER_DUP_ENTRY:
-	case ER_DATA_TOO_LONG:
-	case ER_WARN_DATA_OUT_OF_RANGE:
-	case ER_DATA_OUT_OF_RANGE:
-	case ER_TRUNCATED_WRONG_VALUE:
-	case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD:
-	case ER_INVALID_CHARACTER_STRING:
-	case ER_BAD_NULL_ERROR:
-	case ER_WARN_NULL_TO_NOTNULL:
-	case ER_DIVISION_BY_ZERO:
-	case ER_CONSTRAINT_FAILED:
-	case ER_NO_REFERENCED_ROW:
-	case ER_NO_REFERENCED_ROW_2:
-	case ER_ROW_IS_REFERENCED:
-	case ER_ROW_IS_REFERENCED_2:
-	case ER_SIGNAL_EXCEPTION:
-		return DB_FAULT_REFUSED;
-	}
-	return DB_FAULT_OTHER;
-}
-
-bool db_last_transient(const struct db *db)
-{
-	switch (db_last_fault(db)) {
-	case DB_FAULT_GONE:
-	case DB_FAULT_LOCK:
-	case DB_FAULT_BUSY:
-		return true;
-	default:
-		return false;
-	}
-}
-
-const char *db_last_table(const struct db *db)
-{
-	return db->table;
 }
 
 unsigned db_lock_wait(const struct db *db)
@@ -395,7 +158,7 @@ int db_connect(struct db *db)
 	my_bool off = 0;
 	MYSQL *ok;
 
-	drop(db);
+	db_drop(db);
 	db->err[0] = '\0';
 	db->last_errno = 0;
 	db->refused = false;
@@ -441,7 +204,7 @@ int db_connect(struct db *db)
 			 "connecting to database %s as %s through %s: %s",
 			 db->name, db->user, where, mysql_error(db->my));
 		db->last_errno = mysql_errno(db->my);
-		drop(db);
+		db_drop(db);
 		return -1;
 	}
 	db->connected = true;
@@ -462,7 +225,7 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql)
 	size_t i, lru = 0;
 
 	if (!db->connected) {
-		internal(db, "not connected");
+		db_internal(db, "not connected");
 		db->last_errno = CR_SERVER_GONE_ERROR;
 		return NULL;
 	}
@@ -487,18 +250,18 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql)
 	}
 	st = mysql_stmt_init(db->my);
 	if (!st) {
-		fail_my(db, "preparing a statement");
+		db_fail_my(db, "preparing a statement");
 		return NULL;
 	}
 	db->round_trips++;
 	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
-		internal(db, "preparing \"%.120s\": %s", stmt_body(sql),
-			 mysql_stmt_error(st));
+		db_internal(db, "preparing \"%.120s\": %s", db_stmt_body(sql),
+			    mysql_stmt_error(st));
 		db->last_errno = mysql_stmt_errno(st);
 		db_stmt_table(sql, db->table, sizeof(db->table));
 		mysql_stmt_close(st);
-		if (conn_lost(db->last_errno))
-			drop(db);
+		if (db_conn_lost(db->last_errno))
+			db_drop(db);
 		return NULL;
 	}
 	if (db->n_cache == DB_CACHE_SIZE) {
@@ -553,7 +316,7 @@ static int bind_va(struct db *db, struct params *p, const char *types,
 	memset(p, 0, sizeof(*p));
 	p->n = (unsigned)strlen(types);
 	if (p->n > DB_MAX_PARAMS) {
-		internal(db, "too many parameters");
+		db_internal(db, "too many parameters");
 		return -1;
 	}
 	for (i = 0; i < p->n; i++) {
@@ -594,7 +357,7 @@ static int bind_va(struct db *db, struct params *p, const char *types,
 			b->buffer = &p->v[i].d;
 			break;
 		default:
-			internal(db, "bad parameter type '%c'", types[i]);
+			db_internal(db, "bad parameter type '%c'", types[i]);
 			return -1;
 		}
 	}
@@ -613,14 +376,15 @@ static MYSQL_STMT *run(struct db *db, const char *sql, struct params *p)
 		if (!st)
 			return NULL;
 		if (mysql_stmt_param_count(st) != p->n) {
-			internal(db, "\"%.120s\" takes %lu parameters, not %u",
-				 sql, mysql_stmt_param_count(st), p->n);
+			db_internal(db, "\"%.120s\" takes %lu parameters, "
+				    "not %u", sql, mysql_stmt_param_count(st),
+				    p->n);
 			return NULL;
 		}
 		/* 0: plain execution (1 would mean an array of one). */
 		mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &zero);
 		if (p->n && mysql_stmt_bind_param(st, p->b)) {
-			fail_stmt(db, st, "binding parameters");
+			db_fail_stmt(db, st, "binding parameters");
 			return NULL;
 		}
 		db->round_trips++;
@@ -630,7 +394,7 @@ static MYSQL_STMT *run(struct db *db, const char *sql, struct params *p)
 			stmt_forget(db, st);
 			continue;
 		}
-		fail_stmt(db, st, sql);
+		db_fail_stmt(db, st, sql);
 		return NULL;
 	}
 	return NULL;
@@ -656,7 +420,7 @@ long long db_exec(struct db *db, const char *sql, const char *types, ...)
 	if (mysql_stmt_field_count(st) > 0) {
 		/* A statement with a result: read and drop it. */
 		if (mysql_stmt_store_result(st) != 0)
-			return fail_stmt(db, st, sql);
+			return db_fail_stmt(db, st, sql);
 		n = (long long)mysql_stmt_num_rows(st);
 		mysql_stmt_free_result(st);
 	}
@@ -691,7 +455,7 @@ long long db_query(struct db *db, db_row_cb cb, void *arg, const char *sql,
 		return 0;
 	/* Buffered: the callback may run other statements meanwhile. */
 	if (mysql_stmt_store_result(st) != 0)
-		return fail_stmt(db, st, sql);
+		return db_fail_stmt(db, st, sql);
 	rb = xcalloc(ncols, sizeof(*rb));
 	len = xcalloc(ncols, sizeof(*len));
 	isnull = xcalloc(ncols, sizeof(*isnull));
@@ -710,7 +474,7 @@ long long db_query(struct db *db, db_row_cb cb, void *arg, const char *sql,
 		rb[i].error = &trunc[i];
 	}
 	if (mysql_stmt_bind_result(st, rb) != 0) {
-		fail_stmt(db, st, "binding results");
+		db_fail_stmt(db, st, "binding results");
 		goto out;
 	}
 	rows = 0;
@@ -719,7 +483,7 @@ long long db_query(struct db *db, db_row_cb cb, void *arg, const char *sql,
 		if (rc == MYSQL_NO_DATA)
 			break;
 		if (rc == 1) {
-			fail_stmt(db, st, "fetching a row");
+			db_fail_stmt(db, st, "fetching a row");
 			rows = -1;
 			break;
 		}
@@ -737,7 +501,7 @@ long long db_query(struct db *db, db_row_cb cb, void *arg, const char *sql,
 				one.buffer = buf[i];
 				one.buffer_length = cap[i];
 				if (mysql_stmt_fetch_column(st, &one, i, 0)) {
-					fail_stmt(db, st, "fetching a cell");
+					db_fail_stmt(db, st, "fetching a cell");
 					rows = -1;
 					goto done;
 				}
@@ -772,21 +536,22 @@ out:
 int db_begin(struct db *db)
 {
 	if (!db->connected)
-		return fail(db, CR_SERVER_GONE_ERROR, "begin", "not connected");
+		return db_fail(db, CR_SERVER_GONE_ERROR, "begin",
+			       "not connected");
 	db->round_trips++;
 	if (mysql_real_query(db->my, "START TRANSACTION", 17) != 0)
-		return fail_my(db, "START TRANSACTION");
+		return db_fail_my(db, "START TRANSACTION");
 	return 0;
 }
 
 int db_commit(struct db *db)
 {
 	if (!db->connected)
-		return fail(db, CR_SERVER_GONE_ERROR, "commit",
-			    "not connected");
+		return db_fail(db, CR_SERVER_GONE_ERROR, "commit",
+			       "not connected");
 	db->round_trips++;
 	if (mysql_commit(db->my) != 0)
-		return fail_my(db, "COMMIT");
+		return db_fail_my(db, "COMMIT");
 	return 0;
 }
 
@@ -797,8 +562,8 @@ int db_rollback(struct db *db)
 	db->round_trips++;
 	if (mysql_rollback(db->my) != 0) {
 		/* Keep the error that led here; only note a lost link. */
-		if (conn_lost(mysql_errno(db->my)))
-			drop(db);
+		if (db_conn_lost(mysql_errno(db->my)))
+			db_drop(db);
 		return -1;
 	}
 	return 0;
@@ -867,7 +632,7 @@ int db_bulk_exec(struct db *db, const char *sql, unsigned nrows,
 	if (!st)
 		return -1;
 	if (mysql_stmt_param_count(st) != ncols || ncols > DB_MAX_PARAMS) {
-		internal(db, "\"%.120s\": parameter count mismatch", sql);
+		db_internal(db, "\"%.120s\": parameter count mismatch", sql);
 		return -1;
 	}
 	step = db->bulk ? nrows : 1;
@@ -904,34 +669,12 @@ int db_bulk_exec(struct db *db, const char *sql, unsigned nrows,
 		}
 		mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size);
 		if (mysql_stmt_bind_param(st, b))
-			return fail_stmt(db, st, "binding parameters");
+			return db_fail_stmt(db, st, "binding parameters");
 		db->round_trips++;
 		if (mysql_stmt_execute(st) != 0)
-			return fail_stmt(db, st, sql);
+			return db_fail_stmt(db, st, sql);
 	}
 	size = 0;
 	mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size);
 	return 0;
-}
-
-/* ---- errors of the caller's own ---- */
-
-void db_set_error(struct db *db, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	verr(db, true, fmt, ap);
-	va_end(ap);
-}
-
-bool db_last_lock_lost(const struct db *db)
-{
-	return db->connected && (db->last_errno == ER_LOCK_DEADLOCK ||
-				 db->last_errno == ER_LOCK_WAIT_TIMEOUT);
-}
-
-unsigned db_last_errno(const struct db *db)
-{
-	return db->last_errno;
 }
