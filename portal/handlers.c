@@ -1,5 +1,6 @@
 /* handlers.c - what a checked request asks for (handlers.h): the login,
- * the status and room pages, the JSON answers, open, close, log-out.
+ * the status and room pages, the JSON answers, open, close, log-out,
+ * a room's open and close (teachers only: quota.admin_group).
  *
  * Invariants: a handler runs only after route() (http.c) has checked the
  * Host, the Origin of a POST and, for a session's POST, its CSRF token;
@@ -14,7 +15,9 @@
 #include "auth.h"
 #include "handlers.h"
 #include "log.h"
+#include "masq.h"
 #include "ratelimit.h"
+#include "request.h"
 #include "util.h"
 
 enum MHD_Result hd_login_page(struct ctx *x, unsigned status,
@@ -265,4 +268,127 @@ enum MHD_Result hd_asset(struct MHD_Connection *c, const char *type,
 	sbuf_init(&b);
 	sbuf_add(&b, text);
 	return http_reply(c, &a, &b);
+}
+
+/* What a room's step did, gathered for the teacher's page. */
+struct room_tally {
+	int done, failed, held;
+	bool open;
+	char first_held[TQ_ADDRSTRLEN + DB_NAME_BYTES + 8];
+	char first_failed[TQ_ADDRSTRLEN + 64];
+};
+
+static void room_event(void *arg, const struct rq_event *ev)
+{
+	struct room_tally *r = arg;
+
+	switch (ev->kind) {
+	case RQ_EV_HELD:
+		if (!r->held++)
+			snprintf(r->first_held, sizeof(r->first_held),
+				 "%s (%s)", ev->host, ev->m->free == MASQ_PAID ?
+				 ev->m->name : masq_free_str(ev->m->free));
+		break;
+	case RQ_EV_UNLOGGED:
+		log_warnx("room: cannot write logging_openfw: %s", ev->text);
+		break;
+	case RQ_EV_START:
+		r->open = ev->open;
+		break;
+	case RQ_EV_HOST:
+		if (ev->result == RQ_OK) {
+			r->done++;
+		} else if (!r->failed++) {
+			snprintf(r->first_failed, sizeof(r->first_failed),
+				 "%s: %s", ev->host,
+				 ev->result == RQ_DENIED ? "refused by the "
+				 "gateway" : ev->result == RQ_TIMEOUT ?
+				 "the gateway is not answering" :
+				 "database error");
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* The flash message of a room's step. */
+static void room_said(struct sbuf *b, const char *room, bool open, int rc,
+		      const struct room_tally *r, const char *why)
+{
+	switch (rc) {
+	case RQ_OK:
+	case RQ_FAILED:
+		sbuf_printf(b, "Room %s %s: %d host%s %s.", room, r->open ?
+			    "opened for free access" : "closed", r->done,
+			    r->done == 1 ? "" : "s",
+			    r->open ? "opened" : "closed");
+		if (r->failed)
+			sbuf_printf(b, " %d did not answer as asked (%s).",
+				    r->failed, r->first_failed);
+		if (r->held)
+			sbuf_printf(b, " %d held by users, left as %s "
+				    "(%s%s).", r->held, r->held == 1 ?
+				    "it is" : "they are", r->first_held,
+				    r->held > 1 ? ", ..." : "");
+		break;
+	case RQ_EMPTY:
+		sbuf_printf(b, "Room %s has no host with an address.", room);
+		break;
+	case RQ_NOTHING:
+		sbuf_printf(b, "Room %s: no host to %s.", room,
+			    open ? "open" : "close");
+		break;
+	case RQ_HOURS:
+		sbuf_printf(b, "Room %s: free access is not allowed at this "
+			    "time (free_access in the configuration).", room);
+		break;
+	default:
+		sbuf_printf(b, "Room %s: database error: %s", room, why);
+	}
+}
+
+enum MHD_Result hd_room_action(struct ctx *x)
+{
+	struct answer a = { .status = 303, .location = "/room" };
+	struct room_tally tally = { 0 };
+	struct rq_room rr = { .who = x->s.user, .cb = room_event,
+			      .arg = &tally };
+	char room[64], what[8], note[TQ_ADDRSTRLEN + 24], why[256];
+	struct sbuf msg;
+	struct tool_ctx *t;
+	int rc;
+
+	if (!x->s.admin) {
+		log_warnx("room action of %s from %s refused: not in group %s",
+			  x->s.user, x->dev.host, x->h->conf->admin_group);
+		return http_message(x->c, &x->pc, 403, "Not allowed",
+				    "Rooms are opened and closed by members "
+				    "of the administrators' group only.");
+	}
+	if (!http_form(x->r, "room", room, sizeof(room)) ||
+	    !(rr.g = conf_group(x->h->conf, room)))
+		return http_message(x->c, &x->pc, 400, "No such room",
+				    "There is no such room; reload the room "
+				    "page.");
+	if (!http_form(x->r, "do", what, sizeof(what)) ||
+	    (strcmp(what, "open") && strcmp(what, "close")))
+		return http_message(x->c, &x->pc, 400, "Error",
+				    "Open or close?  Use the room page's "
+				    "buttons.");
+	rr.mode = !strcmp(what, "open") ? RQ_ROOM_OPEN : RQ_ROOM_CLOSE;
+	tally.open = rr.mode == RQ_ROOM_OPEN;
+	snprintf(note, sizeof(note), "(portal, from %s)", x->dev.host);
+	rr.note = note;
+	if (with_db(x, &t) < 0)
+		return db_down(x);
+	rc = rq_room(t, &rr, why, sizeof(why));
+	dbpool_put(x->h->pool, t);
+	sbuf_init(&msg);
+	room_said(&msg, rr.g->name, tally.open, rc, &tally, why);
+	log_info("room %s: %s by %s from %s: %s", rr.g->name, what,
+		 x->s.user, x->dev.host, msg.s);
+	sess_flash(x->h->sess, x->token, msg.s);
+	sbuf_free(&msg);
+	return http_reply(x->c, &a, NULL);
 }

@@ -3,7 +3,8 @@
  * http.c takes a request in (listeners, limits, the Host, Origin and CSRF
  * checks of route()) and builds the answer (security headers, cookies);
  * handlers.c does what a checked request asks: the login, the status and
- * room pages, the JSON answers, open, close and log-out.  A handler sees the request through struct ctx and answers
+ * room pages, the JSON answers, open, close, log-out and a room's open
+ * and close.  A handler sees the request through struct ctx and answers
  * with http_reply() or http_message().
  */
 #ifndef TQ_HANDLERS_H
@@ -114,8 +115,11 @@ enum MHD_Result hd_status_page(struct ctx *x);
 enum MHD_Result hd_api(struct ctx *x, bool captive);
 /* POST /open, /close, /logout ("open", ...); CSRF checked by route(). */
 enum MHD_Result hd_action(struct ctx *x, const char *what);
-/* GET /room: teachers only. */
+/* GET /room, and POST /room (room=NAME, do=open|close; CSRF checked by
+ * route()): teachers only, 403 for anyone else.  A room's step is
+ * rq_room(), openfw's own. */
 enum MHD_Result hd_room_page(struct ctx *x);
+enum MHD_Result hd_room_action(struct ctx *x);
 /* A static asset (CSS, script). */
 enum MHD_Result hd_asset(struct MHD_Connection *c, const char *type,
 			 const char *text);

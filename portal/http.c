@@ -412,7 +412,7 @@ static enum MHD_Result route(struct listener *l, struct MHD_Connection *c,
 					    "page and try again.");
 		}
 		if (!strcmp(url, "/room"))
-			return redirect(c, "/room", 303);
+			return hd_room_action(&x);
 		return hd_action(&x, url + 1);
 	}
 	if (!strcmp(url, "/room") && !post)

@@ -8,6 +8,7 @@
 #include "chart.h"
 #include "masq.h"
 #include "pages.h"
+#include "request.h"
 #include "tool.h"
 #include "util.h"
 
@@ -237,57 +238,105 @@ void page_status(struct sbuf *b, const struct page_ctx *pc,
 	foot(b);
 }
 
+/* A room member's row: "closed", "open, free", "open, paid by alice". */
+static void member_state(struct sbuf *b, const struct tooldb_masq *m, int rc)
+{
+	if (rc < 0) {
+		sbuf_add(b, "?");
+		return;
+	}
+	if (rc == 0) {
+		sbuf_add(b, "closed");
+		return;
+	}
+	sbuf_html(b, masq_open_str(m->open));
+	sbuf_add(b, m->free == MASQ_PAID ? ", paid by " : ", ");
+	sbuf_html(b, m->free == MASQ_PAID ? m->name : masq_free_str(m->free));
+}
+
+/* One room: its state, its buttons, its hosts. */
+static void room(struct sbuf *b, const struct page_ctx *pc,
+		 const struct sess_info *s, struct tool_ctx *t,
+		 const struct tq_group *g)
+{
+	struct rq_hosts l = { 0 };
+	struct tooldb_masq m;
+	char err[256];
+	size_t i, nfree = 0, nheld = 0;
+	struct sbuf rows;
+	int rc;
+
+	sbuf_init(&rows);
+	for (i = 0; i < g->n_members; i++)
+		if (rq_resolve(g->members[i], &l, err, sizeof(err)) < 0) {
+			sbuf_add(&rows, "<tr><td>");
+			sbuf_html(&rows, g->members[i]);
+			sbuf_add(&rows, "</td><td>no address</td></tr>");
+		}
+	for (i = 0; i < l.n; i++) {
+		rc = tooldb_masq_find(t->db, pc->conf->gateway, l.h[i], &m);
+		if (rc == 1 && m.free == MASQ_FREE)
+			nfree++;
+		else if (rc == 1)
+			nheld++;
+		sbuf_add(&rows, "<tr><td>");
+		sbuf_html(&rows, l.h[i]);
+		sbuf_add(&rows, "</td><td>");
+		member_state(&rows, &m, rc);
+		sbuf_add(&rows, "</td></tr>");
+	}
+	sbuf_add(b, "<h2>");
+	sbuf_html(b, g->name);
+	sbuf_add(b, ": <span id=\"state-");
+	sbuf_html(b, g->name);
+	sbuf_printf(b, "\">%s</span></h2>\n", !nfree ? "closed" :
+		    nfree + nheld == l.n ? "open" : "partly open");
+	sbuf_add(b, "<form class=\"inline\" method=\"post\" "
+		 "action=\"/room\">");
+	csrf_field(b, s->csrf);
+	sbuf_add(b, "<input type=\"hidden\" name=\"room\" value=\"");
+	sbuf_html(b, g->name);
+	sbuf_add(b, "\"><button type=\"submit\" name=\"do\" value=\"open\" "
+		 "id=\"open-");
+	sbuf_html(b, g->name);
+	sbuf_add(b, "\">Open for free</button><button type=\"submit\" "
+		 "name=\"do\" value=\"close\" class=\"close\" id=\"close-");
+	sbuf_html(b, g->name);
+	sbuf_add(b, "\">Close</button></form>\n<table id=\"hosts-");
+	sbuf_html(b, g->name);
+	sbuf_add(b, "\">");
+	sbuf_addn(b, rows.s ? rows.s : "", rows.len);
+	sbuf_add(b, "</table>\n");
+	sbuf_free(&rows);
+	rq_hosts_free(&l);
+}
+
 void page_room(struct sbuf *b, const struct page_ctx *pc,
 	       const struct sess_info *s, struct tool_ctx *t,
 	       const char *flash)
 {
 	const struct tq_conf *c = pc->conf;
-	struct tooldb_masq m;
-	size_t i, j;
-	int rc;
+	size_t i;
 
 	head(b, pc, "Rooms");
 	sbuf_add(b, "<h1>Rooms</h1>\n<p><a href=\"/\">Back to your "
 		 "status</a></p>\n");
 	if (flash && *flash) {
-		sbuf_add(b, "<p class=\"banner note\" id=\"flash\">");
+		sbuf_add(b, "<p class=\"banner note\" id=\"flash\" "
+			 "role=\"status\">");
 		sbuf_html(b, flash);
 		sbuf_add(b, "</p>\n");
 	}
+	sbuf_add(b, "<p>Opening a room gives its hosts free Internet access "
+		 "(no user's balance is charged; only within the "
+		 "free-access hours) until it is closed; a host a user has "
+		 "opened is left as it is.  The same as <code>openfw "
+		 "ROOM</code> on the gateway.</p>\n");
 	if (!c->n_groups)
 		sbuf_add(b, "<p>No rooms are configured (groups in "
 			 "tcpquota.conf).</p>\n");
-	for (i = 0; i < c->n_groups; i++) {
-		const struct tq_group *g = &c->groups[i];
-
-		sbuf_add(b, "<h2>");
-		sbuf_html(b, g->name);
-		sbuf_add(b, "</h2>\n<table>");
-		for (j = 0; j < g->n_members; j++) {
-			sbuf_add(b, "<tr><td>");
-			sbuf_html(b, g->members[j]);
-			sbuf_add(b, "</td><td>");
-			rc = tooldb_masq_get(t->db, c->gateway,
-					     g->members[j], &m);
-			if (rc < 0) {
-				sbuf_add(b, "?");
-			} else if (rc == 0) {
-				sbuf_add(b, "closed");
-			} else {
-				sbuf_html(b, masq_open_str(m.open));
-				sbuf_add(b, ", ");
-				sbuf_html(b, masq_free_str(m.free));
-				if (m.free == MASQ_PAID) {
-					sbuf_add(b, " by ");
-					sbuf_html(b, m.name);
-				}
-			}
-			sbuf_add(b, "</td></tr>");
-		}
-		sbuf_add(b, "</table>\n");
-	}
-	sbuf_add(b, "<p>A room is opened or closed for free access with "
-		 "<code>openfw ROOM</code> on the gateway.</p>\n");
+	for (i = 0; i < c->n_groups; i++)
+		room(b, pc, s, t, &c->groups[i]);
 	foot(b);
 }
 

@@ -32,7 +32,7 @@ struct sess_info {
 	uint8_t mac[6];
 	bool has_mac;
 	uint64_t created;	/* seconds, monotonic */
-	char flash[160];	/* a message for the next page, or "" */
+	char flash[320];	/* a message for the next page, or "" */
 };
 
 struct sessions;

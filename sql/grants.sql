@@ -23,8 +23,11 @@ GRANT SELECT, INSERT, UPDATE ON tcpquota.debits TO 'tcpquotad'@'localhost';
 
 -- The users' tools (openhost, tcpquota status) and tcpquota-portal: read
 -- balances and the allowed list, ask for their host to be opened or
--- closed; the portal reads the debit history for its usage chart.  They
--- cannot change a balance, the allowed list or any log.  The set-up
+-- closed; the portal reads the debit history for its usage chart and
+-- adds the rows of its teachers' room actions to logging_openfw (INSERT
+-- only, as openfw does with the admins' account: the portal, like
+-- openfw, lets only quota.admin_group open a room).  They cannot change
+-- a balance, the allowed list or any log row.  The set-up
 -- script also limits the connections this account may hold at once
 -- (ALTER USER ... WITH MAX_USER_CONNECTIONS, below the server's
 -- max_connections: --tool-connections), so that many users' tools cannot
@@ -34,6 +37,7 @@ GRANT SELECT ON tcpquota.allowed TO 'tcpquota_tool'@'localhost';
 GRANT SELECT, INSERT, UPDATE, DELETE ON tcpquota.masq
 	TO 'tcpquota_tool'@'localhost';
 GRANT SELECT ON tcpquota.debits TO 'tcpquota_tool'@'localhost';
+GRANT INSERT ON tcpquota.logging_openfw TO 'tcpquota_tool'@'localhost';
 
 -- Admins and teachers (tcpquota admin verbs, openfw): balances, the allowed
 -- list, periods, both logs (insert and read), masq rows of any host.

@@ -11,7 +11,8 @@
  * someone else has a free row: then the toggle closes them, otherwise it
  * opens the missing ones.  Every host's acknowledgement is awaited and
  * printed; every action goes to logging_openfw.  For root and the admin
- * group (teachers belong there) only.
+ * group (teachers belong there) only.  The room's step is rq_room()
+ * (request.h), which the portal's room page shares.
  */
 #include <netdb.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 
 #include "logins.h"
 #include "masq.h"
+#include "request.h"
 #include "tool.h"
 #include "toolctx.h"
 #include "tooldb.h"
@@ -36,11 +38,9 @@ struct fw {
 	bool json;
 	struct tool_json_rows rows;	/* lst --json */
 	const char *free_name;
-};
-
-struct hostlist {
-	char (*h)[TQ_ADDRSTRLEN];
-	size_t n, cap;
+	int kind;			/* what an open makes: MASQ_FREE or
+					   MASQ_ADMIN (for the messages) */
+	const char *group;		/* the room being toggled */
 };
 
 static void usage(FILE *f)
@@ -50,48 +50,6 @@ static void usage(FILE *f)
 	      " [--json] log [USER]\n"
 	      "Without arguments, toggles free access for the group of the"
 	      " host you sit at.\n", f);
-}
-
-static void hl_add(struct hostlist *l, const char *h)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->h[i], h) == 0)
-			return;
-	xgrow(&l->h, &l->cap, l->n + 1, sizeof(*l->h));
-	tq_strlcpy(l->h[l->n++], h, TQ_ADDRSTRLEN);
-}
-
-/* Numeric addresses of s (a numeric address or a host name).  0 / -1. */
-static int resolve(const char *s, struct hostlist *out, char *err,
-		   size_t errlen)
-{
-	struct addrinfo hints, *res, *ai;
-	char buf[TQ_ADDRSTRLEN], canon[TQ_ADDRSTRLEN];
-	int rc;
-
-	if (addr_canon(s, buf, sizeof(buf)) == 0) {
-		hl_add(out, buf);
-		return 0;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(s, NULL, &hints, &res);
-	if (rc != 0)
-		return tq_err(err, errlen, "%s: %s", s, gai_strerror(rc));
-	for (ai = res; ai; ai = ai->ai_next) {
-		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof(buf),
-				NULL, 0, NI_NUMERICHOST) != 0)
-			continue;
-		if (addr_canon(buf, canon, sizeof(canon)) == 0)
-			hl_add(out, canon);
-	}
-	freeaddrinfo(res);
-	if (!out->n)
-		return tq_err(err, errlen, "%s: no address", s);
-	return 0;
 }
 
 /* The address the caller is logged in from. */
@@ -125,25 +83,25 @@ static int my_host(struct fw *f, char *host, size_t len)
 static const struct tq_group *group_of(struct fw *f, const char *host)
 {
 	const struct tq_conf *c = f->t.conf;
-	struct hostlist l = { 0 };
+	struct rq_hosts l = { 0 };
 	char err[256];
 	size_t g, m, i;
 
 	for (g = 0; g < c->n_groups; g++) {
 		for (m = 0; m < c->groups[g].n_members; m++) {
 			l.n = 0;
-			if (resolve(c->groups[g].members[m], &l, err,
+			if (rq_resolve(c->groups[g].members[m], &l, err,
 				    sizeof(err)) < 0)
 				continue;
 			for (i = 0; i < l.n; i++) {
 				if (strcmp(l.h[i], host) == 0) {
-					free(l.h);
+					rq_hosts_free(&l);
 					return &c->groups[g];
 				}
 			}
 		}
 	}
-	free(l.h);
+	rq_hosts_free(&l);
 	return NULL;
 }
 
@@ -152,176 +110,103 @@ static int db_fail(struct fw *f)
 	return toolctx_db_fail(&f->t, NULL);
 }
 
-/* Wait for each host to reach want; print the outcome.  Returns the
- * number of hosts that did not. */
-static int await(struct fw *f, const struct hostlist *l, const bool *mine,
+/* What a room's step or a wait tells: printed as it happens. */
+static void on_event(void *arg, const struct rq_event *ev)
+{
+	struct fw *f = arg;
+
+	switch (ev->kind) {
+	case RQ_EV_UNRESOLVED:
+		fprintf(stderr, "openfw: group %s: %s\n", f->group, ev->text);
+		break;
+	case RQ_EV_HELD:
+		printf("%s: held by %s (%s), left as it is\n", ev->host,
+		       ev->m->name, masq_free_str(ev->m->free));
+		break;
+	case RQ_EV_MEANWHILE:
+		printf("%s: opened by someone else meanwhile\n", ev->host);
+		break;
+	case RQ_EV_UNLOGGED:
+		fprintf(stderr, "openfw: cannot write logging_openfw: %s\n",
+			ev->text);
+		break;
+	case RQ_EV_START:
+		if (ev->open)
+			printf("opening group %s for free access\n",
+			       f->group);
+		else
+			printf("closing group %s\n", f->group);
+		break;
+	case RQ_EV_HOST:
+		if (ev->result == RQ_OK)
+			printf("%s %s\n", ev->host, !ev->open ? "closed" :
+			       f->kind == MASQ_ADMIN ? "opened (adm)" :
+			       "opened (free)");
+		else if (ev->result == RQ_DENIED)
+			printf("%s: refused by tcpquotad\n", ev->host);
+		else if (ev->result == RQ_TIMEOUT)
+			printf("%s: tcpquotad is not answering (is it "
+			       "running?)\n", ev->host);
+		else
+			printf("%s: database error: %s\n", ev->host,
+			       ev->text);
+		fflush(stdout);
+		break;
+	}
+}
+
+/* Wait for the selected hosts; print each outcome.  The number that did
+ * not reach want. */
+static int await(struct fw *f, const struct rq_hosts *l, const bool *sel,
 		 int want, int kind)
 {
-	const char *gw = f->t.conf->gateway;
-	uint64_t end = tq_now_us() +
-		(uint64_t)toolctx_ack_timeout_ms(f->t.conf) * 1000;
-	uint64_t now;
-	int bad = 0, rc, left;
-	size_t i;
+	int bad;
 
-	for (i = 0; i < l->n; i++) {
-		if (!mine[i])
-			continue;
-		now = tq_now_us();
-		left = now < end ? (int)((end - now) / 1000) : 0;
-		rc = tooldb_wait(f->t.db, gw, l->h[i], want, left, NULL);
-		if (want == MASQ_CLOSED)
-			tooldb_masq_delete(f->t.db, gw, l->h[i], NULL);
-		if (rc == TOOLDB_WAIT_OK) {
-			printf("%s %s\n", l->h[i], want == MASQ_CLOSED ?
-			       "closed" : kind == MASQ_ADMIN ? "opened (adm)" :
-			       "opened (free)");
-			continue;
-		}
-		bad++;
-		if (rc == TOOLDB_WAIT_GONE) {
-			printf("%s: refused by tcpquotad\n", l->h[i]);
-			tooldb_masq_delete(f->t.db, gw, l->h[i], f->free_name);
-		} else if (rc == TOOLDB_WAIT_TIMEOUT) {
-			printf("%s: tcpquotad is not answering (is it "
-			       "running?)\n", l->h[i]);
-			if (want == MASQ_OPENED)
-				tooldb_masq_delete(f->t.db, gw, l->h[i],
-						   f->free_name);
-		} else {
-			printf("%s: database error: %s\n", l->h[i],
-			       db_error(f->t.db));
-		}
-	}
+	f->kind = kind;
+	bad = rq_await(&f->t, l, sel, want, f->free_name, on_event, f);
 	fflush(stdout);
 	return bad;
 }
 
-static void join(const struct hostlist *l, const bool *sel, char *buf,
-		 size_t len)
-{
-	size_t i, o = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < l->n && o < len; i++) {
-		if (sel && !sel[i])
-			continue;
-		o += snprintf(buf + o, len - o, "%s%s", o ? " " : "",
-			      l->h[i]);
-	}
-}
-
 static int toggle(struct fw *f, const struct tq_group *g)
 {
-	const struct tq_conf *c = f->t.conf;
-	struct hostlist l = { 0 };
-	struct tooldb_masq m;
-	struct tooldb_new n = { .name = f->free_name, .free = MASQ_FREE };
-	char err[256], action[2048], list[1800];
-	bool *isfree, *sel;
-	size_t i, nfree = 0, nnone = 0;
-	int rc, bad = 0;
-	time_t now = time(NULL);
-	struct tm tm;
+	struct rq_room r = {
+		.g = g, .mode = RQ_ROOM_TOGGLE, .who = f->t.user,
+		.cb = on_event, .arg = f,
+	};
+	char why[512];
+	int rc;
 
-	for (i = 0; i < g->n_members; i++)
-		if (resolve(g->members[i], &l, err, sizeof(err)) < 0)
-			fprintf(stderr, "openfw: group %s: %s\n", g->name,
-				err);
-	if (!l.n) {
+	f->group = g->name;
+	f->kind = MASQ_FREE;
+	rc = rq_room(&f->t, &r, why, sizeof(why));
+	fflush(stdout);
+	switch (rc) {
+	case RQ_OK:
+		return 0;
+	case RQ_EMPTY:
 		fprintf(stderr, "openfw: group %s has no usable host\n",
 			g->name);
-		return -1;
-	}
-	isfree = xcalloc(l.n, sizeof(bool));
-	sel = xcalloc(l.n, sizeof(bool));
-	for (i = 0; i < l.n; i++) {
-		rc = tooldb_masq_find(f->t.db, c->gateway, l.h[i], &m);
-		if (rc < 0) {
-			rc = db_fail(f);
-			goto out;
-		}
-		if (rc == 0) {
-			nnone++;
-		} else if (m.free == MASQ_FREE) {
-			/* (closed as spelled in its row) */
-			tq_strlcpy(l.h[i], m.host, TQ_ADDRSTRLEN);
-			isfree[i] = true;
-			nfree++;
-		} else {
-			printf("%s: held by %s (%s), left as it is\n", l.h[i],
-			       m.name, masq_free_str(m.free));
-		}
-	}
-	if (nfree && !nnone) {
-		/* All open: close the group. */
-		for (i = 0; i < l.n; i++) {
-			if (!isfree[i])
-				continue;
-			if (tooldb_masq_set_open(f->t.db, c->gateway, l.h[i],
-						 NULL, MASQ_REQ_CLOSE) < 0) {
-				rc = db_fail(f);
-				goto out;
-			}
-		}
-		join(&l, isfree, list, sizeof(list));
-		snprintf(action, sizeof(action), "close group %s: %s",
-			 g->name, list);
-		tooldb_log(f->t.db, true, f->t.user, action);
-		printf("closing group %s\n", g->name);
-		toolctx_poke(&f->t);
-		bad = await(f, &l, isfree, MASQ_CLOSED, MASQ_FREE);
-		rc = bad ? -1 : 0;
-		goto out;
-	}
-	if (!nnone) {
+		break;
+	case RQ_NOTHING:
 		fprintf(stderr, "openfw: group %s: no host to open\n",
 			g->name);
-		rc = -1;
-		goto out;
-	}
-	localtime_r(&now, &tm);
-	if (!conf_free_access_at(c, &tm)) {
+		break;
+	case RQ_HOURS:
 		fprintf(stderr, "openfw: free access is not allowed at this "
 			"time (see free_access in %s)\n", f->t.conf_path);
-		rc = -1;
-		goto out;
+		break;
+	case RQ_DBERR:
+		fprintf(stderr, "openfw: database error: %s\n", why);
+		break;
 	}
-	for (i = 0; i < l.n; i++) {
-		if (isfree[i] || tooldb_masq_find(f->t.db, c->gateway, l.h[i],
-						  &m) != 0)
-			continue;
-		n.host = l.h[i];
-		rc = tooldb_masq_insert(f->t.db, c->gateway, &n,
-					MASQ_REQ_OPEN, c->heartbeat_tics);
-		if (rc < 0) {
-			rc = db_fail(f);
-			goto out;
-		}
-		if (rc == 1)
-			printf("%s: opened by someone else meanwhile\n",
-			       l.h[i]);
-		else
-			sel[i] = true;
-	}
-	join(&l, sel, list, sizeof(list));
-	snprintf(action, sizeof(action), "open group %s: %s", g->name, list);
-	tooldb_log(f->t.db, true, f->t.user, action);
-	printf("opening group %s for free access\n", g->name);
-	toolctx_poke(&f->t);
-	bad = await(f, &l, sel, MASQ_OPENED, MASQ_FREE);
-	rc = bad ? -1 : 0;
-out:
-	free(isfree);
-	free(sel);
-	free(l.h);
-	return rc;
+	return -1;
 }
 
 static int adm(struct fw *f, const char *arg)
 {
 	const struct tq_conf *c = f->t.conf;
-	struct hostlist l = { 0 };
+	struct rq_hosts l = { 0 };
 	struct tooldb_masq m;
 	struct tooldb_new n = { .name = f->free_name, .free = MASQ_ADMIN };
 	char host[TQ_ADDRSTRLEN], err[256], action[256];
@@ -332,8 +217,8 @@ static int adm(struct fw *f, const char *arg)
 	if (!arg) {
 		if (my_host(f, host, sizeof(host)) < 0)
 			return -1;
-		hl_add(&l, host);
-	} else if (resolve(arg, &l, err, sizeof(err)) < 0) {
+		rq_hosts_add(&l, host);
+	} else if (rq_resolve(arg, &l, err, sizeof(err)) < 0) {
 		fprintf(stderr, "openfw: adm %s\n", err);
 		return -1;
 	}
@@ -369,21 +254,21 @@ static int adm(struct fw *f, const char *arg)
 		rc = -1;
 out:
 	free(sel);
-	free(l.h);
+	rq_hosts_free(&l);
 	return rc;
 }
 
 static int cls(struct fw *f, const char *arg)
 {
 	const struct tq_conf *c = f->t.conf;
-	struct hostlist l = { 0 };
+	struct rq_hosts l = { 0 };
 	struct tooldb_masq m;
 	char err[256], action[512];
 	bool *sel;
 	size_t i;
 	int rc = 0, n = 0;
 
-	if (resolve(arg, &l, err, sizeof(err)) < 0) {
+	if (rq_resolve(arg, &l, err, sizeof(err)) < 0) {
 		fprintf(stderr, "openfw: cls %s\n", err);
 		return -1;
 	}
@@ -420,7 +305,7 @@ static int cls(struct fw *f, const char *arg)
 		rc = -1;
 out:
 	free(sel);
-	free(l.h);
+	rq_hosts_free(&l);
 	return rc;
 }
 
@@ -490,7 +375,7 @@ int main(int argc, char **argv)
 	struct tool_opts o;
 	struct tool_fw_cmd cmd;
 	const struct tq_group *g = NULL;
-	struct hostlist l = { 0 };
+	struct rq_hosts l = { 0 };
 	char err[1024], host[TQ_ADDRSTRLEN];
 	int first, rc = 1;
 	size_t i;
@@ -511,15 +396,14 @@ int main(int argc, char **argv)
 			"of group %s only)\n", f.t.conf->admin_group);
 		goto out;
 	}
-	f.free_name = f.t.conf->n_free_users ? f.t.conf->free_users[0] :
-					       "free";
+	f.free_name = rq_free_name(f.t.conf);
 	if (cmd.verb == TF_TOGGLE) {
 		/* Find the group before connecting: no database needed. */
 		if (cmd.arg)
 			g = conf_group(f.t.conf, cmd.arg);
 		if (!g) {
 			if (cmd.arg) {
-				if (resolve(cmd.arg, &l, err,
+				if (rq_resolve(cmd.arg, &l, err,
 					    sizeof(err)) < 0) {
 					fprintf(stderr, "openfw: %s is neither"
 						" a group nor a host (%s)\n",
@@ -529,7 +413,7 @@ int main(int argc, char **argv)
 			} else {
 				if (my_host(&f, host, sizeof(host)) < 0)
 					goto out;
-				hl_add(&l, host);
+				rq_hosts_add(&l, host);
 			}
 			for (i = 0; i < l.n && !g; i++)
 				g = group_of(&f, l.h[i]);
@@ -563,7 +447,7 @@ int main(int argc, char **argv)
 	}
 out:
 	fflush(stdout);
-	free(l.h);
+	rq_hosts_free(&l);
 	toolctx_free(&f.t);
 	return rc;
 }

@@ -18,12 +18,6 @@
 # shellcheck source=tests/lib/lib.sh
 . "$(dirname "$0")/../lib/lib.sh"
 tq_mount_ns "$@"
-# shellcheck source=tests/lib/lab.sh
-. "$TQ_ROOT/tests/lib/lab.sh"
-# shellcheck source=tests/lib/mariadb.sh
-. "$TQ_ROOT/tests/lib/mariadb.sh"
-# shellcheck source=tests/lib/tqd.sh
-. "$TQ_ROOT/tests/lib/tqd.sh"
 # shellcheck source=tests/lib/portal.sh
 . "$TQ_ROOT/tests/lib/portal.sh"
 tq_init 050-portal
@@ -53,53 +47,17 @@ check "... the helper has group shadow, the server not" \
 	! ps -o supgrp= -p "$PORTAL_PID" | grep -qw shadow
 
 # ---- the browser ----
-ART=$TQ_BUILD/artefacts/050-portal
-rm -rf "$ART"
-mkdir -p "$ART" "$TQ_TMP/chrome"
-echo "# artefacts (screenshots): $ART"
-out=$TQ_TMP/browser.out
-L env PORTAL_URL="$PORTAL_URL" USER_NAME=alice \
-	USER_PW="$PORTAL_PW_alice" SERVER="$LAB_SRV4:$LAB_PORT" \
-	SERVER_SEES="$LAB_GW_WAN4" MDB_SOCKET="$MDB_SOCKET" \
-	ARTEFACTS="$ART" CHARGE=3 DEVICE="$LAB_LAN4" \
-	CHROME_PROFILE="$TQ_TMP/chrome" HOME="$TQ_TMP" \
-	timeout 150 /usr/bin/python3 "$TQ_ROOT/tests/lib/portal_browser.py" \
-	>"$out" 2>&1
+portal_artefacts 050-portal
+USER_NAME=alice USER_PW=$PORTAL_PW_alice SERVER=$LAB_SRV4:$LAB_PORT \
+	SERVER_SEES=$LAB_GW_WAN4 CHARGE=3 DEVICE=$LAB_LAN4
+export USER_NAME USER_PW SERVER SERVER_SEES CHARGE DEVICE
+portal_browse "$LAB_LAN" "$TQ_ROOT/tests/lib/portal_browser.py"
 brc=$?
-cat "$out"
-TQ_PASSED=$((TQ_PASSED + $(grep -c '^ok - ' "$out")))
-TQ_FAILED=$((TQ_FAILED + $(grep -c '^FAIL - ' "$out")))
 expect_eq "the browser run ended well" 0 "$brc"
 check "screenshots of the login and status pages" \
 	[ -s "$ART/login.png" ] && [ -s "$ART/status.png" ]
 
-# ---- curl helpers: a cookie jar per host ----
-# get NS JAR PATH / post NS JAR PATH DATA...: status code on stdout, the
-# page in $TQ_TMP/page.
-get() {
-	ip netns exec "$1" curl -sS -o "$TQ_TMP/page" -w '%{http_code}' \
-		-c "$2" -b "$2" "$PORTAL_URL${3#/}"
-}
-post() {
-	local ns=$1 jar=$2 path=$3 a=()
-	shift 3
-	for d in "$@"; do a+=(--data-urlencode "$d"); done
-	ip netns exec "$ns" curl -sS -o "$TQ_TMP/page" -D "$TQ_TMP/headers" \
-		-w '%{http_code}' -c "$jar" -b "$jar" "${a[@]}" \
-		"$PORTAL_URL${path#/}"
-}
-csrf() { sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' \
-	"$TQ_TMP/page" | head -n 1; }
-flash() { sed -n 's/.*id="flash" role="status">\([^<]*\)<.*/\1/p' \
-	"$TQ_TMP/page"; }
-
-# curl_login NS JAR USER PASSWORD: the login's status code.
-curl_login() {
-	local c
-	get "$1" "$2" / >/dev/null
-	c=$(csrf)
-	post "$1" "$2" /login "csrf=$c" "user=$3" "password=$4"
-}
+# (get, post, csrf, flash, curl_login: tests/lib/portal.sh)
 
 # ---- a second LAN host ----
 JA=$TQ_TMP/alice.jar

@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034
 # portal.sh - tcpquota-portal in the namespace lab, for the portal's
-# integration tests (tests/integration/05x-portal*.sh).  Needs lib.sh,
-# lab.sh, mariadb.sh and tqd.sh; the test runs in a private mount
-# namespace (tq_mount_ns), as the users and files below go to overlays.
+# integration tests (tests/integration/05x-portal*.sh).  Needs lib.sh;
+# brings lab.sh, mariadb.sh and tqd.sh itself (unless sourced already).
+# The test runs in a private mount namespace (tq_mount_ns), as the users
+# and files below go to overlays.
 #
 #   portal_setup        tqd_setup + an overlay on /etc with: group tcpquota
 #                       (daemon.tools_group), user tcpquota-portal, the
@@ -18,6 +19,35 @@
 #                       PORTAL_PID; waits for its "started" line
 #   portal_stop         SIGTERM, wait; PORTAL_RC = exit status
 #   PORTAL_URL          http://198.18.1.1/
+# curl from a LAN host, a cookie jar per client (PORTAL_CURL: more curl
+# options, e.g. --cacert for HTTPS):
+#   get NS JAR PATH     GET; the status code on stdout, the page in
+#                       $TQ_TMP/page
+#   post NS JAR PATH DATA...  POST the form fields DATA (name=value,
+#                       URL-encoded here); also the headers in
+#                       $TQ_TMP/headers
+#   csrf, flash         the page's first CSRF token, its flash line
+#   curl_login NS JAR USER PASSWORD   the login form; its status code
+# a real browser (tests/lib/portal_*browser.py) from a LAN host:
+#   portal_artefacts NAME   ART=$TQ_BUILD/artefacts/NAME, made empty
+#   portal_browse NS SCRIPT [ARGS...]  run it there (at most 150 s) with
+#                       PORTAL_URL, MDB_SOCKET, ARTEFACTS=$ART, a fresh
+#                       CHROME_PROFILE and the caller's exported
+#                       variables; its output shown, its "ok -" and
+#                       "FAIL -" lines counted; its exit status
+
+if ! declare -F lab_try >/dev/null; then
+	# shellcheck source=tests/lib/lab.sh
+	. "$TQ_ROOT/tests/lib/lab.sh"
+fi
+if ! declare -F mdb_sql >/dev/null; then
+	# shellcheck source=tests/lib/mariadb.sh
+	. "$TQ_ROOT/tests/lib/mariadb.sh"
+fi
+if ! declare -F tqd_start >/dev/null; then
+	# shellcheck source=tests/lib/tqd.sh
+	. "$TQ_ROOT/tests/lib/tqd.sh"
+fi
 
 PORTAL_URL=http://198.18.1.1/
 PORTAL_PW_alice='Al1ce-pw'
@@ -86,4 +116,59 @@ portal_stop() {
 	wait "$PORTAL_PID"
 	PORTAL_RC=$?
 	PORTAL_PID=
+}
+
+PORTAL_CURL=()
+
+get() {
+	ip netns exec "$1" curl -sS "${PORTAL_CURL[@]}" -o "$TQ_TMP/page" \
+		-w '%{http_code}' -c "$2" -b "$2" "$PORTAL_URL${3#/}"
+}
+
+post() {
+	local ns=$1 jar=$2 path=$3 a=() d
+	shift 3
+	for d in "$@"; do a+=(--data-urlencode "$d"); done
+	ip netns exec "$ns" curl -sS "${PORTAL_CURL[@]}" -o "$TQ_TMP/page" \
+		-D "$TQ_TMP/headers" -w '%{http_code}' -c "$jar" -b "$jar" \
+		"${a[@]}" "$PORTAL_URL${path#/}"
+}
+
+csrf() {
+	sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$TQ_TMP/page" |
+		head -n 1
+}
+
+flash() {
+	sed -n 's/.*id="flash" role="status">\([^<]*\)<.*/\1/p' "$TQ_TMP/page"
+}
+
+curl_login() {
+	local c
+	get "$1" "$2" / >/dev/null
+	c=$(csrf)
+	post "$1" "$2" /login "csrf=$c" "user=$3" "password=$4"
+}
+
+portal_artefacts() {
+	ART=$TQ_BUILD/artefacts/$1
+	rm -rf "$ART"
+	mkdir -p "$ART"
+	echo "# artefacts (screenshots): $ART"
+}
+
+portal_browse() {
+	local ns=$1 script=$2 out rc profile
+	shift 2
+	out=$(mktemp "$TQ_TMP/browser.XXXXXX")
+	profile=$(mktemp -d "$TQ_TMP/chrome.XXXXXX")
+	ip netns exec "$ns" env PORTAL_URL="$PORTAL_URL" \
+		MDB_SOCKET="$MDB_SOCKET" ARTEFACTS="$ART" \
+		CHROME_PROFILE="$profile" HOME="$TQ_TMP" \
+		timeout 150 /usr/bin/python3 "$script" "$@" >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	TQ_PASSED=$((TQ_PASSED + $(grep -c '^ok - ' "$out")))
+	TQ_FAILED=$((TQ_FAILED + $(grep -c '^FAIL - ' "$out")))
+	return "$rc"
 }
