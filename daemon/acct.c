@@ -10,8 +10,10 @@
  *   requests        2 -> open (if permitted) and ack 1, else delete;
  *                   3 -> close and ack 0
  *   heartbeat       paid rows with open 1/0: expire at tic <= 1, else
- *                   tic - 1; open rows missing from the firewall are
- *                   re-added, closed rows still in it removed
+ *                   tic - 1 (an open portal row has no heartbeat: it
+ *                   goes when idle); open rows missing from the
+ *                   firewall are re-added, closed rows still in it
+ *                   removed
  *   online          (link up) open==1 rows whose packet total moved
  * then per user: the charge (one period's, times the periods the poll
  * covers), the cut-offs, the unblocks.  Every balance is quota - held
@@ -293,7 +295,11 @@ static bool row_state(const struct ctx *x, const struct acct_masq *m,
 	}
 
 	/* open 1 or 0 */
-	if (paid) {
+	if (m->portal && m->open == MASQ_OPENED && m->idle) {
+		row_drop(r, m, "idle timeout");
+		return true;
+	}
+	if (paid && !(m->portal && m->open == MASQ_OPENED)) {
 		if (m->tic <= 1) {
 			row_drop(r, m, "tic expired");
 			return true;

@@ -39,6 +39,9 @@ struct acct_masq {
 	uint32_t conns;		/* from the scan */
 	uint64_t packets;	/* from the scan: packet total now */
 	uint64_t prev_packets;	/* at the previous poll (0 if newly opened) */
+	bool portal;		/* via = 'portal': no heartbeat while open */
+	bool idle;		/* a portal row's device without traffic for
+				 * portal.idle_timeout (device.c) */
 };
 
 /* A local user with ESTABLISHED sockets to outside. */
@@ -89,10 +92,11 @@ struct acct_row {
 	const char *why;	/* never NULL; for the log, one of: "open
 				 * request", "close request", "refused: not
 				 * allowed", "refused: no quota", "tic
-				 * expired", "outside free hours", "cut off:
-				 * no quota", "cut off: not allowed", "bad
-				 * host", "bad open code", "bad free code",
-				 * "bad name", "repair" (firewall brought in
+				 * expired", "idle timeout", "outside free
+				 * hours", "cut off: no quota", "cut off:
+				 * not allowed", "bad host", "bad open
+				 * code", "bad free code", "bad name",
+				 * "repair" (firewall brought in
 				 * line with open 1/0), "online" (charged),
 				 * "heartbeat" (only tic_dec) */
 };

@@ -327,13 +327,53 @@ void fw_apply(struct fw *fw, const struct acct_masq *in,
 	free(v);
 }
 
+int fw_open_aliases(struct fw *fw, const struct nftb_host *v,
+		    const struct tq_addr *owners, const char *const *names,
+		    size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	if (nftb_open(fw->nft, v, n) < 0) {
+		log_warnx("firewall: %s", nftb_error(fw->nft));
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		hosts_add_alias(fw->h, &v[i], &owners[i], names[i]);
+	return 0;
+}
+
+int fw_close_hosts(struct fw *fw, const struct tq_addr *addrs, size_t n)
+{
+	struct nftb_host *v;
+	size_t i;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	v = xcalloc(n, sizeof(*v));
+	for (i = 0; i < n; i++)
+		v[i].addr = addrs[i];
+	if (nftb_close(fw->nft, v, n) < 0) {
+		log_warnx("firewall: %s", nftb_error(fw->nft));
+		rc = -1;
+	} else {
+		for (i = 0; i < n; i++)
+			hosts_del(fw->h, &addrs[i]);
+		ct_forget(fw, addrs, n);
+	}
+	free(v);
+	return rc;
+}
+
 /* Hosts in the firewall that no row of this gateway names any more (the
  * row was deleted or its host overwritten behind the daemon's back) are
- * closed: only a row keeps a host open. */
+ * closed: only a row keeps a host open (an alias through its row:
+ * device.c closes it with its row). */
 void fw_close_orphans(struct fw *fw, const struct store_snap *s)
 {
 	struct tq_addr *ref, *addrs, a;
-	struct nftb_host *v;
 	char buf[TQ_ADDRSTRLEN];
 	size_t i, nr = 0, n = 0;
 
@@ -345,27 +385,19 @@ void fw_close_orphans(struct fw *fw, const struct store_snap *s)
 		    addr_parse(s->masq[i].host, &ref[nr]) == 0)
 			nr++;
 	qsort(ref, nr, sizeof(*ref), addr_cmp);
-	v = xcalloc(hosts_count(fw->h), sizeof(*v));
 	addrs = xcalloc(hosts_count(fw->h), sizeof(*addrs));
 	for (i = 0; i < hosts_count(fw->h); i++) {
 		a = hosts_at(fw->h, i)->addr;
-		if (bsearch(&a, ref, nr, sizeof(*ref), addr_cmp))
+		if (hosts_at(fw->h, i)->alias ||
+		    bsearch(&a, ref, nr, sizeof(*ref), addr_cmp))
 			continue;
-		v[n].addr = a;
 		addrs[n++] = a;
 	}
-	if (n > 0 && nftb_close(fw->nft, v, n) < 0) {
-		log_warnx("firewall: %s", nftb_error(fw->nft));
-	} else if (n > 0) {
-		for (i = 0; i < n; i++) {
-			hosts_del(fw->h, &addrs[i]);
+	if (fw_close_hosts(fw, addrs, n) == 0)
+		for (i = 0; i < n; i++)
 			log_info("closed %s: no masq row names it any more",
 				 addr_format(&addrs[i], buf, sizeof(buf)));
-		}
-		ct_forget(fw, addrs, n);
-	}
 	free(addrs);
-	free(v);
 	free(ref);
 }
 

@@ -77,8 +77,18 @@ void fw_blocked(struct fw *fw, unsigned **uids, size_t *n);
 void fw_apply(struct fw *fw, const struct acct_masq *in,
 	      const struct acct_out *o, bool *skip);
 /* Close hosts in the firewall that no row of the snapshot names any more
- * (deleted or overwritten behind the daemon's back). */
+ * (deleted or overwritten behind the daemon's back); aliases are their
+ * device's (device.h). */
 void fw_close_orphans(struct fw *fw, const struct store_snap *s);
+/* Open v (n elements, each with its binding) as aliases of the row hosts
+ * owners[i] for users names[i]: one batch, recorded once accepted.
+ * 0, or -1 (logged). */
+int fw_open_aliases(struct fw *fw, const struct nftb_host *v,
+		    const struct tq_addr *owners, const char *const *names,
+		    size_t n);
+/* Close the n hosts at addrs, one batch, recorded, with their conntrack
+ * entries (the caller logs each).  0, or -1 (logged). */
+int fw_close_hosts(struct fw *fw, const struct tq_addr *addrs, size_t n);
 /* Block / unblock local users' uids (logged). */
 void fw_block(struct fw *fw, const unsigned *uids, size_t n);
 void fw_unblock(struct fw *fw, const unsigned *uids, size_t n);

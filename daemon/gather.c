@@ -243,12 +243,30 @@ void gather_users(const struct store_snap *s, struct gather_in *in)
 	}
 }
 
+/* One address's connections and packets added to m's. */
+static void activity(struct gather *g, const struct tq_addr *a,
+		     const struct hosts_entry *h, struct acct_masq *m)
+{
+	struct scan_host sh;
+
+	if (g->ev) {
+		if (h) {
+			m->conns += h->conns;
+			m->packets += h->packets;
+		}
+	} else if (scan_agg_host(g->agg, a, &sh)) {
+		m->conns += sh.conns;
+		m->packets += sh.packets;
+	}
+}
+
 void gather_row(struct gather *g, const struct store_masq *r,
 		struct acct_masq *m, bool scanned)
 {
+	const struct hosts_alias *al;
 	struct hosts_entry *h;
-	struct scan_host sh;
 	struct tq_addr a;
+	size_t i, n;
 
 	memset(m, 0, sizeof(*m));
 	m->host = r->host;
@@ -257,21 +275,18 @@ void gather_row(struct gather *g, const struct store_masq *r,
 	m->tic = r->tic;
 	m->free = r->free;
 	m->counter = r->counter;
+	m->portal = r->portal;
 	if (r->host_toolong || addr_parse(r->host, &a) < 0)
 		return;
 	h = hosts_find(g->h, &a);
 	m->in_firewall = h != NULL;
 	if (!scanned)
 		return;
-	if (g->ev) {
-		if (h) {
-			m->conns = h->conns;
-			m->packets = h->packets;
-		}
-	} else if (scan_agg_host(g->agg, &a, &sh)) {
-		m->conns = sh.conns;
-		m->packets = sh.packets;
-	}
+	/* A device is charged once, for all its addresses. */
+	activity(g, &a, h, m);
+	al = h ? hosts_aliases(g->h, &a, &n) : NULL;
+	for (i = 0; al && i < n; i++)
+		activity(g, &al[i].addr, hosts_find(g->h, &al[i].addr), m);
 	m->prev_packets = m->in_firewall ? pkts_prev(g, &a) : 0;
 	/* A set element re-created (table rebuilt, host reopened) counts
 	 * from 0 again: what it counted since is the traffic. */

@@ -64,7 +64,8 @@ void gather_elements(struct gather *g, const struct nftb_host *v, size_t n);
 void gather_local(struct gather *g, struct fw *fw, struct gather_in *in);
 /* The snapshot's users into in->users. */
 void gather_users(const struct store_snap *s, struct gather_in *in);
-/* One masq row as acct takes it; scanned: with this poll's activity. */
+/* One masq row as acct takes it; scanned: with this poll's activity, its
+ * host's and its aliases' (a device's other addresses: hosts.h). */
 void gather_row(struct gather *g, const struct store_masq *r,
 		struct acct_masq *m, bool scanned);
 /* Remember each open host's packet total for the next poll. */

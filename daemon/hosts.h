@@ -1,8 +1,13 @@
 /* hosts.h - what the daemon put in the firewall: the open hosts (sorted
  * by address, found by binary search) and the blocked uids.
  *
+ * A host is a masq row's host, or an alias: another address of a row's
+ * device (device.h), open because the row is, named by no row, charged
+ * through the row (gather_row sums a row's host and its aliases).
+ *
  * Pure data, no I/O: the rooms that change the firewall (fw.c,
- * enforce.c) record here what they did; a rebuilt table is made from it.
+ * enforce.c, device.c) record here what they did; a rebuilt table is
+ * made from it.
  */
 #ifndef TQ_HOSTS_H
 #define TQ_HOSTS_H
@@ -25,6 +30,14 @@ struct hosts_entry {
 	uint32_t conns;		/* its entries to outside local_networks */
 	uint32_t closing;	/* not live ones (scan.h: scan_agg_ct) */
 	uint64_t packets;	/* its set elements' packet counters */
+	bool alias;		/* another address of owner's device */
+	struct tq_addr owner;	/* an alias's row host */
+};
+
+/* An alias and the row host whose device it is. */
+struct hosts_alias {
+	struct tq_addr owner;
+	struct tq_addr addr;
 };
 
 struct hosts;
@@ -38,10 +51,19 @@ struct hosts_entry *hosts_at(struct hosts *h, size_t i);
 /* The host of address a, or NULL.  Valid until the next add or del. */
 struct hosts_entry *hosts_find(struct hosts *h, const struct tq_addr *a);
 /* Add (or update) the host of nh->addr with its MAC binding and name
- * (NULL: ""); its counters start at 0 when it is new. */
+ * (NULL: ""), as a row's host (an alias of that address is one no
+ * longer); its counters start at 0 when it is new. */
 void hosts_add(struct hosts *h, const struct nftb_host *nh,
 	       const char *name);
+/* The same as an alias of the row host owner. */
+void hosts_add_alias(struct hosts *h, const struct nftb_host *nh,
+		     const struct tq_addr *owner, const char *name);
 void hosts_del(struct hosts *h, const struct tq_addr *a);
+/* The aliases of the row host owner (*n of them, by address), valid
+ * until the next add or del. */
+const struct hosts_alias *hosts_aliases(const struct hosts *h,
+					const struct tq_addr *owner,
+					size_t *n);
 /* The hosts as nftb elements, in address order; free() it. */
 struct nftb_host *hosts_array(const struct hosts *h);
 

@@ -38,6 +38,11 @@ struct store_masq {
 	int free;
 	long long counter;
 	int cnts;
+	/* Migration 003: a device (a MAC: device.h) and who wrote it. */
+	bool has_mac;			/* mac holds masq.mac */
+	bool mac_bad;			/* masq.mac set, but no MAC address */
+	uint8_t mac[6];
+	bool portal;			/* via = 'portal' */
 };
 
 struct store_snap {

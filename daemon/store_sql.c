@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nbr.h"
 #include "store_sql.h"
 #include "util.h"
 
@@ -96,7 +97,7 @@ static int masq_cb(void *arg, unsigned ncols, char **c)
 	struct masq_acc *a = arg;
 	struct store_masq *m;
 
-	if (ncols < 7)
+	if (ncols < 9)
 		return 0;
 	xgrow(&a->s->masq, &a->cap, a->s->n_masq + 1, sizeof(*m));
 	m = &a->s->masq[a->s->n_masq++];
@@ -112,6 +113,10 @@ static int masq_cb(void *arg, unsigned ncols, char **c)
 	m->free = cell_int(c[4]);
 	m->counter = cell_ll(c[5]);
 	m->cnts = cell_int(c[6]);
+	if (c[7])
+		m->has_mac = nbr_mac_parse(c[7], m->mac) == 0;
+	m->mac_bad = c[7] && !m->has_mac;
+	m->portal = c[8] && strcmp(c[8], "portal") == 0;
 	return 0;
 }
 
@@ -145,8 +150,8 @@ int store_sql_snapshot(struct db *db, const char *gateway,
 	ma.s = out;
 	ma.cap = 0;
 	if (db_query(db, masq_cb, &ma,
-		     "SELECT host, name, `open`, tic, `free`, counter, cnts"
-		     " FROM masq WHERE gateway = ? ORDER BY host", "s",
+		     "SELECT host, name, `open`, tic, `free`, counter, cnts,"
+		     " mac, via FROM masq WHERE gateway = ? ORDER BY host", "s",
 		     gateway) < 0)
 		goto err;
 	return 0;

@@ -8,7 +8,8 @@
  *             between the conntrack read and the local scan, where the
  *             listing was always taken), local sockets, blocked uids
  *   decide    acct_poll, the pure core
- *   act       hosts opened and closed, orphans closed (fw)
+ *   act       hosts opened and closed, orphans closed (fw), devices'
+ *             other addresses with them (device)
  *   enforce   cut-offs and unblocks (enforce)
  *   record    debits and masq writes (ledger, store)
  *
@@ -18,7 +19,7 @@
  *
  * Each step's state and logic live in its room; this file holds none of
  * it.  The rooms are made in tqd_start in this order and freed in
- * reverse: hosts (in tqd_new: pure data), gather (owns the ctnetlink
+ * reverse: hosts and device (in tqd_new: no I/O), gather (owns the ctnetlink
  * handle fw borrows), enforce, ledger, fw, store, wake.  Every room keeps
  * a pointer to the configuration in force; reload hands each the new one
  * (x_set_conf, each deciding whether its part changed) before the old is
@@ -32,6 +33,7 @@
 #include <time.h>
 
 #include "acct.h"
+#include "device.h"
 #include "enforce.h"
 #include "fw.h"
 #include "gather.h"
@@ -49,6 +51,7 @@ struct tqd {
 	struct loop *loop;
 	struct loop_timer *poll_timer;
 	struct hosts *hosts;
+	struct device *device;
 	struct gather *gather;
 	struct enforce *enforce;
 	struct ledger *ledger;
@@ -71,6 +74,7 @@ struct tqd *tqd_new(struct tq_conf *conf, const char *conf_path,
 	t->conf_path = xstrdup(conf_path);
 	t->loop = loop;
 	t->hosts = hosts_new();
+	t->device = device_new(conf, t->hosts);
 	return t;
 }
 
@@ -85,6 +89,7 @@ void tqd_free(struct tqd *t)
 	ledger_free(t->ledger);
 	enforce_free(t->enforce);
 	gather_free(t->gather);
+	device_free(t->device);
 	hosts_free(t->hosts);
 	free(t->conf_path);
 	conf_free(t->conf);
@@ -267,6 +272,7 @@ void tqd_poll_late(struct tqd *t, unsigned periods)
 	for (i = 0; i < s->n_masq; i++)
 		gather_row(t->gather, &s->masq[i], &in.masq[i], true);
 	in.n_masq = s->n_masq;
+	device_poll(t->device, s->masq, in.masq, in.n_masq, tq_now_us());
 
 	/* decide */
 	memset(&d, 0, sizeof(d));
@@ -286,6 +292,7 @@ void tqd_poll_late(struct tqd *t, unsigned periods)
 		enforce_cuts(t->enforce, t->fw, t->hosts, &d.out);
 		enforce_unblock(t->fw, &d.out);
 	}
+	device_sync(t->device, t->fw, s, fresh);
 
 	/* record */
 	gather_remember(t->gather, &in);
@@ -342,6 +349,7 @@ void tqd_requests(struct tqd *t)
 	memset(&d, 0, sizeof(d));
 	decide(t, &in, rows, s->n_users, false, 1, &d);	/* no charging */
 	fw_apply(t->fw, d.in, &d.out, d.skip);
+	device_sync(t->device, t->fw, s, true);
 	/* Acknowledge only what was asked, and only where the row still
 	 * holds the request we saw (a tool may have changed it meanwhile). */
 	memset(&p, 0, sizeof(p));
@@ -369,8 +377,8 @@ static void wake_pass(void *arg)
 	tqd_requests(arg);
 }
 
-/* The table at start: open rows with a live heartbeat (or free) stay
- * open; other rows claiming to be open are deleted.  fresh: a snapshot
+/* The table at start: open rows with a live heartbeat (or free, or the
+ * portal's) stay open; other rows claiming to be open are deleted.  fresh: a snapshot
  * was read now (else the table starts empty). */
 static int open_table(struct tqd *t, bool fresh, char *err, size_t errlen)
 {
@@ -389,7 +397,7 @@ static int open_table(struct tqd *t, bool fresh, char *err, size_t errlen)
 			continue;
 		if (r->host_toolong || addr_parse(r->host, &a) < 0)
 			continue;	/* acct deletes malformed rows */
-		if (r->tic > 0 || r->free != MASQ_PAID) {
+		if (r->tic > 0 || r->free != MASQ_PAID || r->portal) {
 			names = xrealloc(names, (nv + 1) * sizeof(*names));
 			names[nv] = r->name;
 			v[nv++].addr = a;
@@ -471,6 +479,7 @@ int tqd_reload(struct tqd *t)
 	ledger_set_conf(t->ledger, nc);
 	gather_set_conf(t->gather, nc);
 	enforce_set_conf(t->enforce, nc);
+	device_set_conf(t->device, nc);
 	wake_set_conf(t->wake, nc);
 	if (old->period != nc->period)
 		loop_timer_set(t->poll_timer, (unsigned)nc->period * 1000u,

@@ -768,6 +768,58 @@ static void test_tic_expiry(void)
 	}
 }
 
+/* A portal row has no heartbeat while open (tic stays, never expires); it
+ * goes when device.c finds it idle: closed and deleted, "idle timeout".
+ * A closed portal row expires by its tic as any paid row. */
+static void test_portal_rows(void)
+{
+	struct acct_user users[] = { U("alice", 500, true) };
+	struct acct_masq masq[] = {
+		idle("198.18.1.10", "alice"), busy("198.18.1.11", "alice"),
+		idle("198.18.1.12", "alice"), idle("198.18.1.13", "alice"),
+	};
+	struct acct_in in = input(MONDAY_EVENING);
+	struct acct_out out;
+	int poll;
+
+	masq[0].portal = masq[1].portal = masq[2].portal = true;
+	masq[0].tic = masq[1].tic = 1;		/* would expire now */
+	masq[2].open = MASQ_CLOSED;		/* answered, not deleted */
+	masq[2].in_firewall = false;
+	masq[2].tic = 1;
+	masq[3].tic = 1;			/* openhost's: expires */
+	SET(in, users, users);
+	SET(in, masq, masq);
+	for (poll = 1; poll <= 5; poll++) {
+		RUN(in, out);
+		CU_ASSERT_PTR_NULL(row(&out, 0));	/* nothing to write */
+		CU_ASSERT_PTR_NOT_NULL_FATAL(row(&out, 1));
+		CU_ASSERT_FALSE(row(&out, 1)->tic_dec);
+		CU_ASSERT_FALSE(row(&out, 1)->del);
+		CU_ASSERT_TRUE(row(&out, 1)->charged);
+		CU_ASSERT_TRUE(is_dropped(&out, 2, "tic expired", false));
+		CU_ASSERT_TRUE(is_dropped(&out, 3, "tic expired", true));
+		/* period 5, rate 2, one user: floor(5 * 2 / 1) + 1 */
+		CU_ASSERT_EQUAL(debit(&out, "alice"), 11);
+		acct_out_free(&out);
+	}
+	masq[0].idle = true;
+	masq[3].idle = true;			/* not a portal row: no effect */
+	masq[3].tic = 3;
+	RUN(in, out);
+	CU_ASSERT_TRUE(is_dropped(&out, 0, "idle timeout", true));
+	CU_ASSERT_FALSE(row(&out, 1)->del);
+	CU_ASSERT_FALSE(row(&out, 3)->del);
+	CU_ASSERT_TRUE(row(&out, 3)->tic_dec);
+	acct_out_free(&out);
+	/* A request is a request, idle or not. */
+	masq[0].open = MASQ_REQ_CLOSE;
+	RUN(in, out);
+	CU_ASSERT_FALSE(row(&out, 0)->del);
+	CU_ASSERT_TRUE(row(&out, 0)->fw_close && row(&out, 0)->set_open);
+	acct_out_free(&out);
+}
+
 static void test_repair(void)
 {
 	struct acct_user users[] = { U("alice", 500, true) };
@@ -1481,6 +1533,7 @@ static const struct tq_test tests[] = {
 	{ "no LAN host addresses", test_not_host_addresses },
 	{ "bad rows", test_bad_rows },
 	{ "tic expiry at the N-th poll", test_tic_expiry },
+	{ "portal rows: no heartbeat, idle closes", test_portal_rows },
 	{ "repair after a flush", test_repair },
 	{ "free hours close free rows only", test_free_hours },
 	{ "tariff windows", test_tariffs },

@@ -1,6 +1,7 @@
 /* test_hosts.c - what the daemon put in the firewall: hosts kept sorted
  * and unique whatever the order they come in, found by binary search,
- * their counters kept across an update; blocked uids each once. */
+ * their counters kept across an update; aliases found by their owner;
+ * blocked uids each once. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,64 @@ static void test_update(void)
 	hosts_free(h);
 }
 
+/* Aliases: found by their owner, in address order; a row's host over an
+ * alias, or its deletion, takes it out of the index. */
+static void test_aliases(void)
+{
+	struct hosts *h = hosts_new();
+	struct nftb_host o1 = nh("198.18.1.10"), o2 = nh("198.18.1.11");
+	struct nftb_host a1 = nh("2001:db8:1::10"), a2 = nh("2001:db8:1::a");
+	struct nftb_host b1 = nh("2001:db8:1::11");
+	const struct hosts_alias *al;
+	struct hosts_entry *x;
+	size_t n;
+
+	hosts_add(h, &o1, "alice");
+	hosts_add(h, &o2, "bob");
+	al = hosts_aliases(h, &o1.addr, &n);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_PTR_NULL(al);
+	hosts_add_alias(h, &a1, &o1.addr, "alice");
+	hosts_add_alias(h, &b1, &o2.addr, "bob");
+	hosts_add_alias(h, &a2, &o1.addr, "alice");
+	hosts_add_alias(h, &a2, &o1.addr, "alice");	/* again: once */
+	CU_ASSERT_EQUAL(hosts_count(h), 5);
+	al = hosts_aliases(h, &o1.addr, &n);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT(addr_equal(&al[0].addr, &a2.addr));	/* ::a < ::10 */
+	CU_ASSERT(addr_equal(&al[1].addr, &a1.addr));
+	CU_ASSERT(addr_equal(&al[0].owner, &o1.addr));
+	al = hosts_aliases(h, &o2.addr, &n);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT(addr_equal(&al[0].addr, &b1.addr));
+	x = hosts_find(h, &a1.addr);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+	CU_ASSERT_TRUE(x->alias);
+	CU_ASSERT(addr_equal(&x->owner, &o1.addr));
+	CU_ASSERT_FALSE(hosts_find(h, &o1.addr)->alias);
+	/* An alias moved to another owner. */
+	hosts_add_alias(h, &a1, &o2.addr, "bob");
+	hosts_aliases(h, &o1.addr, &n);
+	CU_ASSERT_EQUAL(n, 1);
+	hosts_aliases(h, &o2.addr, &n);
+	CU_ASSERT_EQUAL(n, 2);
+	/* A row names it: the row's host now. */
+	hosts_add(h, &a1, "carol");
+	x = hosts_find(h, &a1.addr);
+	CU_ASSERT_FALSE(x->alias);
+	CU_ASSERT_STRING_EQUAL(x->name, "carol");
+	hosts_aliases(h, &o2.addr, &n);
+	CU_ASSERT_EQUAL(n, 1);
+	hosts_del(h, &b1.addr);
+	CU_ASSERT_PTR_NULL(hosts_aliases(h, &o2.addr, &n));
+	CU_ASSERT_EQUAL(n, 0);
+	/* An owner gone leaves its aliases (device.c closes them). */
+	hosts_del(h, &o1.addr);
+	hosts_aliases(h, &o1.addr, &n);
+	CU_ASSERT_EQUAL(n, 1);
+	hosts_free(h);
+}
+
 static void test_uids(void)
 {
 	struct hosts *h = hosts_new();
@@ -119,6 +178,7 @@ int main(void)
 	static const struct tq_test tests[] = {
 		{ "sorted, unique, found", test_sorted },
 		{ "an update keeps the counters", test_update },
+		{ "aliases by owner", test_aliases },
 		{ "blocked uids", test_uids },
 		{ NULL, NULL }
 	};
