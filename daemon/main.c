@@ -403,12 +403,12 @@ int main(int argc, char **argv)
 	if (pidfile_write(pidfd) < 0) {
 		start_failed(&notify, false, "writing %s: %s", conf->pidfile,
 			     strerror(errno));
-		return 1;
+		goto err_conf;
 	}
 	if (log_open("tcpquotad", conf->logfile) < 0) {
 		start_failed(&notify, false, "log %s: %s",
 			     log_resolve(conf->logfile), strerror(errno));
-		return 1;
+		goto err_conf;
 	}
 	log_set_debug(o.debug);
 	log_info("tcpquotad %s starting (pid %ld, gateway %s, config %s)",
@@ -438,7 +438,7 @@ int main(int argc, char **argv)
 		tqd_free(m.tqd);
 		loop_free(m.loop);
 		unlink(pidpath);
-		return 1;
+		goto err_path;
 	}
 	notify_parent(&notify, 0);
 	notify_ready();
@@ -463,4 +463,11 @@ int main(int argc, char **argv)
 	close(pidfd);
 	log_close();
 	return 0;
+
+err_conf:
+	conf_free(conf);
+err_path:
+	free(pidpath);
+	free(path);
+	return 1;
 }
