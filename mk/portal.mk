@@ -7,7 +7,7 @@
 # The portal sees lib/, tools/ and its own headers: it writes masq rows
 # through the tools' layers (libtqtools.a), never the daemon's.
 
-PORTAL_PKGS     := libmicrohttpd
+PORTAL_PKGS     := libmicrohttpd gnutls
 PORTAL_CFLAGS   := $(shell pkg-config --cflags $(PORTAL_PKGS) 2>/dev/null)
 PORTAL_LIBS     := $(shell pkg-config --libs $(PORTAL_PKGS) 2>/dev/null) \
 		   -lpam -lpthread
@@ -22,8 +22,8 @@ PORTAL_SRC      := $(filter-out portal/main.c,$(wildcard portal/*.c))
 PORTAL_OBJ      := $(PORTAL_SRC:%.c=$(B)/%.o)
 
 # Debian packages: the libraries, and what the browser test drives.
-DEB_PKGS += libmicrohttpd-dev libpam0g-dev chromium chromium-driver \
-	    python3-selenium
+DEB_PKGS += libmicrohttpd-dev libgnutls28-dev libpam0g-dev chromium \
+	    chromium-driver python3-selenium curl openssl
 
 $(B)/portal/%.o: INC := -Ilib -Itools -Iportal
 $(B)/portal/%.o: ALL_CFLAGS += $(PORTAL_CFLAGS) -pthread

@@ -16,14 +16,12 @@
  *   (device.c, portaldb.c, tooldb.c).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -32,6 +30,7 @@
 #include "http.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "tls.h"
 #include "util.h"
 
 #define BODY_MAX 4096
@@ -39,32 +38,6 @@
 #define RL_SLOTS 4096
 
 /* ---- binding ---- */
-
-static char *read_pem(const char *path, char *err, size_t errlen)
-{
-	struct sbuf b;
-	char buf[4096];
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		tq_err(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	sbuf_init(&b);
-	while ((n = read(fd, buf, sizeof(buf))) > 0 && b.len < 1 << 20)
-		sbuf_addn(&b, buf, (size_t)n);
-	close(fd);
-	explicit_bzero(buf, sizeof(buf));
-	if (n < 0 || b.len == 0 || b.len >= 1 << 20) {
-		tq_err(err, errlen, "%s: %s", path, n < 0 ? strerror(errno) :
-		       "empty or too large for a PEM file");
-		sbuf_free(&b);
-		return NULL;
-	}
-	return sbuf_steal(&b, NULL);
-}
 
 static int bind_one(struct httpd *h, const struct tq_addr *a, unsigned port,
 		    bool tls, bool redirect_only, char *err, size_t errlen)
@@ -178,12 +151,13 @@ struct httpd *httpd_bind(const struct tq_conf *c, char *err, size_t errlen)
 	h->https = *c->portal_cert != '\0';
 	pthread_mutex_init(&h->rl_lock, NULL);
 	if (h->https) {
-		h->cert = read_pem(c->portal_cert, err, errlen);
-		if (!h->cert)
+		char warn[512];
+
+		if (tls_load(c, &h->cert, &h->key, warn, sizeof(warn), err,
+			     errlen) < 0)
 			goto fail;
-		h->key = read_pem(c->portal_key, err, errlen);
-		if (!h->key)
-			goto fail;
+		if (*warn)
+			log_warnx("%s", warn);
 	}
 	if (*c->portal_url && parse_url_host(c->portal_url, h->url_host,
 					     sizeof(h->url_host),
@@ -548,9 +522,7 @@ void httpd_free(struct httpd *h)
 	free(h->ls);
 	sess_free(h->sess);
 	rl_free(h->rl);
-	if (h->key)
-		explicit_bzero(h->key, strlen(h->key));
-	free(h->key);
+	tls_free_key(h->key);
 	free(h->cert);
 	pthread_mutex_destroy(&h->rl_lock);
 	free(h);

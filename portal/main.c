@@ -4,8 +4,8 @@
  *
  * The order of its life: read the configuration; open the log; fork the
  * PAM helper (auth.c), which drops to portal.user with group shadow;
- * read the certificate and bind the listeners (http.c) while still
- * root; drop to portal.user with daemon.tools_group as its one
+ * read and check the certificate and key (tls.c) and bind the
+ * listeners (http.c) while still root; drop to portal.user with daemon.tools_group as its one
  * supplementary group (the tools' database password and the daemon's
  * wake-up socket are that group's); serve until TERM, INT or QUIT.  HUP
  * reopens the log; USR1/USR2 turn debug logging on/off.  It stays in the
@@ -29,6 +29,7 @@
 #include "http.h"
 #include "log.h"
 #include "portal.h"
+#include "tls.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -90,6 +91,41 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	}
 }
 
+/* -n: the file, and under HTTPS its certificate and key. */
+static int check(struct tq_conf *conf, const char *path)
+{
+	char *cert, *key, warn[512], err[1024];
+	int rc = 0;
+
+	if (*conf->portal_cert) {
+		if (tls_load(conf, &cert, &key, warn, sizeof(warn), err,
+			     sizeof(err)) < 0) {
+			fprintf(stderr, "tcpquota-portal: %s\n", err);
+			rc = 1;
+		} else {
+			if (*warn)
+				fprintf(stderr, "tcpquota-portal: warning: "
+					"%s\n", warn);
+			free(cert);
+			tls_free_key(key);
+		}
+	}
+	if (!rc)
+		printf("%s: OK\n", path);
+	conf_free(conf);
+	return rc;
+}
+
+/* A start-up failure: logged, and on stderr too when the log is
+ * elsewhere (whoever started the portal by hand reads why). */
+static void __attribute__((noreturn)) startfail(const char *what,
+						const char *err)
+{
+	if (!log_to_stderr())
+		fprintf(stderr, "tcpquota-portal: %s%s\n", what, err);
+	fatalx("%s%s", what, err);
+}
+
 /* portal.user's ids; fatal if it does not exist. */
 static void portal_user(const struct tq_conf *c, uid_t *uid, gid_t *gid)
 {
@@ -146,11 +182,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tcpquota-portal: %s\n", err);
 		return 1;
 	}
-	if (o.check) {
-		printf("%s: OK\n", o.config);
-		conf_free(conf);
-		return 0;
-	}
+	if (o.check)
+		return check(conf, o.config);
 	if (log_open("tcpquota-portal", o.debug ? "-" :
 		     conf->portal_logfile) < 0) {
 		fprintf(stderr, "tcpquota-portal: log %s: %s\n",
@@ -177,11 +210,11 @@ int main(int argc, char **argv)
 	a = auth_start(conf->portal_pam_service, root, uid, gid, err,
 		       sizeof(err));
 	if (!a)
-		fatalx("PAM helper: %s", err);
+		startfail("PAM helper: ", err);
 	h = httpd_bind(conf, err, sizeof(err));
 	if (!h) {
 		auth_stop(a);
-		fatalx("%s", err);
+		startfail("", err);
 	}
 	if (root)
 		drop(conf, uid, gid);
@@ -189,7 +222,7 @@ int main(int argc, char **argv)
 	if (httpd_start(h, a, pool, err, sizeof(err)) < 0) {
 		httpd_free(h);
 		auth_stop(a);
-		fatalx("%s", err);
+		startfail("", err);
 	}
 	k = keeper_start(conf, pool);
 	log_info("tcpquota-portal %s started: %s", TQ_VERSION, httpd_url(h));

@@ -5,7 +5,9 @@
  *   http.c      libmicrohttpd: listeners, limits, routing, cookies, CSRF,
  *               the security headers every answer carries
  *   handlers.c  what a checked request asks for: login, pages, JSON,
- *               open, close, log-out (handlers.h, internal to the two)
+ *               open, close, log-out, rooms (handlers.h, internal to the
+ *               two)
+ *   tls.c       portal.cert and portal.key: read as root and checked
  *   pages.c     the HTML pages, the static assets, the JSON answers
  *   device.c    this device: which it is, its state, open and close
  *               exactly as openhost does, and the keeper of portal rows

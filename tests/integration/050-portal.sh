@@ -11,6 +11,7 @@
 #     kept under $TQ_BUILD/artefacts/050-portal (path printed)
 #   - a second LAN host (bob): cannot close alice's device, nor use her
 #     session cookie; its own /api/captive says captive
+#   - the low-balance banner below portal.warn_seconds of time left
 #   - brute force: 5 failed logins a minute per address and per user,
 #     the 6th waits (429, Retry-After), also with the right password;
 #     the log names user and address, never the password
@@ -99,6 +100,21 @@ expect_eq "alice closes her own device" 303 \
 	"$(get "$LAB_LAN" "$JA" / >/dev/null
 	   post "$LAB_LAN" "$JA" /close "csrf=$(csrf)")"
 check "... its row is gone" tqd_open_is "$LAB_LAN4" ""
+
+# ---- the low-balance banner (portal.warn_seconds = 300) ----
+get "$LAB_LAN" "$JA" / >/dev/null
+check_not "alice's page (100000 s): no low-balance banner" \
+	grep -q 'id="low"' "$TQ_TMP/page"
+mdb_sql "UPDATE tcptab SET quota = 450 WHERE name = 'bob'"
+get "$LAB_NS_BOB" "$JB" / >/dev/null
+check "bob's page (450 s): the banner" grep -qF \
+	'<p class="banner warn" id="low" role="alert">Less than 0:05:00 left at the current rate.</p>' \
+	"$TQ_TMP/page"
+get "$LAB_NS_BOB" "$JB" /api/status >/dev/null
+cost=$(jq -r .cost "$TQ_TMP/page")
+expect_eq "... /api/status: warn, and the time left it is about" \
+	"true $((450 / cost))" \
+	"$(jq -r '"\(.warn) \(.["seconds-left"])"' "$TQ_TMP/page")"
 
 # ---- brute force, from bob's host against mallory ----
 JM=$TQ_TMP/mallory.jar

@@ -15,6 +15,7 @@
 #   portal_conf         print tqd_conf plus a portal section:
 #     PORTAL_PORT (80)  PORTAL_WARN (300)  PORTAL_IDLE (600)
 #     PORTAL_RATE (5)   PORTAL_LOG ($TQ_TMP/portal.log)
+#     PORTAL_EXTRA      more settings, e.g. 'cert = "..."; key = "...";'
 #   portal_start        start build/tcpquota-portal in the gateway; sets
 #                       PORTAL_PID; waits for its "started" line
 #   portal_stop         SIGTERM, wait; PORTAL_RC = exit status
@@ -86,7 +87,8 @@ portal = {
 	logfile="${PORTAL_LOG:-$TQ_TMP/portal.log}";
 	warn_seconds = ${PORTAL_WARN:-300};
 	idle_timeout = ${PORTAL_IDLE:-600};
-	login_rate = ${PORTAL_RATE:-5};
+	login_rate = ${PORTAL_RATE:-5};${PORTAL_EXTRA:+
+	$PORTAL_EXTRA}
 };
 CONF
 }

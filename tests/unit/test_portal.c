@@ -8,6 +8,7 @@
 
 #include "chart.h"
 #include "conf.h"
+#include "pages.h"
 #include "parse.h"
 #include "ratelimit.h"
 #include "sbuf.h"
@@ -342,6 +343,42 @@ static void test_conf(void)
 			"use 10..2678400");
 }
 
+/* The status page of a user with left seconds to go, warn_seconds 300:
+ * whether it has the banner, which is then exactly this. */
+static bool low_banner(long long left, const char *want)
+{
+	struct tq_conf *c = conf_defaults();
+	struct page_ctx pc = { c, true, "https://portal.lan/" };
+	struct sess_info s = { .user = "alice" };
+	struct device d = { .host = "198.18.1.10" };
+	struct dev_status st = { .user = "alice", .quota = 1000, .cost = 3,
+				 .sharing = 1, .left = left };
+	struct sbuf b;
+	bool has;
+
+	sbuf_init(&b);
+	page_status(&b, &pc, &s, &d, &st, NULL);
+	has = strstr(b.s, "id=\"low\"") != NULL;
+	if (want)
+		CU_ASSERT_PTR_NOT_NULL(strstr(b.s, want));
+	sbuf_free(&b);
+	conf_free(c);
+	return has;
+}
+
+static void test_low_banner(void)
+{
+	const char *want = "<p class=\"banner warn\" id=\"low\" "
+		"role=\"alert\">Less than 0:05:00 left at the current "
+		"rate.</p>";
+
+	CU_ASSERT_TRUE(low_banner(299, want));
+	CU_ASSERT_TRUE(low_banner(0, want));
+	CU_ASSERT_FALSE(low_banner(300, NULL));
+	CU_ASSERT_FALSE(low_banner(100000, NULL));
+	CU_ASSERT_FALSE(low_banner(-1, NULL));	/* unlimited (free user) */
+}
+
 static const struct tq_test tests[] = {
 	{ "form bodies", test_form },
 	{ "URL decoding", test_urldecode },
@@ -353,6 +390,7 @@ static const struct tq_test tests[] = {
 	{ "SVG chart", test_chart },
 	{ "HTML escaping", test_html },
 	{ "portal configuration", test_conf },
+	{ "the low-balance banner (portal.warn_seconds)", test_low_banner },
 	{ NULL, NULL }
 };
 
