@@ -15,9 +15,12 @@
  *   the LAN can repoint the table.
  * - Nothing new is opened without a fresh snapshot (the database is
  *   away: the firewall stays as it is), nor without the LAN's networks.
- * - The idle clock of a portal row is the daemon's own (monotonic, in
- *   memory): a restart gives every open portal row a full
- *   portal.idle_timeout again.
+ * - The idle clock of a portal row counts the periods its polls covered
+ *   (a late poll its elapsed periods, as the charge does) since the last
+ *   poll that saw its packets move, or the first that saw it open: the
+ *   poll timer's time, not a clock read at some point of a poll, so one
+ *   poll's work cannot move a close to the next poll.  It is in memory:
+ *   a restart gives every open portal row a full portal.idle_timeout.
  */
 #include <net/if.h>
 #include <stdlib.h>
@@ -212,8 +215,8 @@ void device_plan_free(struct device_plan *p)
 struct seen {
 	char host[DB_HOST_BYTES];
 	char name[DB_NAME_BYTES];
-	uint64_t since;		/* last traffic, or first seen open (us) */
-	bool tracking;		/* since is set */
+	uint64_t quiet;		/* periods since its last traffic */
+	bool tracking;		/* seen open by the last poll */
 	bool mac_said;
 	bool live;		/* in this poll's rows */
 };
@@ -284,9 +287,9 @@ static struct seen *seen_of(struct device *d, const struct store_masq *r)
 }
 
 void device_poll(struct device *d, const struct store_masq *rows,
-		 struct acct_masq *m, size_t n, uint64_t now_us)
+		 struct acct_masq *m, size_t n, unsigned periods)
 {
-	uint64_t limit = (uint64_t)d->conf->portal_idle_timeout * 1000000u;
+	const struct tq_conf *c = d->conf;
 	size_t i, k;
 
 	for (i = 0; i < d->n_seen; i++)
@@ -311,17 +314,19 @@ void device_poll(struct device *d, const struct store_masq *rows,
 			continue;
 		}
 		if (!s->tracking || m[i].packets != m[i].prev_packets) {
-			s->since = now_us;
+			s->quiet = 0;
 			s->tracking = true;
 			continue;
 		}
-		if (now_us - s->since < limit)
+		s->quiet += periods ? periods : 1;
+		if (s->quiet * (uint64_t)c->period <
+		    (uint64_t)c->portal_idle_timeout)
 			continue;
 		m[i].idle = true;
 		log_info("%s of %s: no traffic for %llu s (portal.idle_timeout "
 			 "%d): closing", r->host, *r->name ? r->name : "?",
-			 (unsigned long long)((now_us - s->since) / 1000000u),
-			 d->conf->portal_idle_timeout);
+			 (unsigned long long)(s->quiet * (uint64_t)c->period),
+			 c->portal_idle_timeout);
 	}
 	for (i = k = 0; i < d->n_seen; i++)
 		if (d->seen[i].live)

@@ -83,16 +83,16 @@ void device_free(struct device *d);
 void device_set_conf(struct device *d, const struct tq_conf *conf);
 
 /**
- * device_poll() - once a poll, over the n rows and m, acct's view of them
- * (same order, with this poll's activity): an open portal row whose
- * device has had no traffic for portal.idle_timeout seconds (since
- * now_us, a monotonic time in microseconds, is that much later than the
- * last poll that saw its packets move, or the first that saw it open)
- * gets m->idle (logged).  A row whose mac is no MAC address is said
- * once.
+ * device_poll() - once a poll covering periods periods (0: 1), over the
+ * n rows and m, acct's view of them (same order, with this poll's
+ * activity): an open portal row whose device has had no traffic for
+ * portal.idle_timeout seconds (the periods of the polls since the last
+ * one that saw its packets move, or the first that saw it open, add up
+ * to that many seconds) gets m->idle (logged).  A row whose mac is no
+ * MAC address is said once.
  */
 void device_poll(struct device *d, const struct store_masq *rows,
-		 struct acct_masq *m, size_t n, uint64_t now_us);
+		 struct acct_masq *m, size_t n, unsigned periods);
 
 /**
  * device_sync() - after a pass's opens and closes (fw_apply,

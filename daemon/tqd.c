@@ -272,7 +272,7 @@ void tqd_poll_late(struct tqd *t, unsigned periods)
 	for (i = 0; i < s->n_masq; i++)
 		gather_row(t->gather, &s->masq[i], &in.masq[i], true);
 	in.n_masq = s->n_masq;
-	device_poll(t->device, s->masq, in.masq, in.n_masq, tq_now_us());
+	device_poll(t->device, s->masq, in.masq, in.n_masq, periods);
 
 	/* decide */
 	memset(&d, 0, sizeof(d));

@@ -244,8 +244,9 @@ static void test_plan_close(void)
 	hosts_free(h);
 }
 
-/* The idle clock: from the first poll that sees the row open, reset by
- * every poll that sees its packets move; idle at portal.idle_timeout. */
+/* The idle clock: the periods since the last poll that saw the row's
+ * packets move (or the first that saw it open); idle at
+ * portal.idle_timeout seconds' worth. */
 static void test_idle(void)
 {
 	struct tq_conf *c;
@@ -256,11 +257,11 @@ static void test_idle(void)
 		row("198.18.1.30", "carol", NULL),	/* bad mac */
 	};
 	struct acct_masq m[ARRAY_SIZE(rows)];
-	const uint64_t s = 1000000;
 	char err[256] = "";
 	size_t i;
+	int k;
 
-	c = conf_load_string("daemon = { period = 1; };\n"
+	c = conf_load_string("daemon = { period = 2; };\n"
 			     "portal = { idle_timeout = 10; };\n", "t.conf",
 			     err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -275,39 +276,43 @@ static void test_idle(void)
 		m[i].portal = rows[i].portal;
 		m[i].packets = m[i].prev_packets = 7;
 	}
-#define POLL(t) do { \
+#define POLL(periods) do { \
 		for (i = 0; i < ARRAY_SIZE(m); i++) \
 			m[i].idle = false; \
-		device_poll(d, rows, m, ARRAY_SIZE(m), (t)); \
+		device_poll(d, rows, m, ARRAY_SIZE(m), (periods)); \
 	} while (0)
-	POLL(100 * s);			/* first seen: the clock starts */
+	POLL(1);			/* first seen: the clock starts */
+	for (k = 1; k <= 4; k++) {	/* 8 s without traffic */
+		POLL(1);
+		CU_ASSERT_FALSE(m[0].idle);
+	}
+	m[0].packets = 9;		/* traffic */
+	POLL(1);
 	CU_ASSERT_FALSE(m[0].idle);
-	POLL(109 * s + s / 2);
-	CU_ASSERT_FALSE(m[0].idle);
-	m[0].packets = 9;		/* traffic at 109.5 s */
-	POLL(109 * s + s / 2);
-	CU_ASSERT_FALSE(m[0].idle);
+	CU_ASSERT_TRUE(m[2].idle);	/* 10 s: a portal row, bad mac */
 	m[0].prev_packets = 9;
-	POLL(119 * s + s / 2 - 1);
-	CU_ASSERT_FALSE(m[0].idle);
-	POLL(119 * s + s / 2);		/* 10 s without */
+	for (k = 1; k <= 4; k++) {
+		POLL(1);
+		CU_ASSERT_FALSE(m[0].idle);
+	}
+	POLL(1);			/* the 5th period of 2 s */
 	CU_ASSERT_TRUE(m[0].idle);
 	CU_ASSERT_FALSE(m[1].idle);	/* not a portal row */
-	CU_ASSERT_TRUE(m[2].idle);	/* a portal row, bad mac or not */
 	/* Closed, then opened again: a new clock. */
 	m[0].open = MASQ_CLOSED;
-	POLL(120 * s);
+	POLL(1);
 	CU_ASSERT_FALSE(m[0].idle);
 	m[0].open = MASQ_OPENED;
-	POLL(121 * s);
+	POLL(1);
 	CU_ASSERT_FALSE(m[0].idle);
-	POLL(130 * s);
+	/* A late poll counts the periods it covers. */
+	POLL(3);
 	CU_ASSERT_FALSE(m[0].idle);
-	POLL(131 * s);
+	POLL(2);
 	CU_ASSERT_TRUE(m[0].idle);
 	/* Out of the firewall (a request not carried out): not idle. */
 	m[0].in_firewall = false;
-	POLL(200 * s);
+	POLL(10);
 	CU_ASSERT_FALSE(m[0].idle);
 #undef POLL
 	device_free(d);
