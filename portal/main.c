@@ -166,7 +166,6 @@ int main(int argc, char **argv)
 	struct httpd *h;
 	struct auth *a;
 	struct dbpool *pool;
-	struct keeper *k;
 	struct opts o;
 	sigset_t set;
 	char err[1024];
@@ -191,7 +190,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_set_debug(o.debug);
-	/* Every thread (MHD's, the keeper) inherits the blocked set. */
+	/* Every thread (MHD's) inherits the blocked set. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGINT);
@@ -224,7 +223,6 @@ int main(int argc, char **argv)
 		auth_stop(a);
 		startfail("", err);
 	}
-	k = keeper_start(conf, pool);
 	log_info("tcpquota-portal %s started: %s", TQ_VERSION, httpd_url(h));
 
 	for (;;) {
@@ -247,7 +245,6 @@ int main(int argc, char **argv)
 	}
 	log_info("signal %d: stopping", sig);
 	httpd_free(h);
-	keeper_stop(k);
 	dbpool_free(pool);
 	auth_stop(a);
 	conf_free(conf);

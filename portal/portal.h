@@ -10,7 +10,7 @@
  *   tls.c       portal.cert and portal.key: read as root and checked
  *   pages.c     the HTML pages, the static assets, the JSON answers
  *   device.c    this device: which it is, its state, open and close
- *               exactly as openhost does, and the keeper of portal rows
+ *               exactly as openhost does (tcpquotad closes idle ones)
  *   dbpool.c    the tools' database account, one connection per request
  *   auth.c      PAM in a helper process; session.c, ratelimit.c,
  *               parse.c, chart.c, sbuf.c: pure or self-locked parts
@@ -93,10 +93,5 @@ int device_open(struct tool_ctx *t, const struct device *d,
 int device_close(struct tool_ctx *t, const struct device *d,
 		 const char *user, char *msg, size_t len);
 
-/* The keeper: keeps portal rows alive while their device carries
- * traffic, closes them after portal.idle_timeout without. */
-struct keeper;
-struct keeper *keeper_start(const struct tq_conf *conf, struct dbpool *pool);
-void keeper_stop(struct keeper *k);
 
 #endif

@@ -62,32 +62,6 @@ int pdb_device(struct db *db, const char *gw, const char *host,
 	return a.n;
 }
 
-struct list_acc {
-	pdb_row_cb cb;
-	void *arg;
-};
-
-static int list_cb(void *arg, unsigned ncols, char **c)
-{
-	struct list_acc *a = arg;
-	struct pdb_row r;
-
-	if (ncols < 11)
-		return 1;
-	row_from_cells(&r, c);
-	return a->cb(a->arg, &r);
-}
-
-long long pdb_portal_rows(struct db *db, const char *gw, pdb_row_cb cb,
-			  void *arg)
-{
-	struct list_acc a = { cb, arg };
-
-	return db_query(db, list_cb, &a, "SELECT " ROW_COLS " FROM masq"
-			" WHERE gateway = ? AND via = ? ORDER BY host", "ss",
-			gw, PDB_VIA);
-}
-
 struct online_acc {
 	int n;
 	bool self;

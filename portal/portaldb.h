@@ -2,8 +2,8 @@
  *
  * The portal writes masq rows with the tools' account exactly as
  * openhost does (request.h, tooldb.h); what is its own is here: the
- * rows of a device, the keeper's rows, and what the pages show.  Every
- * value is a bound parameter.  -1 with db_error() on failure.
+ * rows of a device and what the pages show.  Every value is a bound
+ * parameter.  -1 with db_error() on failure.
  */
 #ifndef TQ_PORTALDB_H
 #define TQ_PORTALDB_H
@@ -28,11 +28,6 @@ struct pdb_row {
  * -1. */
 int pdb_device(struct db *db, const char *gw, const char *host,
 	       const char *mac, struct pdb_row *rows, int max);
-
-/* Every portal row of gateway gw, for the keeper.  Count or -1. */
-typedef int (*pdb_row_cb)(void *arg, const struct pdb_row *r);
-long long pdb_portal_rows(struct db *db, const char *gw, pdb_row_cb cb,
-			  void *arg);
 
 /* Users with an open host on gw that holds connections now (who shares
  * the cost), and whether name is one of them.  0 / -1. */
