@@ -159,6 +159,9 @@ users_setup() {
 	# login on the same terminal.
 	: >/run/utmp
 	chmod 0644 /run/utmp
+	# The demo's logins are these utmp records, also on a machine
+	# systemd booted (where openhost would ask logind instead).
+	utmp_only
 }
 
 # tools_install: what a package installs.  Copies of openhost, openfw and
