@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include "enforce.h"
 #include "log.h"
 #include "logins.h"
+#include "pwcache.h"
 #include "util.h"
 
 struct enforce {
@@ -39,29 +39,6 @@ const char enforce_default_message[] =
 	"\r\n*** tcpquota: your Internet access has been closed "
 	"(no quota left or not allowed). ***\r\n"
 	"*** Ask an administrator for more quota. ***\r\n";
-
-int enforce_uid_name(unsigned uid, char *buf, size_t len)
-{
-	struct passwd pw, *res = NULL;
-	char tmp[4096];
-
-	if (getpwuid_r((uid_t)uid, &pw, tmp, sizeof(tmp), &res) != 0 || !res)
-		return -1;
-	if (tq_strlcpy(buf, pw.pw_name, len) >= len)
-		return -1;
-	return 0;
-}
-
-int enforce_name_uid(const char *name, unsigned *uid)
-{
-	struct passwd pw, *res = NULL;
-	char tmp[4096];
-
-	if (getpwnam_r(name, &pw, tmp, sizeof(tmp), &res) != 0 || !res)
-		return -1;
-	*uid = (unsigned)pw.pw_uid;
-	return 0;
-}
 
 char *enforce_message_text(const char *path)
 {
@@ -310,7 +287,7 @@ void enforce_cuts(struct enforce *e, struct fw *fw, const struct hosts *h,
 		bool known;
 
 		uid = c->uid;
-		known = c->has_uid || enforce_name_uid(c->name, &uid) == 0;
+		known = c->has_uid || pwcache_uid(c->name, &uid) == 0;
 		tq_strlcpy(names[nn++], c->name, sizeof(names[0]));
 		tell(e, c, known);
 		/* Never block or kill root or system accounts. */

@@ -1,5 +1,5 @@
 /* enforce.h - what the daemon does to a cut-off user outside the host
- * sets: name/uid look-ups, a message to their terminals, their uid
+ * sets: a message to their terminals, their uid
  * blocked, killing processes; and the cut-offs of a poll carried out.
  *
  * Safety rules live here, not in the callers: uid 0 and uids below the
@@ -16,11 +16,6 @@
 #include "conf.h"
 #include "fw.h"
 #include "hosts.h"
-
-/* The login name of uid into buf; 0, or -1 if the uid has no entry. */
-int enforce_uid_name(unsigned uid, char *buf, size_t len);
-/* The uid of a login name; 0, or -1 if unknown. */
-int enforce_name_uid(const char *name, unsigned *uid);
 
 /* The built-in message when no message file is readable. */
 extern const char enforce_default_message[];

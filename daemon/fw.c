@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 
 #include "enforce.h"
+#include "pwcache.h"
 #include "fw.h"
 #include "log.h"
 #include "neigh.h"
@@ -163,7 +164,7 @@ static void allow_add(const struct fw *fw, const char *name, unsigned **v,
 
 	/* Never root or a system account: they are not in the users
 	 * chain (meta skuid >= min_uid) at all. */
-	if (enforce_name_uid(name, &uid) < 0 || uid == 0 ||
+	if (pwcache_uid(name, &uid) < 0 || uid == 0 ||
 	    uid < fw->conf->min_uid)
 		return;
 	xgrow(v, cap, *n + 1, sizeof(**v));
@@ -664,7 +665,7 @@ int fw_create(struct fw *fw, struct nftb_host *v, const char **names,
 
 		if (!u->allowed || u->quota > fw->conf->min_quota ||
 		    conf_is_free_user(fw->conf, u->name) ||
-		    enforce_name_uid(u->name, &uid) < 0 || uid == 0 ||
+		    pwcache_uid(u->name, &uid) < 0 || uid == 0 ||
 		    uid < fw->conf->min_uid || hosts_uid_blocked(fw->h, uid))
 			continue;
 		hosts_uid_add(fw->h, uid);

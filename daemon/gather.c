@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 
 #include "enforce.h"
+#include "pwcache.h"
 #include "gather.h"
 #include "log.h"
 #include "procscan.h"
@@ -408,7 +409,7 @@ static void locals_from_counters(struct gather *g, struct fw *fw,
 			continue;
 		in->locals[k].uid = v[i].uid;
 		in->locals[k].socks = 1;	/* its traffic moved */
-		if (enforce_uid_name(v[i].uid, in->local_names[k],
+		if (pwcache_name(v[i].uid, in->local_names[k],
 				     sizeof(in->local_names[k])) == 0)
 			in->locals[k].name = in->local_names[k];
 		k++;
@@ -451,7 +452,7 @@ static void blocked_sockets(struct gather *g, struct gather_in *in)
 		memset(&in->locals[k], 0, sizeof(in->locals[k]));
 		in->locals[k].uid = su[i].uid;
 		in->locals[k].socks = su[i].socks;
-		if (enforce_uid_name(su[i].uid, in->local_names[k],
+		if (pwcache_name(su[i].uid, in->local_names[k],
 				     sizeof(in->local_names[k])) == 0)
 			in->locals[k].name = in->local_names[k];
 		k++;
@@ -475,7 +476,7 @@ void gather_local(struct gather *g, struct fw *fw, struct gather_in *in)
 	in->blocked_names = xcalloc(nu + 1, sizeof(*in->blocked_names));
 	for (i = 0; i < nu; i++) {
 		in->blocked[i].uid = uids[i];
-		if (enforce_uid_name(uids[i], in->blocked_names[i],
+		if (pwcache_name(uids[i], in->blocked_names[i],
 				     sizeof(in->blocked_names[i])) == 0)
 			in->blocked[i].name = in->blocked_names[i];
 	}

@@ -39,6 +39,7 @@
 #include "gather.h"
 #include "hosts.h"
 #include "ledger.h"
+#include "pwcache.h"
 #include "log.h"
 #include "store.h"
 #include "tqd.h"
@@ -479,6 +480,7 @@ int tqd_reload(struct tqd *t)
 	ledger_set_conf(t->ledger, nc);
 	gather_set_conf(t->gather, nc);
 	enforce_set_conf(t->enforce, nc);
+	pwcache_flush();	/* an admin's SIGHUP also after an LDAP change */
 	device_set_conf(t->device, nc);
 	wake_set_conf(t->wake, nc);
 	if (old->period != nc->period)

@@ -1,4 +1,4 @@
-/* test_enforce.c - look-ups, message text, the kill guard, proc scan. */
+/* test_enforce.c - message text, the kill guard, proc scan. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,22 +13,6 @@
 #include "enforce.h"
 #include "procscan.h"
 #include "tq_test.h"
-
-static void test_lookups(void)
-{
-	char name[64];
-	unsigned uid = 12345;
-
-	CU_ASSERT_EQUAL(enforce_uid_name(0, name, sizeof(name)), 0);
-	CU_ASSERT_STRING_EQUAL(name, "root");
-	CU_ASSERT_EQUAL(enforce_name_uid("root", &uid), 0);
-	CU_ASSERT_EQUAL(uid, 0);
-	CU_ASSERT_EQUAL(enforce_name_uid("no-such-user-tq", &uid), -1);
-	CU_ASSERT_EQUAL(enforce_uid_name(4000000000u, name, sizeof(name)),
-			-1);
-	/* too small a buffer is an error, not a truncated name */
-	CU_ASSERT_EQUAL(enforce_uid_name(0, name, 3), -1);
-}
 
 static void test_message_text(void)
 {
@@ -206,7 +190,6 @@ static void test_procscan_files(void)
 int main(void)
 {
 	static const struct tq_test tests[] = {
-		{ "uid and name look-ups", test_lookups },
 		{ "message file or default", test_message_text },
 		{ "never kills root or system uids", test_kill_guard },
 		{ "kill(2) refused is reported", test_kill_eperm },
