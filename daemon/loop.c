@@ -194,6 +194,11 @@ static void signal_ready(int fd, uint32_t events, void *arg)
 		l->sig_cb((int)si.ssi_signo, l->sig_arg);
 }
 
+int loop_signal_fd(const struct loop *l)
+{
+	return l->sigfd;
+}
+
 int loop_signals(struct loop *l, const sigset_t *set, loop_signal_cb cb,
 		 void *arg)
 {

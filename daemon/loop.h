@@ -52,6 +52,8 @@ void loop_timer_del(struct loop *l, struct loop_timer *t);
 
 /* Block these signals (sigprocmask) and deliver them to cb through one
  * signalfd.  0 / -1. */
+/* The signalfd of loop_signals (readable: a signal waits), or -1. */
+int loop_signal_fd(const struct loop *l);
 int loop_signals(struct loop *l, const sigset_t *set, loop_signal_cb cb,
 		 void *arg);
 

@@ -70,6 +70,7 @@ struct trouble {
 struct store {
 	const struct tq_conf *conf;
 	struct db *db;
+	int guard_fd;		/* store_guard's fd, or -1 */
 	bool down_said;		/* the outage was logged */
 	bool limit_said;	/* ... and that the server is out of
 				   connections (dblimit.h) */
@@ -98,6 +99,7 @@ struct store *store_new(const struct tq_conf *conf)
 	st->conf = conf;
 	st->db = db_new(conf, DB_DAEMON);
 	st->lanhost = lanhost_new();
+	st->guard_fd = -1;
 	return st;
 }
 
@@ -138,6 +140,24 @@ void store_set_conf(struct store *st, const struct tq_conf *conf)
 	db_free(st->db);
 	st->db = db_new(conf, DB_DAEMON);
 	st->down_said = false;
+	if (st->guard_fd >= 0)
+		store_guard(st, st->guard_fd);
+}
+
+int store_guard(struct store *st, int fd)
+{
+	st->guard_fd = fd;
+	if (db_guard(st->db, fd) < 0) {
+		log_warn("database: no guard thread (a call that hangs "
+			 "holds signals up to database.timeout)");
+		return -1;
+	}
+	return 0;
+}
+
+void store_hurry(struct store *st, unsigned ms)
+{
+	db_guard_hurry(st->db, ms);
 }
 
 /* Polls to wait after the n-th failed connect in a row (n >= 1). */
@@ -184,8 +204,8 @@ bool store_up(struct store *st, bool now)
 	if (!log_once(&st->down_said, "database unavailable: %s (firewall "
 		      "kept as it is, debits held in the journal)", why) &&
 	    !(adv && log_once(&st->limit_said, "database: %s", why)))
-		log_debug("database: connect attempt %u failed, next in %u "
-			  "poll%s", st->fails, st->wait + 1,
+		log_debug("database: connect attempt %u failed (%s), next "
+			  "in %u poll%s", st->fails, why, st->wait + 1,
 			  st->wait ? "s" : "");
 	if (adv)
 		st->limit_said = true;

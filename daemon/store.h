@@ -104,6 +104,12 @@ struct store;
  * connect. */
 struct store *store_new(const struct tq_conf *conf);
 void store_free(struct store *st);
+/* A database call that hangs gives way within ~50 ms to a signal
+ * waiting on fd (the loop's signalfd; db_guard), also after a reload
+ * that changes the database settings.  0 / -1 (logged). */
+int store_guard(struct store *st, int fd);
+/* Stopping: every call cut after ms whatever the server does. */
+void store_hurry(struct store *st, unsigned ms);
 /* Whether b's database settings differ from a's (a new connection). */
 bool store_conf_changed(const struct tq_conf *a, const struct tq_conf *b);
 /* The configuration in force now; a new handle if the settings changed. */

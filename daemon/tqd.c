@@ -46,6 +46,10 @@
 #include "util.h"
 #include "wake.h"
 
+/* At a stop, a database call may take this long (ms) before it is cut:
+ * far more than a live server needs, far less than database.timeout. */
+#define TQD_STOP_DB_MS 1000u
+
 struct tqd {
 	struct tq_conf *conf;
 	char *conf_path;
@@ -431,6 +435,8 @@ int tqd_start(struct tqd *t, char *err, size_t errlen)
 		return tq_err(err, errlen, "nftables: netlink: %s",
 			      strerror(errno));
 	t->store = store_new(t->conf);
+	if (loop_signal_fd(t->loop) >= 0)
+		store_guard(t->store, loop_signal_fd(t->loop));
 	if (store_up(t->store, false)) {
 		ledger_replay(t->ledger, t->store);
 		fresh = store_connected(t->store) && store_refresh(t->store);
@@ -495,6 +501,10 @@ void tqd_shutdown(struct tqd *t)
 {
 	if (t->fw)
 		fw_delete(t->fw);
+	/* A server that does not answer does not hold the stop up: the
+	 * rows and held polls are the next start's (the journal). */
+	if (t->store)
+		store_hurry(t->store, TQD_STOP_DB_MS);
 	if (t->store && store_up(t->store, true)) {
 		if (ledger_in_memory(t->ledger) > 0)
 			ledger_replay(t->ledger, t->store);

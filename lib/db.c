@@ -88,6 +88,7 @@ void db_free(struct db *db)
 {
 	if (!db)
 		return;
+	db_guard_free(db);
 	db_drop(db);
 	free(db->socket);
 	free(db->host);
@@ -157,7 +158,16 @@ int db_connect(struct db *db)
 	unsigned long long ext = 0;
 	my_bool off = 0;
 	MYSQL *ok;
+	bool may_hang;
+	int probe;
 
+	/* The greeting probe (db_guard_probe) over TCP only after the
+	 * server stopped answering: each probe is an aborted connect, which
+	 * MariaDB counts against the client host (max_connect_errors) until
+	 * a connect succeeds.  A UNIX socket has no host to block. */
+	may_hang = *db->socket || db->last_errno == CR_SERVER_LOST ||
+		   db->last_errno == CR_SERVER_GONE_ERROR ||
+		   db->last_errno == CR_SERVER_LOST_EXTENDED;
 	db_drop(db);
 	db->err[0] = '\0';
 	db->last_errno = 0;
@@ -193,11 +203,31 @@ int db_connect(struct db *db)
 		 " = %u, lock_wait_timeout = %u", db->lock_wait,
 		 db->lock_wait);
 	mysql_options(db->my, MYSQL_INIT_COMMAND, init);
-	db->round_trips++;
+	probe = may_hang ? db_guard_probe(db) : 0;
+	if (probe < 0) {
+		explicit_bzero(pw, sizeof(pw));
+		if (probe == -1)
+			snprintf(db->err, sizeof(db->err), "connecting to "
+				 "database %s as %s through %s: no greeting "
+				 "from the server for %u ms, cut short for a "
+				 "signal", db->name, db->user, where,
+				 db->cut_ms);
+		else
+			snprintf(db->err, sizeof(db->err), "connecting to "
+				 "database %s as %s through %s: no greeting "
+				 "from the server within %u s "
+				 "(database.timeout)", db->name, db->user,
+				 where, db->timeout);
+		db->last_errno = CR_SERVER_LOST;
+		db_drop(db);
+		return -1;
+	}
+	db_trip_begin(db);
 	ok = mysql_real_connect(db->my, *db->socket ? NULL : db->host,
 				db->user, *pw ? pw : NULL, db->name,
 				*db->socket ? 0 : (unsigned)db->port,
 				*db->socket ? db->socket : NULL, 0);
+	db_trip_end(db);
 	explicit_bzero(pw, sizeof(pw));
 	if (!ok) {
 		snprintf(db->err, sizeof(db->err),
@@ -223,6 +253,7 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql)
 	struct db_cached *c = NULL;
 	MYSQL_STMT *st;
 	size_t i, lru = 0;
+	int rc;
 
 	if (!db->connected) {
 		db_internal(db, "not connected");
@@ -253,8 +284,15 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql)
 		db_fail_my(db, "preparing a statement");
 		return NULL;
 	}
-	db->round_trips++;
-	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+	db_trip_begin(db);
+	rc = mysql_stmt_prepare(st, sql, strlen(sql));
+	db_trip_end(db);
+	if (rc != 0 && db->cut_ms) {
+		db_fail_stmt(db, st, sql);
+		mysql_stmt_close(st);
+		return NULL;
+	}
+	if (rc != 0) {
 		db_internal(db, "preparing \"%.120s\": %s", db_stmt_body(sql),
 			    mysql_stmt_error(st));
 		db->last_errno = mysql_stmt_errno(st);
@@ -369,7 +407,7 @@ static MYSQL_STMT *run(struct db *db, const char *sql, struct params *p)
 {
 	unsigned int zero = 0;
 	MYSQL_STMT *st;
-	int tries;
+	int tries, rc;
 
 	for (tries = 0; tries < 2; tries++) {
 		st = stmt_get(db, sql);
@@ -387,8 +425,10 @@ static MYSQL_STMT *run(struct db *db, const char *sql, struct params *p)
 			db_fail_stmt(db, st, "binding parameters");
 			return NULL;
 		}
-		db->round_trips++;
-		if (mysql_stmt_execute(st) == 0)
+		db_trip_begin(db);
+		rc = mysql_stmt_execute(st);
+		db_trip_end(db);
+		if (rc == 0)
 			return st;
 		if (mysql_stmt_errno(st) == ER_NEED_REPREPARE && tries == 0) {
 			stmt_forget(db, st);
@@ -398,6 +438,19 @@ static MYSQL_STMT *run(struct db *db, const char *sql, struct params *p)
 		return NULL;
 	}
 	return NULL;
+}
+
+/* Read a statement's whole result (rows may still be on their way).
+ * Not a round trip of its own: db->round_trips stays. */
+static int store(struct db *db, MYSQL_STMT *st)
+{
+	int rc;
+
+	db_trip_begin(db);
+	db->round_trips--;
+	rc = mysql_stmt_store_result(st);
+	db_trip_end(db);
+	return rc;
 }
 
 long long db_exec(struct db *db, const char *sql, const char *types, ...)
@@ -419,7 +472,7 @@ long long db_exec(struct db *db, const char *sql, const char *types, ...)
 	n = (long long)mysql_stmt_affected_rows(st);
 	if (mysql_stmt_field_count(st) > 0) {
 		/* A statement with a result: read and drop it. */
-		if (mysql_stmt_store_result(st) != 0)
+		if (store(db, st) != 0)
 			return db_fail_stmt(db, st, sql);
 		n = (long long)mysql_stmt_num_rows(st);
 		mysql_stmt_free_result(st);
@@ -454,7 +507,7 @@ long long db_query(struct db *db, db_row_cb cb, void *arg, const char *sql,
 	if (ncols == 0)
 		return 0;
 	/* Buffered: the callback may run other statements meanwhile. */
-	if (mysql_stmt_store_result(st) != 0)
+	if (store(db, st) != 0)
 		return db_fail_stmt(db, st, sql);
 	rb = xcalloc(ncols, sizeof(*rb));
 	len = xcalloc(ncols, sizeof(*len));
@@ -535,32 +588,44 @@ out:
 
 int db_begin(struct db *db)
 {
+	int rc;
+
 	if (!db->connected)
 		return db_fail(db, CR_SERVER_GONE_ERROR, "begin",
 			       "not connected");
-	db->round_trips++;
-	if (mysql_real_query(db->my, "START TRANSACTION", 17) != 0)
+	db_trip_begin(db);
+	rc = mysql_real_query(db->my, "START TRANSACTION", 17);
+	db_trip_end(db);
+	if (rc != 0)
 		return db_fail_my(db, "START TRANSACTION");
 	return 0;
 }
 
 int db_commit(struct db *db)
 {
+	int rc;
+
 	if (!db->connected)
 		return db_fail(db, CR_SERVER_GONE_ERROR, "commit",
 			       "not connected");
-	db->round_trips++;
-	if (mysql_commit(db->my) != 0)
+	db_trip_begin(db);
+	rc = mysql_commit(db->my);
+	db_trip_end(db);
+	if (rc != 0)
 		return db_fail_my(db, "COMMIT");
 	return 0;
 }
 
 int db_rollback(struct db *db)
 {
+	int rc;
+
 	if (!db->connected)
 		return 0;	/* the server rolls back a lost session */
-	db->round_trips++;
-	if (mysql_rollback(db->my) != 0) {
+	db_trip_begin(db);
+	rc = mysql_rollback(db->my);
+	db_trip_end(db);
+	if (rc != 0) {
 		/* Keep the error that led here; only note a lost link. */
 		if (db_conn_lost(mysql_errno(db->my)))
 			db_drop(db);
@@ -625,6 +690,7 @@ int db_bulk_exec(struct db *db, const char *sql, unsigned nrows,
 	MYSQL_BIND b[DB_MAX_PARAMS];
 	MYSQL_STMT *st;
 	unsigned j, r, step, size;
+	int rc;
 
 	if (nrows == 0)
 		return 0;
@@ -670,8 +736,10 @@ int db_bulk_exec(struct db *db, const char *sql, unsigned nrows,
 		mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size);
 		if (mysql_stmt_bind_param(st, b))
 			return db_fail_stmt(db, st, "binding parameters");
-		db->round_trips++;
-		if (mysql_stmt_execute(st) != 0)
+		db_trip_begin(db);
+		rc = mysql_stmt_execute(st);
+		db_trip_end(db);
+		if (rc != 0)
 			return db_fail_stmt(db, st, sql);
 	}
 	size = 0;

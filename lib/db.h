@@ -40,6 +40,19 @@ void db_free(struct db *db);
 int db_connect(struct db *db);
 void db_disconnect(struct db *db);
 bool db_is_connected(const struct db *db);
+/**
+ * db_guard() - let a waiting signal cut a call that hangs: a thread of
+ * its own watches each call to the server, and once one has lasted
+ * 50 ms while fd (a signalfd, polled only) is readable, ends it; the
+ * call fails as a lost connection whose text says it was cut.  A connect
+ * first waits for the server's greeting the same way.  For a program
+ * with one thread using db; 0, or -1 (errno) if no thread could start.
+ * db_free() ends the thread.
+ */
+int db_guard(struct db *db, int fd);
+/* With a guard: cut every call after ms, signal or not (0: only for a
+ * signal again); for a stopping program. */
+void db_guard_hurry(struct db *db, unsigned ms);
 const char *db_error(const struct db *db);
 
 /*

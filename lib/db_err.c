@@ -84,6 +84,18 @@ void db_stmt_table(const char *sql, char *buf, size_t len)
 
 int db_fail(struct db *db, unsigned e, const char *what, const char *msg)
 {
+	/* A call the guard cut: say so, not the client's "lost
+	 * connection" alone (db_guard.c). */
+	char cut[160];
+
+	if (db->cut_ms) {
+		snprintf(cut, sizeof(cut), "Lost connection: no answer from "
+			 "the server for %u ms, the call cut short for a "
+			 "signal (database.timeout %u s)", db->cut_ms,
+			 db->timeout);
+		e = CR_SERVER_LOST;
+		msg = cut;
+	}
 	/* what may be a statement's text: its start says which one. */
 	what = db_stmt_body(what);
 	snprintf(db->err, sizeof(db->err), "%.100s%s: %s", what,

@@ -2,6 +2,7 @@
  *
  * db.c       connection, statement cache, execution, transactions, names
  * db_err.c   the last failure: its text, number, table and kind
+ * db_guard.c a call that hangs cut short for a waiting signal
  *
  * A failure is recorded through db_fail() (a server's error) or
  * db_internal() (this layer's own), which overwrite the last one; a
@@ -43,6 +44,8 @@ struct db {
 	uint64_t clock;
 	struct db_cached cache[DB_CACHE_SIZE];
 	size_t n_cache;
+	struct db_guard *guard;	/* db_guard.c; NULL: none */
+	unsigned cut_ms;	/* the last call was cut after this long */
 };
 
 /* db.c: close the connection and forget its prepared statements. */
@@ -62,5 +65,21 @@ int db_fail_my(struct db *db, const char *what);
 /* Record an error of this layer (no server error): DB_FAULT_OTHER. */
 void db_internal(struct db *db, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* db_guard.c */
+
+/* A call has lasted this long before a waiting signal cuts it. */
+#define DB_GUARD_MS 50u
+/* Around every call that waits for the server: counts the round trip
+ * and lets the guard watch it; after db_trip_end() db->cut_ms says
+ * whether it was cut. */
+void db_trip_begin(struct db *db);
+void db_trip_end(struct db *db);
+/* Before a connect with a guard: wait for the server's greeting on a
+ * probe connection.  0: go on (greeted, or refused: the connect says
+ * why); -1: cut (a signal, or hurried; db->cut_ms); -2: no greeting
+ * within database.timeout. */
+int db_guard_probe(struct db *db);
+void db_guard_free(struct db *db);
 
 #endif

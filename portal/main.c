@@ -13,6 +13,7 @@
  * Signals are blocked in every thread and taken by sigwait() here.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
@@ -218,6 +219,10 @@ int main(int argc, char **argv)
 	if (root)
 		drop(conf, uid, gid);
 	pool = dbpool_new(conf, conf->portal_db_connections);
+	/* A thread per connection, and glibc gives each thread an arena
+	 * of its own (up to 8 per core), kept after the thread ends: two
+	 * shared ones hold what a burst of connections used. */
+	mallopt(M_ARENA_MAX, 2);
 	if (httpd_start(h, a, pool, err, sizeof(err)) < 0) {
 		httpd_free(h);
 		auth_stop(a);

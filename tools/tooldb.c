@@ -198,6 +198,7 @@ int tooldb_wait(struct db *db, const char *gw, const char *host, int want,
 {
 	uint64_t end = tq_now_us() + (uint64_t)timeout_ms * 1000;
 	struct tooldb_masq m;
+	unsigned step = 2;	/* ms: the daemon answers in a few */
 	int rc;
 
 	for (;;) {
@@ -216,7 +217,9 @@ int tooldb_wait(struct db *db, const char *gw, const char *host, int want,
 			return TOOLDB_WAIT_GONE;
 		if (tq_now_us() >= end)
 			return TOOLDB_WAIT_TIMEOUT;
-		toolctx_sleep_ms(50);
+		/* Looked at again soon, then less often: 2, 4, ... 50 ms. */
+		toolctx_sleep_ms((int)step);
+		step = step * 2 > 50 ? 50 : step * 2;
 	}
 }
 

@@ -83,8 +83,9 @@ enum {
 };
 
 /**
- * tooldb_wait() - poll the row every 50 ms until open == want (or, when
- * want is MASQ_CLOSED, the row is gone), for at most timeout_ms.
+ * tooldb_wait() - look at the row after 2, 4, 8, ... ms, then every
+ * 50 ms, until open == want (or, when want is MASQ_CLOSED, the row is
+ * gone), for at most timeout_ms.
  * *last receives the row as last seen.  TOOLDB_WAIT_* or -1.
  */
 int tooldb_wait(struct db *db, const char *gw, const char *host, int want,
