@@ -11,6 +11,7 @@
 #define TQ_HANDLERS_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include <microhttpd.h>
@@ -50,6 +51,7 @@ struct httpd {
 	unsigned url_port;
 	struct listener *ls;
 	size_t nls;
+	atomic_uint live;	/* connections open, all listeners */
 };
 
 struct req {

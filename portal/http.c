@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <ifaddrs.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -450,6 +451,20 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* The last connection gone: what a burst of them left in malloc's
+ * arenas goes back to the system (a thread per connection: their
+ * buffers are freed in many places, rarely at an arena's top). */
+static void on_conn(void *cls, struct MHD_Connection *c, void **socket_ctx,
+		    enum MHD_ConnectionNotificationCode code)
+{
+	struct httpd *h = cls;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&h->live, 1);
+	else if (atomic_fetch_sub(&h->live, 1) == 1)
+		malloc_trim(0);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512];
@@ -490,6 +505,7 @@ int httpd_start(struct httpd *h, struct auth *a, struct dbpool *pool,
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
 			MHD_OPTION_THREAD_STACK_SIZE, (size_t)512 * 1024,
 			MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+			MHD_OPTION_NOTIFY_CONNECTION, on_conn, h,
 			l->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END,
 			h->key,
 			MHD_OPTION_HTTPS_MEM_CERT, h->cert,
