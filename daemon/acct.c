@@ -109,13 +109,6 @@ static int cmp_user(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
-static int cmp_uint(const void *x, const void *y)
-{
-	unsigned a = *(const unsigned *)x, b = *(const unsigned *)y;
-
-	return a < b ? -1 : a > b;
-}
-
 /* Sort and drop duplicates; returns the new count. */
 static size_t names_uniq(const char **v, size_t n)
 {
@@ -506,7 +499,7 @@ int acct_poll(const struct acct_in *in, struct acct_out *out)
 	}
 	if (out->n_unblock > 1) {
 		qsort(out->unblock, out->n_unblock, sizeof(*out->unblock),
-		      cmp_uint);
+		      tq_uint_cmp);
 		for (i = 1, k = 0; i < out->n_unblock; i++)
 			if (out->unblock[i] != out->unblock[k])
 				out->unblock[++k] = out->unblock[i];

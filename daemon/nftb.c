@@ -349,7 +349,7 @@ static void uids_merge(struct nftb *n, const unsigned *uids, size_t nu,
 	}
 	if (n->nblocked > 1)
 		qsort(n->blocked, n->nblocked, sizeof(*n->blocked),
-		      nftb_uint_cmp);
+		      tq_uint_cmp);
 }
 
 int nftb_block(struct nftb *n, const unsigned *uids, size_t nu)
@@ -373,13 +373,6 @@ int nftb_unblock(struct nftb *n, const unsigned *uids, size_t nu)
 		return -1;
 	uids_merge(n, uids, nu, false);
 	return 0;
-}
-
-int nftb_uint_cmp(const void *x, const void *y)
-{
-	unsigned a = *(const unsigned *)x, b = *(const unsigned *)y;
-
-	return a < b ? -1 : a > b;
 }
 
 /* The uids of a[] (sorted) that b[] (sorted) lacks, into out[]. */
@@ -407,7 +400,7 @@ int nftb_allow(struct nftb *n, const unsigned *uids, size_t nu,
 	want = xcalloc(nu + 1, sizeof(*want));
 	if (nu > 0)
 		memcpy(want, uids, nu * sizeof(*want));
-	qsort(want, nu, sizeof(*want), nftb_uint_cmp);
+	qsort(want, nu, sizeof(*want), tq_uint_cmp);
 	for (i = 0; i < nu; i++)
 		if (nw == 0 || want[nw - 1] != want[i])
 			want[nw++] = want[i];

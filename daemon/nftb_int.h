@@ -52,8 +52,6 @@ struct nftb_elems {
 
 /* Dump set x->which into x.  0 / -1 (the error said in n). */
 int nftb_dump_elems(struct nftb *n, struct nftb_elems *x);
-/* qsort/bsearch order of unsigned ints. */
-int nftb_uint_cmp(const void *x, const void *y);
 /* nftr_rule_cb: remember rule r in n->xr (arg is n) and free it. */
 void nftb_want_rule(struct nftnl_rule *r, void *arg);
 

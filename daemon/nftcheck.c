@@ -228,15 +228,15 @@ static int uids_same(struct nftb *n, int which, const unsigned *want,
 	for (i = 0; i < e.count; i++)
 		got[i] = which == NFTR_UIDS ? e.uids[i] : e.ucnt[i].uid;
 	ng = e.count;
-	qsort(got, ng, sizeof(*got), nftb_uint_cmp);
+	qsort(got, ng, sizeof(*got), tq_uint_cmp);
 	for (i = 0; i < ng; i++)
 		if (!nw || !bsearch(&got[i], want, nw, sizeof(*want),
-				    nftb_uint_cmp))
+				    tq_uint_cmp))
 			differ(x, "set %s: uid %u is not the daemon's",
 			       nftr_set_names[which], got[i]);
 	for (i = 0; i < nw; i++)
 		if (!ng || !bsearch(&want[i], got, ng, sizeof(*got),
-				    nftb_uint_cmp))
+				    tq_uint_cmp))
 			differ(x, "set %s: uid %u missing",
 			       nftr_set_names[which], want[i]);
 	free(got);

@@ -147,3 +147,10 @@ int tq_mkdir_parent(const char *path)
 	free(d);
 	return rc;
 }
+
+int tq_uint_cmp(const void *x, const void *y)
+{
+	unsigned a = *(const unsigned *)x, b = *(const unsigned *)y;
+
+	return a < b ? -1 : a > b;
+}

@@ -23,6 +23,8 @@ void *xcheck(void *p);
 
 /* Copy with truncation and NUL termination; returns strlen(src). */
 size_t tq_strlcpy(char *dst, const char *src, size_t size);
+/* qsort/bsearch order of unsigned ints. */
+int tq_uint_cmp(const void *x, const void *y);
 /* snprintf into err/errlen if err != NULL; always returns -1, so callers can
  * write "return tq_err(err, errlen, "...", ...);". */
 int tq_err(char *err, size_t errlen, const char *fmt, ...)
