@@ -26,8 +26,11 @@ import sys
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "lib"))
+from browser_wait import click as _click  # noqa: E402 (the path above)
 
 PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
             "(KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36")
@@ -58,16 +61,6 @@ def browser():
             if attempt == 2:
                 raise
     return None
-
-
-def click(drv, elem_id):
-    """Press a form's button and wait for the page it leads to."""
-    old = drv.find_element(By.TAG_NAME, "html")
-    drv.find_element(By.ID, elem_id).click()
-    WebDriverWait(drv, 60).until(EC.staleness_of(old))
-    WebDriverWait(drv, 60).until(
-        lambda d: d.execute_script("return document.readyState") ==
-        "complete")
 
 
 def page_text(drv):
@@ -103,9 +96,9 @@ def main():
         say("landed: %s | %s" % (drv.current_url, drv.title))
         drv.find_element(By.ID, "user").send_keys(os.environ["USER_NAME"])
         drv.find_element(By.ID, "password").send_keys(os.environ["USER_PW"])
-        click(drv, "submit")
+        _click(drv, "submit", 60)
         say("status: %s" % drv.title)
-        click(drv, "open")
+        _click(drv, "open", 60)
         drv.save_screenshot(os.environ["SHOT"])
         for line in page_text(drv).splitlines():
             if line.strip():

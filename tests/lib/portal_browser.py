@@ -32,8 +32,10 @@ from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from browser_wait import click  # noqa: E402,F401 (the path above)
 
 URL = os.environ["PORTAL_URL"]
 USER = os.environ["USER_NAME"]
@@ -196,18 +198,6 @@ def main():
         steps(drv)
     finally:
         drv.quit()
-
-
-def click(drv, elem_id):
-    """Click a form's button and wait for the page it leads to: WebDriver's
-    click may return before a form's POST and its redirect have replaced
-    the page (seen under load: the title read twice gave two answers)."""
-    old = drv.find_element(By.TAG_NAME, "html")
-    drv.find_element(By.ID, elem_id).click()
-    WebDriverWait(drv, 20).until(EC.staleness_of(old))
-    WebDriverWait(drv, 20).until(
-        lambda d: d.execute_script("return document.readyState") ==
-        "complete")
 
 
 def login(drv, user, pw):
